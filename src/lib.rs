@@ -1,1 +1,22 @@
+//! Liaison: a self-hostable connector between Applicant Tracking Systems and a video-interview suite.
+//!
+//! The module list is the architecture at a glance. Data flows one way:
+//! HTTP route -> inbox -> job queue -> flow -> partner client.
 
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod equivalence;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod queue;
+pub mod store;
+pub mod telemetry;
+pub mod tenant;
+pub mod time;
+
+pub use app::App;
+pub use config::Settings;

@@ -1,1 +1,5 @@
-fn main() {}
+//! `liaison`: see `cli` for the commands.
+
+fn main() -> std::process::ExitCode {
+    liaison::cli::main()
+}

@@ -1,1 +1,18 @@
+//! Liaison's schema, one migrator for SQLite and PostgreSQL.
+//!
+//! Migrations are never edited once landed: add a new one. Constraints and indexes are named so that
+//! errors and `\d` output say what they protect. Times are stored as `BIGINT` milliseconds since the
+//! Unix epoch, set in code, so that both back ends compare and sort them alike.
+
 pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_core_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_core_tables::Migration)]
+    }
+}

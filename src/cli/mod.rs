@@ -1,0 +1,144 @@
+//! The command line of the contract. Each command prints its result on stdout and, on failure, one
+//! line on stderr with a non-zero exit status: 1 failure, 2 invalid usage or configuration,
+//! 3 not found, 4 conflict.
+
+mod equivalence;
+mod serve;
+mod tenant;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{LogFormat, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "liaison",
+    version,
+    about = "Connector between ATSs and a video-interview suite"
+)]
+pub struct Cli {
+    /// Configuration file (default: liaison.toml when present).
+    #[arg(long, global = true, env = "LIAISON_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Serve HTTP (webhooks, pages, admin API).
+    Serve {
+        /// Do not run sync workers in this process.
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Create, update and list tenants.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// Read and edit the equivalence table.
+    #[command(subcommand)]
+    Equivalence(equivalence::EquivalenceCommand),
+}
+
+/// A failed command: the one line to print and the exit status.
+#[derive(Debug)]
+pub struct CliError {
+    pub status: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            status: 2,
+            message: message.into(),
+        }
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: 3,
+            message: message.into(),
+        }
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self {
+            status: 4,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(error: anyhow::Error) -> Self {
+        Self {
+            status: 1,
+            message: format!("{error:#}"),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for CliError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self {
+            status: 1,
+            message: format!("database error: {error}"),
+        }
+    }
+}
+
+impl From<crate::config::ConfigError> for CliError {
+    fn from(error: crate::config::ConfigError) -> Self {
+        Self::usage(error.to_string())
+    }
+}
+
+/// Parses the command line, runs the command and turns the outcome into an exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", error.message.replace('\n', " "));
+            ExitCode::from(error.status)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(format) = cli.log_format {
+        settings.log_format = format;
+    }
+    crate::telemetry::init_logging(settings.log_format);
+    match cli.command {
+        Command::Migrate => serve::migrate(&settings).await,
+        Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
+        Command::Tenant(command) => tenant::run(&settings, command).await,
+        Command::Equivalence(command) => equivalence::run(&settings, command).await,
+    }
+}
+
+/// Opens and migrates the configured database, for commands that work on it.
+async fn open_database(settings: &Settings) -> Result<sea_orm::DatabaseConnection, CliError> {
+    let db = crate::store::connect(&settings.database_url).await?;
+    crate::store::migrate(&db).await?;
+    Ok(db)
+}

@@ -1,0 +1,63 @@
+//! `liaison tenant apply FILE` and `liaison tenant list`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+use super::{CliError, open_database};
+use crate::config::Settings;
+use crate::tenant::{self, ApplyOutcome, TenantConfig};
+use crate::time::to_rfc3339;
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create or update one tenant from a TOML file (idempotent).
+    Apply { file: PathBuf },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliError> {
+    match command {
+        TenantCommand::Apply { file } => {
+            let key = settings.require_master_key()?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let config =
+                TenantConfig::from_toml(&text).map_err(|e| CliError::usage(e.to_string()))?;
+            let db = open_database(settings).await?;
+            let (_, outcome) = tenant::apply(&db, &key, &config).await?;
+            let verb = match outcome {
+                ApplyOutcome::Created => "created",
+                ApplyOutcome::Updated => "updated",
+            };
+            println!("tenant {} {verb}", config.slug);
+            Ok(())
+        }
+        TenantCommand::List { json } => {
+            let db = open_database(settings).await?;
+            let tenants = tenant::list(&db).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&tenants).context("cannot print JSON")?
+                );
+            } else {
+                for t in tenants {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        t.slug,
+                        t.ats_kind,
+                        t.name,
+                        to_rfc3339(t.updated_at)
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The equivalence table: which ATS id is which suite id, per tenant and entity kind. This module
+//! is the only code that writes it; both sync directions and the pages read it through here.
+//!
+//! `link` is safe under concurrency: the unique constraints decide the race, and a loser reads the
+//! winner's row instead of overwriting it.
+
+mod kind;
+
+pub use kind::{EntityKind, UnknownKind};
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::ids::TenantId;
+use crate::store::entities::{equivalence, equivalence_history};
+use crate::store::is_unique_violation;
+use crate::time::now_ms;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Equivalence {
+    pub kind: EntityKind,
+    pub ats_id: String,
+    pub suite_id: String,
+    pub created_at: i64,
+    pub synced_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    pub kind: EntityKind,
+    pub ats_id: String,
+    pub suite_id: String,
+    pub action: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// This call created the row.
+    Created,
+    /// The same binding already existed (a replay, or a racing twin that won).
+    AlreadyLinked,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EquivalenceError {
+    #[error("{kind} `{ats_id}` is already linked to suite id `{existing_suite_id}`")]
+    AtsIdTaken {
+        kind: EntityKind,
+        ats_id: String,
+        existing_suite_id: String,
+    },
+    #[error("suite id `{suite_id}` is already linked to {kind} `{existing_ats_id}`")]
+    SuiteIdTaken {
+        kind: EntityKind,
+        suite_id: String,
+        existing_ats_id: String,
+    },
+    #[error("id must be 1 to 255 characters")]
+    InvalidId,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn to_equivalence(row: equivalence::Model) -> Option<Equivalence> {
+    Some(Equivalence {
+        kind: row.kind.parse().ok()?,
+        ats_id: row.ats_id,
+        suite_id: row.suite_id,
+        created_at: row.created_at,
+        synced_at: row.synced_at,
+    })
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 255
+}
+
+/// Binds `ats_id` to `suite_id`. Creates the row, or confirms an identical one; a binding to
+/// anything else is refused with the id that holds it, never overwritten.
+pub async fn link<C>(
+    db: &C,
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+    suite_id: &str,
+) -> Result<LinkOutcome, EquivalenceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    if !valid_id(ats_id) || !valid_id(suite_id) {
+        return Err(EquivalenceError::InvalidId);
+    }
+    // The row may vanish between a lost race and the read that follows (a concurrent unlink);
+    // trying again then is correct and ends quickly.
+    for _ in 0..3 {
+        match insert_link(db, tenant, kind, ats_id, suite_id).await {
+            Ok(()) => return Ok(LinkOutcome::Created),
+            Err(error) if is_unique_violation(&error) => {}
+            Err(error) => return Err(error.into()),
+        }
+        if let Some(existing) = lookup_by_ats(db, tenant, kind, ats_id).await? {
+            if existing.suite_id == suite_id {
+                return Ok(LinkOutcome::AlreadyLinked);
+            }
+            return Err(EquivalenceError::AtsIdTaken {
+                kind,
+                ats_id: ats_id.to_owned(),
+                existing_suite_id: existing.suite_id,
+            });
+        }
+        if let Some(existing) = lookup_by_suite(db, tenant, kind, suite_id).await? {
+            return Err(EquivalenceError::SuiteIdTaken {
+                kind,
+                suite_id: suite_id.to_owned(),
+                existing_ats_id: existing.ats_id,
+            });
+        }
+    }
+    Err(DbErr::Custom("equivalence kept changing while linking".to_owned()).into())
+}
+
+async fn insert_link<C>(
+    db: &C,
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+    suite_id: &str,
+) -> Result<(), DbErr>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let now = now_ms();
+    let txn = db.begin().await?;
+    equivalence::ActiveModel {
+        tenant_id: Set(tenant.0),
+        kind: Set(kind.as_str().to_owned()),
+        ats_id: Set(ats_id.to_owned()),
+        suite_id: Set(suite_id.to_owned()),
+        created_at: Set(now),
+        synced_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    record_history(&txn, tenant, kind, ats_id, suite_id, "linked").await?;
+    txn.commit().await
+}
+
+async fn record_history(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+    suite_id: &str,
+    action: &str,
+) -> Result<(), DbErr> {
+    equivalence_history::ActiveModel {
+        tenant_id: Set(tenant.0),
+        kind: Set(kind.as_str().to_owned()),
+        ats_id: Set(ats_id.to_owned()),
+        suite_id: Set(suite_id.to_owned()),
+        action: Set(action.to_owned()),
+        at: Set(now_ms()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn lookup_by_ats(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+) -> Result<Option<Equivalence>, DbErr> {
+    let row = equivalence::Entity::find()
+        .filter(equivalence::Column::TenantId.eq(tenant.0))
+        .filter(equivalence::Column::Kind.eq(kind.as_str()))
+        .filter(equivalence::Column::AtsId.eq(ats_id))
+        .one(db)
+        .await?;
+    Ok(row.and_then(to_equivalence))
+}
+
+pub async fn lookup_by_suite(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: EntityKind,
+    suite_id: &str,
+) -> Result<Option<Equivalence>, DbErr> {
+    let row = equivalence::Entity::find()
+        .filter(equivalence::Column::TenantId.eq(tenant.0))
+        .filter(equivalence::Column::Kind.eq(kind.as_str()))
+        .filter(equivalence::Column::SuiteId.eq(suite_id))
+        .one(db)
+        .await?;
+    Ok(row.and_then(to_equivalence))
+}
+
+/// Records that a linked pair was just synced.
+pub async fn touch(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+) -> Result<(), DbErr> {
+    equivalence::Entity::update_many()
+        .col_expr(equivalence::Column::SyncedAt, now_ms().into())
+        .filter(equivalence::Column::TenantId.eq(tenant.0))
+        .filter(equivalence::Column::Kind.eq(kind.as_str()))
+        .filter(equivalence::Column::AtsId.eq(ats_id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Removes the binding of `ats_id`, answering what was removed (None when there was none).
+pub async fn unlink<C>(
+    db: &C,
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+) -> Result<Option<Equivalence>, DbErr>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = db.begin().await?;
+    let Some(existing) = lookup_by_ats(&txn, tenant, kind, ats_id).await? else {
+        return Ok(None);
+    };
+    equivalence::Entity::delete_many()
+        .filter(equivalence::Column::TenantId.eq(tenant.0))
+        .filter(equivalence::Column::Kind.eq(kind.as_str()))
+        .filter(equivalence::Column::AtsId.eq(ats_id))
+        .exec(&txn)
+        .await?;
+    record_history(&txn, tenant, kind, ats_id, &existing.suite_id, "unlinked").await?;
+    txn.commit().await?;
+    Ok(Some(existing))
+}
+
+/// Filters for `list`; every field optional.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub kind: Option<EntityKind>,
+    pub ats_id: Option<String>,
+    pub suite_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Page {
+    pub data: Vec<Equivalence>,
+    /// Pass back as `cursor` for the next page; None on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One page of a tenant's equivalences, in creation order.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    filter: &ListFilter,
+    limit: u64,
+    cursor: Option<i64>,
+) -> Result<Page, DbErr> {
+    let limit = limit.clamp(1, 1_000);
+    let mut query = equivalence::Entity::find().filter(equivalence::Column::TenantId.eq(tenant.0));
+    if let Some(kind) = filter.kind {
+        query = query.filter(equivalence::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(ats_id) = &filter.ats_id {
+        query = query.filter(equivalence::Column::AtsId.eq(ats_id));
+    }
+    if let Some(suite_id) = &filter.suite_id {
+        query = query.filter(equivalence::Column::SuiteId.eq(suite_id));
+    }
+    if let Some(after) = cursor {
+        query = query.filter(equivalence::Column::Id.gt(after));
+    }
+    let mut rows = query
+        .order_by_asc(equivalence::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|row| row.id.to_string())
+    } else {
+        None
+    };
+    Ok(Page {
+        data: rows.into_iter().filter_map(to_equivalence).collect(),
+        next_cursor,
+    })
+}
+
+/// The history of one ATS id, oldest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+) -> Result<Vec<HistoryEntry>, DbErr> {
+    let rows = equivalence_history::Entity::find()
+        .filter(equivalence_history::Column::TenantId.eq(tenant.0))
+        .filter(equivalence_history::Column::Kind.eq(kind.as_str()))
+        .filter(equivalence_history::Column::AtsId.eq(ats_id))
+        .order_by_asc(equivalence_history::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(HistoryEntry {
+                kind: row.kind.parse().ok()?,
+                ats_id: row.ats_id,
+                suite_id: row.suite_id,
+                action: row.action,
+                at: row.at,
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,71 @@
+//! `/healthz` (the process answers), `/readyz` (the database answers) and `/metrics`.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::error::error_response;
+use crate::telemetry::StatusLabels;
+use crate::{queue, store};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(show_health))
+        .route("/readyz", get(show_readiness))
+        .route("/metrics", get(show_metrics))
+}
+
+async fn show_health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn show_readiness(State(state): State<AppState>) -> Response {
+    if state.shutdown.is_cancelled() {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the process is shutting down",
+        );
+    }
+    if store::ping(&state.db).await {
+        Json(json!({"status": "ready"})).into_response()
+    } else {
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unreachable",
+            "the database does not answer",
+        )
+    }
+}
+
+async fn show_metrics(State(state): State<AppState>) -> Response {
+    // Queue depth is sampled at scrape time: it is the database's truth, shared by all processes.
+    if let Ok(depth) = queue::depth(&state.db).await {
+        for (status, count) in [
+            (queue::PENDING, depth.pending),
+            (queue::RUNNING, depth.running),
+            (queue::DONE, depth.done),
+            (queue::DEAD, depth.dead),
+        ] {
+            state
+                .metrics
+                .queue_jobs
+                .get_or_create(&StatusLabels {
+                    status: status.to_owned(),
+                })
+                .set(count);
+        }
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

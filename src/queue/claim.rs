@@ -1,0 +1,93 @@
+//! Claiming work. One `UPDATE ... RETURNING` takes a batch of due jobs and leases them. On
+//! PostgreSQL the candidate rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent claimers
+//! in several processes never take the same job; SQLite serialises writers, so the same statement
+//! without the lock clause is safe there for one process.
+//!
+//! A job is due when it is pending and its time has come, or running with an expired lease (its
+//! worker died). Only the head of each ordering key (the oldest unfinished job of that entity) is
+//! due, which keeps one entity's jobs one at a time and in order.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
+
+use super::ClaimedJob;
+use crate::ids::{EventId, JobId, TenantId};
+use crate::time::now_ms;
+
+const CLAIM_SQL: &str = "
+UPDATE jobs
+SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1,
+    updated_at = $3
+WHERE id IN (
+    SELECT j.id FROM jobs j
+    WHERE ((j.status = 'pending' AND j.run_at <= $3)
+           OR (j.status = 'running' AND j.lease_expires_at < $3))
+      AND NOT EXISTS (
+          SELECT 1 FROM jobs earlier
+          WHERE earlier.ordering_key = j.ordering_key
+            AND earlier.id < j.id
+            AND earlier.status IN ('pending', 'running'))
+    ORDER BY j.run_at, j.id
+    LIMIT $4
+    {lock})
+RETURNING id, tenant_id, event_id, flow, payload, attempts, max_attempts, idempotency_key,
+          ordering_key";
+
+#[derive(FromQueryResult)]
+struct ClaimedRow {
+    id: i64,
+    tenant_id: i64,
+    event_id: Option<i64>,
+    flow: String,
+    payload: String,
+    attempts: i32,
+    max_attempts: i32,
+    idempotency_key: String,
+    ordering_key: String,
+}
+
+/// Leases up to `limit` due jobs to `owner` for `lease`. The owner token must be unique per claim
+/// (it fences `complete` and `fail` against a worker whose lease was taken over).
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    owner: &str,
+    lease: Duration,
+    limit: u64,
+) -> Result<Vec<ClaimedJob>, DbErr> {
+    let now = now_ms();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => CLAIM_SQL.replace("{lock}", "FOR UPDATE SKIP LOCKED"),
+        // SQLite numbers parameters `?N`.
+        _ => CLAIM_SQL.replace("{lock}", "").replace('$', "?"),
+    };
+    let statement = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            owner.into(),
+            (now + lease.as_millis() as i64).into(),
+            now.into(),
+            (limit.max(1) as i64).into(),
+        ],
+    );
+    let rows = ClaimedRow::find_by_statement(statement).all(db).await?;
+    let mut claimed: Vec<ClaimedJob> = rows
+        .into_iter()
+        .map(|row| ClaimedJob {
+            id: JobId(row.id),
+            tenant: TenantId(row.tenant_id),
+            event: row.event_id.map(EventId),
+            flow: row.flow,
+            payload: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+            attempt: row.attempts.max(0) as u32,
+            max_attempts: row.max_attempts.max(1) as u32,
+            idempotency_key: row.idempotency_key,
+            ordering_key: row.ordering_key,
+            lease_owner: owner.to_owned(),
+        })
+        .collect();
+    claimed.sort_by_key(|job| job.id);
+    Ok(claimed)
+}

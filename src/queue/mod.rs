@@ -1,0 +1,274 @@
+//! The durable job queue, in the same database as everything else so that an event and the jobs
+//! it causes are committed in one transaction.
+//!
+//! Life cycle: `pending` -> (claim) `running` with a lease -> `done`, or back to `pending` with a
+//! backoff, or `dead` (a dead letter) when attempts run out or the failure is permanent. A lease
+//! that expires (the worker crashed) makes the job claimable again. Jobs that share an
+//! `ordering_key` (one entity) run one at a time, in the order they were enqueued.
+//!
+//! Why not a job-queue crate: see `docs/architecture.md` (enqueueing inside our own transaction
+//! and per-key ordering decided it).
+
+mod backoff;
+mod claim;
+
+pub use backoff::retry_delay;
+pub use claim::claim;
+
+use std::time::Duration;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set, TryInsertResult,
+};
+use serde::Serialize;
+
+use crate::ids::{EventId, JobId, TenantId};
+use crate::store::entities::{job, job_attempt};
+use crate::time::now_ms;
+
+pub const PENDING: &str = "pending";
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+pub const DEAD: &str = "dead";
+
+/// A job to enqueue.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub tenant: TenantId,
+    pub event: Option<EventId>,
+    pub flow: String,
+    pub payload: serde_json::Value,
+    /// Unique per tenant: enqueueing the same key twice is a no-op.
+    pub idempotency_key: String,
+    /// Jobs with the same key run one at a time, oldest first. Defaults to the idempotency key.
+    pub ordering_key: Option<String>,
+    /// Not before this time (ms); now when None.
+    pub run_at: Option<i64>,
+    pub max_attempts: u32,
+}
+
+/// A job a worker holds a lease on.
+#[derive(Clone, Debug)]
+pub struct ClaimedJob {
+    pub id: JobId,
+    pub tenant: TenantId,
+    pub event: Option<EventId>,
+    pub flow: String,
+    pub payload: serde_json::Value,
+    /// Attempts so far, this one included.
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub idempotency_key: String,
+    pub ordering_key: String,
+    /// The lease token: only its holder may finish the job.
+    pub lease_owner: String,
+}
+
+/// Enqueues `job`, or does nothing when its idempotency key is already queued for the tenant.
+/// Answers the new job's id, or None for a duplicate. Works inside a caller's transaction.
+pub async fn enqueue(db: &impl ConnectionTrait, job: NewJob) -> Result<Option<JobId>, DbErr> {
+    let now = now_ms();
+    let ordering_key = job
+        .ordering_key
+        .unwrap_or_else(|| job.idempotency_key.clone());
+    let row = job::ActiveModel {
+        tenant_id: Set(job.tenant.0),
+        event_id: Set(job.event.map(|e| e.0)),
+        flow: Set(job.flow),
+        payload: Set(job.payload.to_string()),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        max_attempts: Set(job.max_attempts.max(1) as i32),
+        run_at: Set(job.run_at.unwrap_or(now)),
+        last_error: Set(None),
+        idempotency_key: Set(job.idempotency_key),
+        ordering_key: Set(ordering_key),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let result = job::Entity::insert(row)
+        .on_conflict_do_nothing_on([job::Column::TenantId, job::Column::IdempotencyKey])
+        .exec(db)
+        .await?;
+    Ok(match result {
+        TryInsertResult::Inserted(inserted) => Some(JobId(inserted.last_insert_id)),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => None,
+    })
+}
+
+/// Marks a claimed job done. False when the lease was lost (another worker took it over).
+pub async fn complete(db: &impl ConnectionTrait, job: &ClaimedJob) -> Result<bool, DbErr> {
+    let result = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(DONE))
+        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            job::Column::LeaseExpiresAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now_ms()))
+        .filter(job::Column::Id.eq(job.id.0))
+        .filter(job::Column::Status.eq(RUNNING))
+        .filter(job::Column::LeaseOwner.eq(&job.lease_owner))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// What to do with a job whose attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth trying again (partner outage, timeout, rate limit). `not_before` lets a partner's
+    /// `Retry-After` push the next attempt later than the backoff would.
+    Transient { not_before: Option<i64> },
+    /// Trying again cannot help: dead-letter now.
+    Permanent,
+}
+
+/// Where a failed job went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOutcome {
+    RetryAt(i64),
+    DeadLettered,
+    /// The lease had been lost: another worker owns the job now, nothing was changed.
+    LeaseLost,
+}
+
+/// Records a failed attempt: back to `pending` after a backoff, or `dead` when attempts are spent
+/// or the failure is permanent.
+pub async fn fail(
+    db: &impl ConnectionTrait,
+    job: &ClaimedJob,
+    failure: Failure,
+    error: &str,
+    backoff: &BackoffPolicy,
+) -> Result<FailOutcome, DbErr> {
+    let now = now_ms();
+    let exhausted = job.attempt >= job.max_attempts;
+    let outcome = match failure {
+        Failure::Transient { not_before } if !exhausted => {
+            let delay = retry_delay(job.attempt, backoff.base, backoff.max, rand::random());
+            let at = (now + delay.as_millis() as i64).max(not_before.unwrap_or(0));
+            FailOutcome::RetryAt(at)
+        }
+        _ => FailOutcome::DeadLettered,
+    };
+    let (status, run_at) = match outcome {
+        FailOutcome::RetryAt(at) => (PENDING, at),
+        _ => (DEAD, now),
+    };
+    let result = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(status))
+        .col_expr(job::Column::RunAt, Expr::value(run_at))
+        .col_expr(job::Column::LastError, Expr::value(truncate(error, 2_000)))
+        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            job::Column::LeaseExpiresAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(job.id.0))
+        .filter(job::Column::Status.eq(RUNNING))
+        .filter(job::Column::LeaseOwner.eq(&job.lease_owner))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 1 {
+        Ok(outcome)
+    } else {
+        Ok(FailOutcome::LeaseLost)
+    }
+}
+
+/// Retry delays for `fail`.
+#[derive(Clone, Copy, Debug)]
+pub struct BackoffPolicy {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl From<&crate::config::QueueSettings> for BackoffPolicy {
+    fn from(settings: &crate::config::QueueSettings) -> Self {
+        Self {
+            base: Duration::from_millis(settings.base_backoff_ms),
+            max: Duration::from_secs(settings.max_backoff_seconds),
+        }
+    }
+}
+
+/// One row of the execution log.
+#[derive(Clone, Debug)]
+pub struct AttemptRecord<'a> {
+    pub job: &'a ClaimedJob,
+    pub started_at: i64,
+    pub duration: Duration,
+    pub outcome: &'a str,
+    pub call: Option<String>,
+    pub error: Option<String>,
+}
+
+pub async fn record_attempt(
+    db: &impl ConnectionTrait,
+    record: AttemptRecord<'_>,
+) -> Result<(), DbErr> {
+    job_attempt::ActiveModel {
+        tenant_id: Set(record.job.tenant.0),
+        job_id: Set(record.job.id.0),
+        attempt: Set(record.job.attempt as i32),
+        started_at: Set(record.started_at),
+        duration_ms: Set(record.duration.as_millis() as i64),
+        outcome: Set(record.outcome.to_owned()),
+        call: Set(record.call),
+        error: Set(record.error.map(|e| truncate(&e, 2_000))),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Depth {
+    pub pending: i64,
+    pub running: i64,
+    pub done: i64,
+    pub dead: i64,
+}
+
+/// Jobs by status, across tenants (for `/metrics` and the console).
+pub async fn depth(db: &impl ConnectionTrait) -> Result<Depth, DbErr> {
+    let counts: Vec<(String, i64)> = job::Entity::find()
+        .select_only()
+        .column(job::Column::Status)
+        .column_as(job::Column::Id.count(), "count")
+        .group_by(job::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut depth = Depth::default();
+    for (status, count) in counts {
+        match status.as_str() {
+            PENDING => depth.pending = count,
+            RUNNING => depth.running = count,
+            DONE => depth.done = count,
+            DEAD => depth.dead = count,
+            _ => {}
+        }
+    }
+    Ok(depth)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}

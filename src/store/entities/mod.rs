@@ -1,0 +1,8 @@
+//! One file per table. Times are milliseconds since the Unix epoch (see `crate::time`).
+
+pub mod equivalence;
+pub mod equivalence_history;
+pub mod inbox_event;
+pub mod job;
+pub mod job_attempt;
+pub mod tenant;

@@ -1,0 +1,67 @@
+//! The database: connection, migrations and the entities (one file per table).
+//!
+//! One code base for SQLite (embedded default, one process) and PostgreSQL (shared by several
+//! processes). Queries that differ between the two live next to the concern that needs them
+//! (`queue::claim`), never as a second copy of the schema.
+
+pub mod entities;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+use crate::config::DatabaseUrl;
+
+pub use sea_orm::DatabaseConnection as Db;
+
+/// Opens a pool. SQLite runs in WAL mode with `synchronous=NORMAL`: a committed transaction
+/// survives a crash of the process (SIGKILL), which is the durability the webhook answer promises.
+pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.expose().to_owned());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    if url.is_postgres() {
+        options.max_connections(16).min_connections(1);
+    } else {
+        // SQLite takes one writer at a time; a few connections serve concurrent readers.
+        options.max_connections(8).min_connections(1);
+    }
+    Database::connect(options)
+        .await
+        .with_context(|| format!("cannot open the database at {url}"))
+}
+
+/// Applies pending migrations (idempotent).
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("cannot apply database migrations")
+}
+
+/// A cheap round trip, for `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+/// True when the error is a unique-constraint violation (portable across both back ends).
+pub fn is_unique_violation(error: &sea_orm::DbErr) -> bool {
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

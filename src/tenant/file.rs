@@ -1,0 +1,460 @@
+//! The tenant file: parsing and validation. Secret fields are wrapped (`SecretString`) and are never
+//! serialised with the settings; `repo` seals them separately.
+
+use std::collections::BTreeMap;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TenantFileError {
+    #[error("invalid tenant file: {0}")]
+    Parse(String),
+    #[error("invalid tenant file: `{key}` {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> TenantFileError {
+    TenantFileError::Invalid {
+        key,
+        reason: reason.into(),
+    }
+}
+
+/// A tenant's whole configuration, as in the contract's tenant file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    pub slug: String,
+    pub name: String,
+    pub ats: AtsSettings,
+    pub suite: SuiteSettings,
+    #[serde(default)]
+    pub writeback: WritebackSettings,
+    #[serde(default)]
+    pub embed: EmbedSettings,
+    #[serde(default)]
+    pub sso: SsoSettings,
+    #[serde(default = "default_roles")]
+    pub roles: RoleMap,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AtsKind {
+    Gupy,
+    SignedJson,
+    XmlFeed,
+}
+
+impl AtsKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AtsKind::Gupy => "gupy",
+            AtsKind::SignedJson => "signed-json",
+            AtsKind::XmlFeed => "xml-feed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AtsSettings {
+    pub kind: AtsKind,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub token: Option<SecretString>,
+    #[serde(default, skip_serializing)]
+    pub webhook_secret: Option<SecretString>,
+    #[serde(default = "default_interview_step")]
+    pub interview_step: String,
+    #[serde(default)]
+    pub poll_interval_s: Option<u64>,
+    /// xml-feed: one extra request header, `"Name: value"` (often an API key, so sealed).
+    #[serde(default, skip_serializing)]
+    pub feed_header: Option<SecretString>,
+    /// signed-json: where each field is read from, as JSON Pointers (`job_name = "/title"`).
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Default language (BCP 47) for jobs that do not say.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteAuth {
+    #[default]
+    ClientCredentials,
+    AuthorizationCode,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteSettings {
+    pub base_url: String,
+    #[serde(default)]
+    pub app_url: Option<String>,
+    #[serde(default)]
+    pub auth: SuiteAuth,
+    pub client_id: String,
+    #[serde(default, skip_serializing)]
+    pub client_secret: Option<SecretString>,
+    #[serde(default, skip_serializing)]
+    pub webhook_secret: Option<SecretString>,
+}
+
+impl SuiteSettings {
+    /// Where people land after SSO: `app_url`, else the API's base URL.
+    pub fn app_url(&self) -> &str {
+        self.app_url.as_deref().unwrap_or(&self.base_url)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WritebackMode {
+    #[default]
+    Tags,
+    Comment,
+    Both,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WritebackSettings {
+    pub mode: WritebackMode,
+    pub pass_tag: String,
+    pub fail_tag: String,
+    pub pass_score: u8,
+}
+
+impl Default for WritebackSettings {
+    fn default() -> Self {
+        Self {
+            mode: WritebackMode::Tags,
+            pass_tag: "Apto".to_owned(),
+            fail_tag: "Inapto".to_owned(),
+            pass_score: 70,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbedSettings {
+    #[serde(skip_serializing)]
+    pub launch_secret: Option<SecretString>,
+    pub frame_ancestors: Vec<String>,
+    /// `en` or `pt-BR`: the pages' language when the launch token does not say.
+    pub locale: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SsoKind {
+    Oidc,
+    Saml,
+    #[default]
+    None,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SsoSettings {
+    pub kind: SsoKind,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    #[serde(skip_serializing)]
+    pub client_secret: Option<SecretString>,
+    pub idp_metadata_url: Option<String>,
+    pub idp_metadata_file: Option<String>,
+    pub sp_entity_id: Option<String>,
+}
+
+/// ATS role -> suite role (`admin`, `manager` or `reviewer`).
+pub type RoleMap = BTreeMap<String, String>;
+
+fn default_roles() -> RoleMap {
+    [
+        ("admin", "admin"),
+        ("recruiter", "manager"),
+        ("interviewer", "reviewer"),
+    ]
+    .into_iter()
+    .map(|(a, s)| (a.to_owned(), s.to_owned()))
+    .collect()
+}
+
+fn default_interview_step() -> String {
+    "Video interview".to_owned()
+}
+
+const SUITE_ROLES: &[&str] = &["admin", "manager", "reviewer"];
+
+impl TenantConfig {
+    pub fn from_toml(text: &str) -> Result<Self, TenantFileError> {
+        let config: TenantConfig =
+            toml::from_str(text).map_err(|e| TenantFileError::Parse(one_line(&e.to_string())))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), TenantFileError> {
+        if !is_valid_slug(&self.slug) {
+            return Err(invalid("slug", "must match [a-z0-9-]{1,63}"));
+        }
+        if self.name.trim().is_empty() {
+            return Err(invalid("name", "must not be empty"));
+        }
+        self.validate_ats()?;
+        self.validate_suite()?;
+        if self.writeback.pass_score > 100 {
+            return Err(invalid("writeback.pass_score", "must be between 0 and 100"));
+        }
+        if self.writeback.pass_tag.trim().is_empty() || self.writeback.fail_tag.trim().is_empty() {
+            return Err(invalid(
+                "writeback.pass_tag",
+                "and fail_tag must not be empty",
+            ));
+        }
+        for origin in &self.embed.frame_ancestors {
+            if !is_origin(origin) {
+                return Err(invalid(
+                    "embed.frame_ancestors",
+                    format!("`{origin}` is not an origin such as https://ats.example.com"),
+                ));
+            }
+        }
+        if let Some(locale) = &self.embed.locale
+            && !matches!(locale.as_str(), "en" | "pt-BR")
+        {
+            return Err(invalid("embed.locale", "must be `en` or `pt-BR`"));
+        }
+        self.validate_sso()?;
+        for suite_role in self.roles.values() {
+            if !SUITE_ROLES.contains(&suite_role.as_str()) {
+                return Err(invalid(
+                    "roles",
+                    format!("`{suite_role}` is not a suite role (admin, manager, reviewer)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_ats(&self) -> Result<(), TenantFileError> {
+        let ats = &self.ats;
+        match &ats.base_url {
+            Some(url) if !is_http_url(url) => {
+                return Err(invalid("ats.base_url", "must be an http(s) URL"));
+            }
+            None if ats.kind != AtsKind::SignedJson => {
+                return Err(invalid("ats.base_url", "is required for this ATS kind"));
+            }
+            _ => {}
+        }
+        let present = |secret: &Option<SecretString>| {
+            secret
+                .as_ref()
+                .is_some_and(|s| !s.expose_secret().is_empty())
+        };
+        match ats.kind {
+            AtsKind::Gupy => {
+                if !present(&ats.token) {
+                    return Err(invalid("ats.token", "is required for gupy"));
+                }
+                if !present(&ats.webhook_secret) {
+                    return Err(invalid("ats.webhook_secret", "is required for gupy"));
+                }
+            }
+            AtsKind::SignedJson => {
+                if !present(&ats.webhook_secret) {
+                    return Err(invalid("ats.webhook_secret", "is required for signed-json"));
+                }
+            }
+            AtsKind::XmlFeed => {
+                if ats.poll_interval_s == Some(0) {
+                    return Err(invalid(
+                        "ats.poll_interval_s",
+                        "must be above 0 for xml-feed",
+                    ));
+                }
+            }
+        }
+        if let Some(header) = &ats.feed_header
+            && !header.expose_secret().contains(':')
+        {
+            return Err(invalid("ats.feed_header", "must look like `Name: value`"));
+        }
+        for (field, pointer) in &ats.fields {
+            if !(pointer.is_empty() || pointer.starts_with('/')) {
+                return Err(invalid(
+                    "ats.fields",
+                    format!("`{field}` must be a JSON Pointer such as \"/title\""),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_suite(&self) -> Result<(), TenantFileError> {
+        let suite = &self.suite;
+        if !is_http_url(&suite.base_url) {
+            return Err(invalid("suite.base_url", "must be an http(s) URL"));
+        }
+        if let Some(url) = &suite.app_url
+            && !is_http_url(url)
+        {
+            return Err(invalid("suite.app_url", "must be an http(s) URL"));
+        }
+        if suite.client_id.trim().is_empty() {
+            return Err(invalid("suite.client_id", "must not be empty"));
+        }
+        if suite.client_secret.is_none() {
+            return Err(invalid("suite.client_secret", "is required"));
+        }
+        if let Some(secret) = &suite.webhook_secret
+            && !secret.expose_secret().starts_with("whsec_")
+        {
+            return Err(invalid("suite.webhook_secret", "must start with whsec_"));
+        }
+        Ok(())
+    }
+
+    fn validate_sso(&self) -> Result<(), TenantFileError> {
+        let sso = &self.sso;
+        match sso.kind {
+            SsoKind::None => {}
+            SsoKind::Oidc => {
+                if !sso.issuer.as_deref().is_some_and(is_http_url) {
+                    return Err(invalid("sso.issuer", "must be an http(s) URL for oidc"));
+                }
+                if sso.client_id.as_deref().unwrap_or("").is_empty() {
+                    return Err(invalid("sso.client_id", "is required for oidc"));
+                }
+            }
+            SsoKind::Saml => {
+                if sso.idp_metadata_url.is_none() && sso.idp_metadata_file.is_none() {
+                    return Err(invalid(
+                        "sso.idp_metadata_url",
+                        "or sso.idp_metadata_file is required for saml",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn is_valid_slug(slug: &str) -> bool {
+    (1..=63).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn is_http_url(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
+fn is_origin(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.has_host()
+            && u.path() == "/"
+            && !text.ends_with('/')
+            && u.query().is_none()
+    })
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const SAMPLE: &str = r#"
+slug = "acme"
+name = "Acme Corp"
+
+[ats]
+kind = "gupy"
+base_url = "http://127.0.0.1:9101"
+token = "gupy-token"
+webhook_secret = "gupy-hook-secret"
+
+[suite]
+base_url = "http://127.0.0.1:9102"
+client_id = "liaison"
+client_secret = "liaison-secret"
+webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+[embed]
+launch_secret = "launch"
+frame_ancestors = ["https://ats.example.com"]
+"#;
+
+    #[test]
+    fn the_contract_sample_parses_with_defaults() {
+        let config = TenantConfig::from_toml(SAMPLE).expect("valid");
+        assert_eq!(config.ats.interview_step, "Video interview");
+        assert_eq!(config.writeback.pass_score, 70);
+        assert_eq!(
+            config.roles.get("recruiter").map(String::as_str),
+            Some("manager")
+        );
+        assert_eq!(config.suite.app_url(), "http://127.0.0.1:9102");
+    }
+
+    #[test]
+    fn settings_json_carries_no_secret() {
+        let config = TenantConfig::from_toml(SAMPLE).expect("valid");
+        let json = serde_json::to_string(&config).expect("serialises");
+        for secret in [
+            "gupy-token",
+            "gupy-hook-secret",
+            "liaison-secret",
+            "whsec_",
+            "launch",
+        ] {
+            assert!(!json.contains(secret), "{secret} leaked into {json}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        for (from, to, key) in [
+            (
+                "name = \"Acme Corp\"",
+                "name = \"Acme\"\ncolour = 1",
+                "colour",
+            ),
+            ("kind = \"gupy\"", "kind = \"workday\"", "workday"),
+            ("slug = \"acme\"", "slug = \"Acme!\"", "slug"),
+            ("token = \"gupy-token\"", "", "ats.token"),
+            (
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "nope",
+                "suite.webhook_secret",
+            ),
+            (
+                "https://ats.example.com\"",
+                "https://ats.example.com/x\"",
+                "embed.frame_ancestors",
+            ),
+            (
+                "[embed]",
+                "[writeback]\npass_score = 140\n[embed]",
+                "writeback.pass_score",
+            ),
+        ] {
+            let text = SAMPLE.replace(from, to);
+            let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains(key), "expected `{key}` in: {error}");
+        }
+    }
+}

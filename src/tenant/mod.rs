@@ -1,0 +1,11 @@
+//! Tenants: the tenant file of the contract (`liaison tenant apply`), its validation, and the store
+//! finders every other concern goes through (the tenant comes first in every query).
+
+mod file;
+mod repo;
+
+pub use file::{
+    AtsKind, AtsSettings, EmbedSettings, RoleMap, SsoKind, SsoSettings, SuiteAuth, SuiteSettings,
+    TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
+};
+pub use repo::{ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list};

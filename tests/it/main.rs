@@ -1,0 +1,9 @@
+//! Liaison's integration tests: one binary, one module per concern.
+
+mod api;
+mod cli;
+mod equivalence;
+mod helpers;
+mod http;
+mod queue;
+mod store;

@@ -1,0 +1,118 @@
+use liaison::store;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::helpers::{TestDb, spawn_app};
+
+const TABLES: [&str; 6] = [
+    "tenants",
+    "equivalences",
+    "equivalence_history",
+    "inbox_events",
+    "jobs",
+    "job_attempts",
+];
+
+#[tokio::test]
+async fn migrations_apply_to_an_empty_database_and_are_idempotent() {
+    let database = TestDb::new().await;
+    store::migrate(&database.db)
+        .await
+        .expect("second run is a no-op");
+    store::migrate(&database.db)
+        .await
+        .expect("third run is a no-op");
+    assert!(
+        Migrator::get_pending_migrations(&database.db)
+            .await
+            .expect("status")
+            .is_empty()
+    );
+    for table in TABLES {
+        let count = database
+            .db
+            .query_one_raw(Statement::from_string(
+                database.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("table exists");
+        assert!(count.is_some(), "{table}");
+    }
+}
+
+/// Every text cell of every table, as the database stores it (what a dump would show).
+async fn dump_all_text(db: &sea_orm::DatabaseConnection) -> String {
+    let mut dump = String::new();
+    for table in TABLES {
+        let sql = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            format!("SELECT CAST(t.* AS TEXT) AS row FROM {table} t")
+        } else {
+            format!("SELECT * FROM {table}")
+        };
+        let rows = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("dump");
+        for row in rows {
+            for column in row.column_names() {
+                if let Ok(text) = row.try_get::<String>("", &column) {
+                    dump.push_str(&text);
+                    dump.push('\n');
+                }
+            }
+        }
+    }
+    dump
+}
+
+#[tokio::test]
+async fn tenant_secrets_are_not_stored_in_clear() {
+    let app = spawn_app().await;
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), crate::helpers::tenant_toml("acme")).expect("write");
+    let output = app.cli(&["tenant", "apply", file.path().to_str().expect("utf-8")]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let secrets = [
+        "gupy-token-acme-S3CRET",
+        "gupy-hook-acme-S3CRET",
+        "suite-client-acme-S3CRET",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "launch-acme-S3CRET",
+    ];
+    let dump = dump_all_text(app.db()).await;
+    assert!(dump.contains("acme"), "the dump reads the tenant row");
+    for secret in secrets {
+        assert!(!dump.contains(secret), "{secret} is stored in clear");
+    }
+    if let Some(file) = &app.database.sqlite_file {
+        // The raw bytes too, the write-ahead log included.
+        for path in [file.clone(), file.with_extension("db-wal")] {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let raw = String::from_utf8_lossy(&bytes);
+            for secret in secrets {
+                assert!(!raw.contains(secret), "{secret} is in {}", path.display());
+            }
+        }
+    }
+    // And they still open with the master key.
+    let tenant = liaison::tenant::find(app.db(), &app.master_key, "acme")
+        .await
+        .expect("read")
+        .expect("exists");
+    use secrecy::ExposeSecret;
+    assert_eq!(
+        tenant
+            .config
+            .ats
+            .token
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned()),
+        Some("gupy-token-acme-S3CRET".to_owned())
+    );
+}
