@@ -1,1 +1,4 @@
+//! Liaison: a connector between Applicant Tracking Systems and a video-interview suite.
 
+pub mod signature;
+pub mod sim;

@@ -1,0 +1,1 @@
+//! The interview suite simulator (work in progress).
