@@ -148,14 +148,25 @@ pub struct User {
     pub active: bool,
 }
 
-/// A webhook subscription. The secret is shown to the API client that owns it.
-#[derive(Debug, Clone, Serialize)]
+/// A webhook subscription. The secret is shown to the API client that owns it, never in Debug.
+#[derive(Clone, Serialize)]
 pub struct WebhookSubscription {
     pub id: String,
     pub url: String,
     pub events: Vec<String>,
     pub secret: String,
     pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for WebhookSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSubscription")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 impl WebhookSubscription {

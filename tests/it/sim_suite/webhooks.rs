@@ -221,3 +221,45 @@ async fn subscriptions_can_be_listed_and_deleted() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn duplicated_and_shuffled_deliveries_all_arrive() {
+    let suite = spawn_suite().await;
+    let receiver = spawn_receiver(0).await;
+    let token = suite.token().await;
+    let secret = subscribe(&suite, &token, &receiver.url, json!(["*"])).await;
+    suite
+        .control(
+            "/_sim/faults",
+            json!({"duplicate_rate": 1.0, "shuffle": true}),
+        )
+        .await;
+
+    for i in 0..5 {
+        suite
+            .call(
+                Method::POST,
+                "/_sim/events",
+                None,
+                Some(json!({"type": "user.updated", "data": {"id": format!("usr_{i}")}})),
+                &[],
+                StatusCode::ACCEPTED,
+            )
+            .await;
+    }
+
+    suite
+        .wait_for_state("five duplicated deliveries", |state| {
+            state["deliveries"]
+                .as_object()
+                .is_some_and(|d| d.values().filter(|d| d["duplicates_sent"] == 1).count() == 5)
+        })
+        .await;
+    let received = receiver.all();
+    assert_eq!(received.len(), 10);
+    let ids: std::collections::BTreeSet<&str> = received.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 5, "each event twice under one webhook-id");
+    for delivery in &received {
+        assert_verifies(&secret, delivery);
+    }
+}
