@@ -406,3 +406,54 @@ async fn users_can_be_patched_and_listed() {
         "the seeded admin and RH"
     );
 }
+
+#[tokio::test]
+async fn started_then_expired_invitations_emit_events_and_free_the_candidate() {
+    let suite = spawn_suite().await;
+    let token = suite.token().await;
+    let project = suite.create_project(&token, "job-1").await;
+    let candidate = suite.create_candidate(&token, "ana@example.com").await;
+    let invite_path = format!(
+        "/v1/projects/{}/invitations",
+        project["id"].as_str().expect("id")
+    );
+    let invitation = suite
+        .post(
+            &token,
+            &invite_path,
+            json!({"candidate_id": candidate["id"]}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let id = invitation["id"].as_str().expect("id");
+
+    suite
+        .control(&format!("/_sim/invitations/{id}/start"), json!({}))
+        .await;
+    suite
+        .control(&format!("/_sim/invitations/{id}/expire"), json!({}))
+        .await;
+
+    let fetched = suite
+        .get(&token, &format!("/v1/invitations/{id}"), StatusCode::OK)
+        .await;
+    assert_eq!(fetched["status"], "expired");
+    suite
+        .post(
+            &token,
+            &invite_path,
+            json!({"candidate_id": candidate["id"]}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let types: Vec<Value> = suite.state().await["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].clone())
+        .collect();
+    assert_eq!(
+        types,
+        [json!("invitation.started"), json!("invitation.expired")]
+    );
+}
