@@ -92,10 +92,11 @@ async fn issue_token(State(sim): State<SuiteSim>, headers: HeaderMap, body: Byte
             }
             _ => Err(OAuthError::InvalidClient),
         },
-        "authorization_code" => match &client_id {
-            Some(id) => store.auth.exchange_code(id, &form, lifetime, now),
-            None => Err(OAuthError::InvalidClient),
-        },
+        "authorization_code" => {
+            store
+                .auth
+                .exchange_code(client_id.as_deref(), &form, lifetime, now)
+        }
         "refresh_token" => store
             .auth
             .refresh(client_id.as_deref(), &form, lifetime, now)

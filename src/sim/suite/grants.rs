@@ -241,9 +241,11 @@ impl AuthStore {
         code
     }
 
+    /// Exchanges a code. `client_id` is the authenticated client, if the request named one;
+    /// PKCE binds the code to whoever started the flow either way.
     pub(super) fn exchange_code(
         &mut self,
-        client_id: &str,
+        client_id: Option<&str>,
         form: &HashMap<String, String>,
         lifetime: std::time::Duration,
         now: DateTime<Utc>,
@@ -263,7 +265,8 @@ impl AuthStore {
         if stored.expires_at <= now {
             return Err(OAuthError::InvalidGrant("code expired"));
         }
-        if stored.client_id != client_id || stored.redirect_uri != redirect_uri {
+        if client_id.is_some_and(|id| id != stored.client_id) || stored.redirect_uri != redirect_uri
+        {
             return Err(OAuthError::InvalidGrant(
                 "code issued to another client or redirect_uri",
             ));
@@ -273,8 +276,8 @@ impl AuthStore {
                 "code_verifier does not match the challenge",
             ));
         }
-        let user_id = stored.user_id.clone();
-        let grant_id = self.new_grant(client_id, Some(user_id));
+        let (client_id, user_id) = (stored.client_id.clone(), stored.user_id.clone());
+        let grant_id = self.new_grant(&client_id, Some(user_id));
         if let Some(stored) = self.codes.get_mut(code) {
             stored.grant_id = Some(grant_id.clone());
         }

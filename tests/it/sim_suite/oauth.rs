@@ -207,3 +207,41 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_grant() {
     assert_eq!(state["counters"]["grant_revoked_for_refresh_reuse"], true);
     assert_eq!(state["counters"]["token_requests"]["refresh_token"], 3);
 }
+
+#[tokio::test]
+async fn a_code_exchange_needs_no_client_credentials_but_refuses_wrong_ones() {
+    let suite = spawn_suite().await;
+    let code = authorize(&suite).await;
+    let exchange_as = |client_id: &'static str| {
+        [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", VERIFIER),
+            ("client_id", client_id),
+        ]
+    };
+
+    let wrong = token_request(
+        &suite,
+        &exchange_as("someone-else"),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", VERIFIER),
+    ];
+    let tokens = token_request(&suite, &form, StatusCode::OK).await;
+
+    assert_eq!(wrong["error"], "invalid_client");
+    suite
+        .get(
+            field(&tokens, "access_token"),
+            "/v1/projects",
+            StatusCode::OK,
+        )
+        .await;
+}
