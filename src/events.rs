@@ -1,0 +1,190 @@
+//! Liaison's own event type. Every adapter (an ATS kind, the suite, a poller) turns what a partner
+//! sends into an `InboundEvent`; the sync engine sees nothing else. Stored as JSON in the inbox
+//! (`inbox_events.normalized`), next to the raw payload kept for the event log.
+
+use serde::{Deserialize, Serialize};
+
+/// Who sent the event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// An ATS webhook.
+    Ats,
+    /// A suite webhook.
+    Suite,
+    /// An ATS change found by a poller (job feed, REST listing).
+    Poll,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Ats => "ats",
+            Source::Suite => "suite",
+            Source::Poll => "poll",
+        }
+    }
+}
+
+/// One normalised event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboundEvent {
+    pub source: Source,
+    /// The sender's own delivery id (Gupy's `id`, `webhook-id`, ...), else a hash of the body.
+    pub delivery_id: String,
+    /// The partner's name for what happened (`application.moved`, `invitation.completed`, ...).
+    pub partner_type: String,
+    /// When it happened, by the sender's clock (ms since the epoch), when the sender says.
+    pub occurred_at: Option<i64>,
+    pub body: EventBody,
+}
+
+/// What happened, in Liaison's terms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// An ATS job was created, changed or published: create or update its suite project.
+    JobUpserted(AtsJob),
+    /// An ATS job was closed, cancelled or left the feed: archive its project.
+    JobClosed { ats_job_id: String },
+    /// An application was created or moved (its current step and status say where it is now).
+    ApplicationChanged(AtsApplication),
+    /// A suite project changed (`project.updated`, `project.archived`).
+    ProjectChanged {
+        project_id: String,
+        status: Option<String>,
+    },
+    /// `project.deleted`.
+    ProjectDeleted { project_id: String },
+    /// `candidate.updated`.
+    CandidateUpdated {
+        candidate_id: String,
+        email: Option<String>,
+    },
+    /// `candidate.deleted`: an erasure request.
+    CandidateDeleted { candidate_id: String },
+    /// `invitation.started|completed|expired|cancelled`.
+    InvitationChanged {
+        invitation_id: String,
+        project_id: Option<String>,
+        candidate_id: Option<String>,
+        status: String,
+    },
+    /// `review.created|updated`.
+    ReviewChanged {
+        review_id: String,
+        invitation_id: String,
+    },
+    /// `user.updated`.
+    UserUpdated {
+        user_id: String,
+        email: Option<String>,
+    },
+    /// Accepted and logged, but nothing for Liaison to do (an action it does not act on).
+    Ignored,
+}
+
+/// An ATS job as far as the delivery tells; `complete` is false when the flow must fetch the rest
+/// from the ATS (a webhook that carries only the id and name).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AtsJob {
+    pub ats_job_id: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub language: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub url: Option<String>,
+    /// Whether this delivery carries every field Liaison syncs.
+    pub complete: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AtsApplication {
+    pub ats_application_id: String,
+    pub ats_job_id: String,
+    pub job_title: Option<String>,
+    /// The step the application is in now (its name, as the ATS shows it).
+    pub step: Option<String>,
+    /// `in_process`, `give_up`, `reproved`, `hired`, when the ATS says.
+    pub status: Option<String>,
+    pub candidate: AtsCandidate,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AtsCandidate {
+    /// May be absent (Gupy): the email identifies the person then.
+    pub ats_candidate_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl InboundEvent {
+    /// The entity this event is about, as an ordering key: events of one subject are applied one
+    /// at a time, in order; different subjects in parallel.
+    pub fn subject(&self) -> Option<String> {
+        Some(match &self.body {
+            EventBody::JobUpserted(job) => format!("job:{}", job.ats_job_id),
+            EventBody::JobClosed { ats_job_id } => format!("job:{ats_job_id}"),
+            EventBody::ApplicationChanged(app) => format!("application:{}", app.ats_application_id),
+            EventBody::ProjectChanged { project_id, .. }
+            | EventBody::ProjectDeleted { project_id } => format!("suite:project:{project_id}"),
+            EventBody::CandidateUpdated { candidate_id, .. }
+            | EventBody::CandidateDeleted { candidate_id } => {
+                format!("suite:candidate:{candidate_id}")
+            }
+            EventBody::InvitationChanged { invitation_id, .. }
+            | EventBody::ReviewChanged { invitation_id, .. } => {
+                format!("suite:invitation:{invitation_id}")
+            }
+            EventBody::UserUpdated { user_id, .. } => format!("suite:user:{user_id}"),
+            EventBody::Ignored => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_as_tagged_json() {
+        let event = InboundEvent {
+            source: Source::Ats,
+            delivery_id: "24e99765".to_owned(),
+            partner_type: "application.moved".to_owned(),
+            occurred_at: Some(1),
+            body: EventBody::ApplicationChanged(AtsApplication {
+                ats_application_id: "2937132".to_owned(),
+                ats_job_id: "19139".to_owned(),
+                step: Some("Video interview".to_owned()),
+                ..Default::default()
+            }),
+        };
+        let json = serde_json::to_value(&event).expect("serialises");
+        assert_eq!(json["body"]["type"], "application_changed");
+        let back: InboundEvent = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, event);
+        assert_eq!(back.subject().as_deref(), Some("application:2937132"));
+    }
+
+    #[test]
+    fn reviews_are_ordered_with_their_invitation() {
+        let review = EventBody::ReviewChanged {
+            review_id: "rev_1".to_owned(),
+            invitation_id: "inv_1".to_owned(),
+        };
+        let event = InboundEvent {
+            source: Source::Suite,
+            delivery_id: "msg_1".to_owned(),
+            partner_type: "review.created".to_owned(),
+            occurred_at: None,
+            body: review,
+        };
+        assert_eq!(event.subject().as_deref(), Some("suite:invitation:inv_1"));
+    }
+}
