@@ -4,6 +4,12 @@
 //! entity's events are applied one at a time and in order, while different entities run in
 //! parallel. The inbound path calls `job_for_event` inside the transaction that stores the event.
 
+mod flow;
+mod worker;
+
+pub use flow::{Flow, FlowFuture, Flows, JobContext, JobError};
+pub use worker::{Worker, event_status};
+
 use crate::events::InboundEvent;
 use crate::ids::{EventId, TenantId};
 use crate::queue::NewJob;

@@ -1,0 +1,237 @@
+//! The worker: claims due jobs, runs them through their flow with bounded concurrency, and records
+//! every attempt. Crash-safe by construction: a job is only `done` once its flow returned, and a
+//! worker that dies leaves leases that expire and hand the job to another worker.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::flow::{Flows, JobContext, JobError};
+use crate::config::QueueSettings;
+use crate::queue::{self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure};
+use crate::store::entities::inbox_event;
+use crate::time::now_ms;
+
+/// Event statuses in the inbox, following the job that applies the event.
+pub mod event_status {
+    pub const RECEIVED: &str = "received";
+    pub const PROCESSED: &str = "processed";
+    pub const RETRYING: &str = "retrying";
+    pub const DEAD: &str = "dead";
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    db: DatabaseConnection,
+    flows: Arc<Flows>,
+    settings: QueueSettings,
+    concurrency: usize,
+    /// Who we are in lease tokens: host and process, so an operator can tell workers apart.
+    identity: String,
+    /// Woken by in-process enqueues, so new work starts without waiting for the idle poll.
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(
+        db: DatabaseConnection,
+        flows: Flows,
+        settings: QueueSettings,
+        concurrency: usize,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            db,
+            flows: Arc::new(flows),
+            settings,
+            concurrency: concurrency.max(1),
+            identity: format!("pid{}", std::process::id()),
+            wake,
+        }
+    }
+
+    fn lease(&self) -> Duration {
+        Duration::from_secs(self.settings.lease_seconds)
+    }
+
+    fn owner_token(&self) -> String {
+        format!("{}/{}", self.identity, uuid::Uuid::new_v4().simple())
+    }
+
+    /// Runs until `shutdown`, then waits for the jobs in flight to finish.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let permits = Arc::new(Semaphore::new(self.concurrency));
+        let mut running = JoinSet::new();
+        let idle = Duration::from_millis(self.settings.idle_poll_ms.max(10));
+        tracing::info!(concurrency = self.concurrency, "worker started");
+        while !shutdown.is_cancelled() {
+            while running.try_join_next().is_some() {}
+            let free = permits.available_permits();
+            if free == 0 {
+                tokio::select! {
+                    _ = running.join_next() => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+            let batch = match queue::claim(&self.db, &self.owner_token(), self.lease(), free as u64)
+                .await
+            {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot claim jobs; retrying");
+                    Vec::new()
+                }
+            };
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    _ = self.wake.notified() => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+            for job in batch {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let worker = self.clone();
+                running.spawn(async move {
+                    worker.execute(job).await;
+                    drop(permit);
+                });
+            }
+        }
+        tracing::info!(
+            in_flight = running.len(),
+            "worker stopping: finishing jobs in flight"
+        );
+        while running.join_next().await.is_some() {}
+    }
+
+    /// Claims and runs one batch to completion. Answers how many jobs ran (0: nothing was due).
+    pub async fn run_once(&self) -> Result<usize, sea_orm::DbErr> {
+        let batch = queue::claim(
+            &self.db,
+            &self.owner_token(),
+            self.lease(),
+            self.concurrency as u64,
+        )
+        .await?;
+        let count = batch.len();
+        let mut running = JoinSet::new();
+        for job in batch {
+            let worker = self.clone();
+            running.spawn(async move { worker.execute(job).await });
+        }
+        while running.join_next().await.is_some() {}
+        Ok(count)
+    }
+
+    /// Runs jobs until none is due: what tests use instead of sleeping.
+    pub async fn drain(&self) -> Result<usize, sea_orm::DbErr> {
+        let mut total = 0;
+        loop {
+            match self.run_once().await? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(job = %job.id, flow = %job.flow, attempt = job.attempt))]
+    async fn execute(&self, job: ClaimedJob) {
+        let started_at = now_ms();
+        let clock = Instant::now();
+        let context = JobContext::new(job);
+        let result = match self.flows.get(&context.job.flow) {
+            Some(flow) => AssertUnwindSafe(flow.run(&context))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(JobError::transient("the flow panicked"))),
+            None => Err(JobError::permanent(format!(
+                "no flow named `{}`",
+                context.job.flow
+            ))),
+        };
+        let job = &context.job;
+        let (outcome, error) = match &result {
+            Ok(()) => match queue::complete(&self.db, job).await {
+                Ok(true) => ("succeeded", None),
+                Ok(false) => ("lease_lost", None),
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot mark job done; it will run again");
+                    ("unrecorded", Some(error.to_string()))
+                }
+            },
+            Err(failure) => {
+                let kind = match failure {
+                    JobError::Transient { retry_after, .. } => Failure::Transient {
+                        not_before: retry_after.map(|d| now_ms() + d.as_millis() as i64),
+                    },
+                    JobError::Permanent { .. } => Failure::Permanent,
+                };
+                let message = failure.to_string();
+                match queue::fail(
+                    &self.db,
+                    job,
+                    kind,
+                    &message,
+                    &BackoffPolicy::from(&self.settings),
+                )
+                .await
+                {
+                    Ok(FailOutcome::RetryAt(_)) => ("retrying", Some(message)),
+                    Ok(FailOutcome::DeadLettered) => ("dead", Some(message)),
+                    Ok(FailOutcome::LeaseLost) => ("lease_lost", Some(message)),
+                    Err(error) => {
+                        tracing::warn!(error = %error, "cannot record job failure");
+                        ("unrecorded", Some(message))
+                    }
+                }
+            }
+        };
+        match outcome {
+            "dead" => tracing::warn!(error = error.as_deref().unwrap_or(""), "job dead-lettered"),
+            "retrying" => tracing::info!(
+                error = error.as_deref().unwrap_or(""),
+                "job will be retried"
+            ),
+            _ => tracing::debug!(outcome, "job finished"),
+        }
+        let record = AttemptRecord {
+            job,
+            started_at,
+            duration: clock.elapsed(),
+            outcome,
+            call: context.calls_summary(),
+            error,
+        };
+        if let Err(error) = queue::record_attempt(&self.db, record).await {
+            tracing::warn!(error = %error, "cannot write the execution log");
+        }
+        if let Some(event) = job.event {
+            let status = match outcome {
+                "succeeded" => event_status::PROCESSED,
+                "retrying" => event_status::RETRYING,
+                "dead" => event_status::DEAD,
+                _ => return,
+            };
+            let update = inbox_event::Entity::update_many()
+                .col_expr(inbox_event::Column::Status, Expr::value(status))
+                .filter(inbox_event::Column::Id.eq(event.0))
+                .exec(&self.db)
+                .await;
+            if let Err(error) = update {
+                tracing::warn!(error = %error, "cannot update the event's status");
+            }
+        }
+    }
+}
