@@ -5,6 +5,10 @@
 //! parallel. The inbound path calls `job_for_event` inside the transaction that stores the event.
 
 mod flow;
+pub mod flows;
+pub mod plan;
+pub mod ports;
+pub mod state;
 mod worker;
 
 pub use flow::{Flow, FlowFuture, Flows, JobContext, JobError};

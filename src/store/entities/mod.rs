@@ -5,4 +5,7 @@ pub mod equivalence_history;
 pub mod inbox_event;
 pub mod job;
 pub mod job_attempt;
+pub mod lease;
+pub mod sync_state;
 pub mod tenant;
+pub mod writeback;

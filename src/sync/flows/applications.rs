@@ -1,0 +1,168 @@
+//! An application entering the interview step gets a suite candidate and an invitation; leaving
+//! the step before the interview is done cancels it.
+
+use super::jobs::{complete_job, ensure_project, link};
+use super::{Step, db_error};
+use crate::equivalence::{self, EntityKind};
+use crate::events::{AtsApplication, AtsJob};
+use crate::sync::plan::{InvitationWish, candidate_key, candidate_spec, invitation_wish};
+use crate::sync::ports::PartnerError;
+use crate::sync::{JobError, state};
+use crate::tenant::WritebackMode;
+
+pub async fn apply(step: &Step<'_>, application: &AtsApplication) -> Result<(), JobError> {
+    match invitation_wish(application, &step.tenant.config.ats.interview_step) {
+        InvitationWish::Invited => ensure_invitation(step, application).await,
+        InvitationWish::NotInvited => cancel_live_invitation(step, application).await,
+    }
+}
+
+async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Result<(), JobError> {
+    let tenant = step.tenant_id();
+    let app_id = &application.ats_application_id;
+    let existing = equivalence::lookup_by_ats(step.db, tenant, EntityKind::Application, app_id)
+        .await
+        .map_err(db_error)?;
+    if let Some(link) = &existing {
+        match step.suite.invitation(&link.suite_id).await {
+            Ok(invitation)
+                if invitation.status != "cancelled" && invitation.status != "expired" =>
+            {
+                step.note(format!(
+                    "already invited: {} ({})",
+                    invitation.id, invitation.status
+                ));
+                return Ok(());
+            }
+            Ok(_) | Err(PartnerError::NotFound(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+
+    let project_id = project_for(step, application).await?;
+    let candidate_id = candidate_for(step, application).await?;
+
+    // A new invitation after a cancelled or expired one is a new operation: its key moves on.
+    let generation_key = format!("generation:application:{app_id}");
+    let mut generation: u32 = state::get(step.db, tenant, &generation_key)
+        .await
+        .map_err(db_error)?
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(0);
+    if existing.is_some() {
+        generation += 1;
+    }
+    let op_key = format!("invite:{app_id}:{generation}");
+    let invitation = step
+        .suite
+        .invite(&op_key, &project_id, &candidate_id)
+        .await?;
+    step.note(format!(
+        "invitation {} ({})",
+        invitation.id, invitation.status
+    ));
+    if let Some(old) = existing
+        && old.suite_id != invitation.id
+    {
+        equivalence::unlink(step.db, tenant, EntityKind::Application, app_id)
+            .await
+            .map_err(db_error)?;
+    }
+    state::put(step.db, tenant, &generation_key, &generation.to_string())
+        .await
+        .map_err(db_error)?;
+    link(step, EntityKind::Application, app_id, &invitation.id).await?;
+
+    let config = &step.tenant.config;
+    if matches!(
+        config.writeback.mode,
+        WritebackMode::Comment | WritebackMode::Both
+    ) && step.ats.can_write_back()
+        && let Some(url) = &invitation.interview_url
+    {
+        let text = format!("Video interview invitation sent. Interview link: {url}");
+        let key = format!("invite-comment:{app_id}:{}", invitation.id);
+        super::results::comment_once(step, &application.ats_job_id, app_id, &key, &text).await?;
+    }
+    Ok(())
+}
+
+async fn project_for(step: &Step<'_>, application: &AtsApplication) -> Result<String, JobError> {
+    let tenant = step.tenant_id();
+    if let Some(link) =
+        equivalence::lookup_by_ats(step.db, tenant, EntityKind::Job, &application.ats_job_id)
+            .await
+            .map_err(db_error)?
+    {
+        return Ok(link.suite_id);
+    }
+    // The job was never synced: create its project first.
+    let partial = AtsJob {
+        ats_job_id: application.ats_job_id.clone(),
+        title: application.job_title.clone(),
+        ..Default::default()
+    };
+    let job = complete_job(step, &partial).await?;
+    ensure_project(step, &job).await
+}
+
+async fn candidate_for(step: &Step<'_>, application: &AtsApplication) -> Result<String, JobError> {
+    let tenant = step.tenant_id();
+    let key = candidate_key(application).ok_or_else(|| {
+        JobError::permanent("the application's candidate has neither id nor email")
+    })?;
+    if let Some(link) = equivalence::lookup_by_ats(step.db, tenant, EntityKind::Candidate, &key)
+        .await
+        .map_err(db_error)?
+    {
+        return Ok(link.suite_id);
+    }
+    let spec = candidate_spec(&step.tenant.config, application)
+        .ok_or_else(|| JobError::permanent("the application's candidate has no email"))?;
+    let found = step
+        .suite
+        .find_candidate(spec.external_ref.as_deref(), &spec.email)
+        .await?;
+    let candidate_id = match found {
+        Some(id) => id,
+        None => {
+            step.suite
+                .create_candidate(&format!("candidate:{key}"), &spec)
+                .await?
+        }
+    };
+    link(step, EntityKind::Candidate, &key, &candidate_id).await
+}
+
+async fn cancel_live_invitation(
+    step: &Step<'_>,
+    application: &AtsApplication,
+) -> Result<(), JobError> {
+    let Some(link) = equivalence::lookup_by_ats(
+        step.db,
+        step.tenant_id(),
+        EntityKind::Application,
+        &application.ats_application_id,
+    )
+    .await
+    .map_err(db_error)?
+    else {
+        step.note("not in the interview step and never invited: nothing to do");
+        return Ok(());
+    };
+    let invitation = match step.suite.invitation(&link.suite_id).await {
+        Ok(invitation) => invitation,
+        Err(PartnerError::NotFound(_)) => return Ok(()),
+        Err(error) => return Err(error.into()),
+    };
+    if invitation.is_live() {
+        step.suite.cancel_invitation(&invitation.id).await?;
+        step.note(format!("cancelled invitation {}", invitation.id));
+    } else {
+        step.note(format!(
+            "invitation {} is {}: kept",
+            invitation.id, invitation.status
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The flows: `apply_event` loads a stored event and hands it to the handler for its kind. Each
+//! handler is idempotent: it can run again after a crash between a partner call and our commit,
+//! and it converges on the same partner objects (operation keys, 409 `existing_id`, equivalences).
+
+mod applications;
+mod jobs;
+mod results;
+mod suite_changes;
+pub mod users;
+
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use super::ports::{AtsPort, SuitePort};
+use super::{FlowFuture, JobContext, JobError, state};
+use crate::crypto::MasterKey;
+use crate::events::{EventBody, InboundEvent};
+use crate::ids::TenantId;
+use crate::store::entities::{inbox_event, tenant as tenant_row};
+use crate::tenant::{self, Tenant};
+
+/// One tenant's partners, as the flows see them.
+#[derive(Clone)]
+pub struct TenantPartners {
+    pub suite: Arc<dyn SuitePort>,
+    pub ats: Arc<dyn AtsPort>,
+}
+
+/// Builds (or reuses) the partner clients of a tenant.
+pub trait Partners: Send + Sync {
+    fn for_tenant(&self, tenant: &Tenant) -> Result<TenantPartners, JobError>;
+}
+
+/// What every handler works with.
+pub struct Step<'a> {
+    pub db: &'a DatabaseConnection,
+    pub tenant: &'a Tenant,
+    pub suite: &'a dyn SuitePort,
+    pub ats: &'a dyn AtsPort,
+    pub job: &'a JobContext,
+}
+
+impl Step<'_> {
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant.id
+    }
+
+    pub fn note(&self, what: impl Into<String>) {
+        self.job.note_call(what);
+    }
+}
+
+/// The `apply_event` flow.
+pub struct ApplyEvent {
+    pub db: DatabaseConnection,
+    pub master_key: MasterKey,
+    pub partners: Arc<dyn Partners>,
+}
+
+impl super::Flow for ApplyEvent {
+    fn run<'a>(&'a self, context: &'a JobContext) -> FlowFuture<'a> {
+        Box::pin(self.apply(context))
+    }
+}
+
+impl ApplyEvent {
+    async fn apply(&self, context: &JobContext) -> Result<(), JobError> {
+        let job = &context.job;
+        let event_id = job
+            .payload
+            .get("event_id")
+            .and_then(|v| v.as_i64())
+            .ok_or_else(|| JobError::permanent("the job names no event"))?;
+        let row = inbox_event::Entity::find_by_id(event_id)
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| JobError::permanent(format!("event evt_{event_id} is gone")))?;
+        if row.tenant_id != job.tenant.0 {
+            return Err(JobError::permanent("the event belongs to another tenant"));
+        }
+        let event: InboundEvent = serde_json::from_str(&row.normalized)
+            .map_err(|e| JobError::permanent(format!("stored event does not parse: {e}")))?;
+        let tenant = self.tenant(job.tenant).await?;
+        let partners = self.partners.for_tenant(&tenant)?;
+        let step = Step {
+            db: &self.db,
+            tenant: &tenant,
+            suite: partners.suite.as_ref(),
+            ats: partners.ats.as_ref(),
+            job: context,
+        };
+        let subject = event.subject();
+        if let Some(subject) = &subject
+            && state::is_stale(&self.db, tenant.id, subject, event.occurred_at)
+                .await
+                .map_err(db_error)?
+        {
+            step.note("stale: a newer event of this entity was already applied");
+            return Ok(());
+        }
+        match &event.body {
+            EventBody::JobUpserted(ats_job) => jobs::upsert(&step, ats_job).await?,
+            EventBody::JobClosed { ats_job_id } => jobs::close(&step, ats_job_id).await?,
+            EventBody::ApplicationChanged(application) => {
+                applications::apply(&step, application).await?
+            }
+            EventBody::InvitationChanged {
+                invitation_id,
+                status,
+                ..
+            } => results::invitation_changed(&step, invitation_id, status).await?,
+            EventBody::ReviewChanged { invitation_id, .. } => {
+                results::write_back(&step, invitation_id).await?
+            }
+            EventBody::ProjectChanged { project_id, .. } => {
+                suite_changes::project_changed(&step, project_id).await?
+            }
+            EventBody::ProjectDeleted { project_id } => {
+                suite_changes::project_deleted(&step, project_id).await?
+            }
+            EventBody::CandidateUpdated { candidate_id, .. } => {
+                suite_changes::candidate_updated(&step, candidate_id).await?
+            }
+            EventBody::CandidateDeleted { candidate_id } => {
+                suite_changes::candidate_deleted(&step, candidate_id).await?
+            }
+            EventBody::UserUpdated { user_id, .. } => {
+                suite_changes::user_updated(&step, user_id).await?
+            }
+            EventBody::Ignored => step.note("nothing to do for this event"),
+        }
+        if let Some(subject) = &subject {
+            state::mark_applied(&self.db, tenant.id, subject, event.occurred_at)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn tenant(&self, id: TenantId) -> Result<Tenant, JobError> {
+        let row = tenant_row::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| JobError::permanent("the tenant is gone"))?;
+        tenant::find(&self.db, &self.master_key, &row.slug)
+            .await
+            .map_err(|e| JobError::transient(format!("cannot load tenant: {e:#}")))?
+            .ok_or_else(|| JobError::permanent("the tenant is gone"))
+    }
+}
+
+/// A database error during a flow: worth retrying (the database may be restarting).
+pub fn db_error(error: sea_orm::DbErr) -> JobError {
+    JobError::transient(format!("database: {error}"))
+}

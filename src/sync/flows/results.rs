@@ -1,0 +1,177 @@
+//! Suite results back to the ATS: tags and comments, each written once.
+
+use super::{Step, db_error};
+use crate::equivalence::{self, EntityKind};
+use crate::sync::JobError;
+use crate::sync::plan::{Writeback, WrittenOutcome, writeback_plan};
+use crate::sync::ports::PartnerError;
+use crate::sync::state::{self, Intent};
+use crate::tenant::WritebackMode;
+
+/// The ATS application and job an invitation belongs to, when Liaison made it.
+async fn application_of(
+    step: &Step<'_>,
+    invitation_id: &str,
+) -> Result<Option<(String, String)>, JobError> {
+    let tenant = step.tenant_id();
+    let Some(application) =
+        equivalence::lookup_by_suite(step.db, tenant, EntityKind::Application, invitation_id)
+            .await
+            .map_err(db_error)?
+    else {
+        return Ok(None);
+    };
+    let invitation = step.suite.invitation(invitation_id).await?;
+    let job =
+        equivalence::lookup_by_suite(step.db, tenant, EntityKind::Job, &invitation.project_id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                JobError::permanent(format!("project {} has no ATS job", invitation.project_id))
+            })?;
+    Ok(Some((application.ats_id, job.ats_id)))
+}
+
+pub async fn invitation_changed(
+    step: &Step<'_>,
+    invitation_id: &str,
+    status: &str,
+) -> Result<(), JobError> {
+    match status {
+        "completed" => write_back(step, invitation_id).await,
+        "expired" | "cancelled" => {
+            let config = &step.tenant.config;
+            if !matches!(
+                config.writeback.mode,
+                WritebackMode::Comment | WritebackMode::Both
+            ) || !step.ats.can_write_back()
+            {
+                return Ok(());
+            }
+            let Some((app_id, job_id)) = application_of(step, invitation_id).await? else {
+                step.note("invitation not made by Liaison: nothing to write back");
+                return Ok(());
+            };
+            let text = format!("Video interview invitation {status}.");
+            let key = format!("invitation-{status}:{app_id}:{invitation_id}");
+            comment_once(step, &job_id, &app_id, &key, &text).await
+        }
+        _ => {
+            step.note(format!("invitation {status}: nothing to write back"));
+            Ok(())
+        }
+    }
+}
+
+/// Writes the result of an invitation back to the ATS when its verdict is new or changed.
+pub async fn write_back(step: &Step<'_>, invitation_id: &str) -> Result<(), JobError> {
+    if !step.ats.can_write_back() {
+        step.note("this ATS takes no write-backs");
+        return Ok(());
+    }
+    let tenant = step.tenant_id();
+    let Some((app_id, job_id)) = application_of(step, invitation_id).await? else {
+        step.note("invitation not made by Liaison: nothing to write back");
+        return Ok(());
+    };
+    let result = step.suite.result(invitation_id).await?;
+    let outcome_key = format!("outcome:{app_id}");
+    let previous: Option<WrittenOutcome> = state::get(step.db, tenant, &outcome_key)
+        .await
+        .map_err(db_error)?
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let Some((outcome, actions)) = writeback_plan(&step.tenant.config, &result, previous.as_ref())
+    else {
+        step.note("no new verdict to write back");
+        return Ok(());
+    };
+    for action in actions {
+        match action {
+            Writeback::Tag { tag } => tag_once(step, &job_id, &app_id, &tag).await?,
+            Writeback::Comment { key_suffix, text } => {
+                let key = format!("comment:{app_id}:{invitation_id}:{key_suffix}");
+                comment_once(step, &job_id, &app_id, &key, &text).await?
+            }
+        }
+    }
+    let value = serde_json::to_string(&outcome).map_err(|e| JobError::permanent(e.to_string()))?;
+    state::put(step.db, tenant, &outcome_key, &value)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Tags are idempotent at the ATS, so an uncertain earlier attempt is simply made again.
+async fn tag_once(step: &Step<'_>, job_id: &str, app_id: &str, tag: &str) -> Result<(), JobError> {
+    let tenant = step.tenant_id();
+    let key = format!("tag:{app_id}:{tag}");
+    let intent = state::begin_writeback(step.db, tenant, &key, app_id, &format!("tag {tag}"))
+        .await
+        .map_err(db_error)?;
+    if intent == Intent::Done {
+        return Ok(());
+    }
+    match step.ats.add_tag(job_id, app_id, tag).await {
+        Ok(()) => {
+            step.note(format!("tagged application {app_id} {tag}"));
+            state::finish_writeback(step.db, tenant, &key, Some(None))
+                .await
+                .map_err(db_error)
+        }
+        Err(error) => {
+            state::finish_writeback(step.db, tenant, &key, None)
+                .await
+                .map_err(db_error)?;
+            Err(error.into())
+        }
+    }
+}
+
+/// Comments are not idempotent: the intent is recorded before the call. An intent left by an
+/// attempt that died mid-call is not repeated (the comment may exist); it is flagged `uncertain`
+/// for a human instead of risking a second comment.
+pub async fn comment_once(
+    step: &Step<'_>,
+    job_id: &str,
+    app_id: &str,
+    key: &str,
+    text: &str,
+) -> Result<(), JobError> {
+    let tenant = step.tenant_id();
+    match state::begin_writeback(step.db, tenant, key, app_id, text)
+        .await
+        .map_err(db_error)?
+    {
+        Intent::Done => return Ok(()),
+        Intent::Uncertain => {
+            state::mark_uncertain(step.db, tenant, key)
+                .await
+                .map_err(db_error)?;
+            step.note(format!(
+                "comment {key} may have been posted by a crashed attempt: not repeated"
+            ));
+            return Ok(());
+        }
+        Intent::Proceed => {}
+    }
+    match step.ats.add_comment(job_id, app_id, text).await {
+        Ok(comment_id) => {
+            step.note(format!("commented on application {app_id}"));
+            state::finish_writeback(step.db, tenant, key, Some(comment_id))
+                .await
+                .map_err(db_error)
+        }
+        // The ATS answered with an error: the comment was not made, so withdraw the intent and
+        // let the retry make it.
+        Err(
+            error @ (PartnerError::Transient { .. }
+            | PartnerError::Permanent(_)
+            | PartnerError::NotFound(_)),
+        ) => {
+            state::finish_writeback(step.db, tenant, key, None)
+                .await
+                .map_err(db_error)?;
+            Err(error.into())
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! What the sync engine needs from its partners, in Liaison's terms. The suite client and each ATS
+//! adapter implement these (see `partners.rs`); the flows know nothing else of them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::events::AtsJob;
+
+pub type PortFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, PartnerError>> + Send + 'a>>;
+
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PartnerError {
+    /// Worth retrying: outage, timeout, rate limit (with the partner's `Retry-After`).
+    #[error("{message}")]
+    Transient {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The object does not exist (any more).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Retrying cannot help.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<PartnerError> for super::JobError {
+    fn from(error: PartnerError) -> Self {
+        match error {
+            PartnerError::Transient {
+                message,
+                retry_after,
+            } => super::JobError::Transient {
+                message,
+                retry_after,
+            },
+            other => super::JobError::permanent(other.to_string()),
+        }
+    }
+}
+
+/// A project as Liaison wants it in the suite.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectSpec {
+    pub external_ref: String,
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    pub language: String,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectState {
+    pub id: String,
+    pub archived: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CandidateSpec {
+    pub external_ref: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub locale: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationState {
+    pub id: String,
+    pub project_id: String,
+    pub candidate_id: String,
+    /// `sent`, `started`, `completed`, `expired`, `cancelled`.
+    pub status: String,
+    pub interview_url: Option<String>,
+}
+
+impl InvitationState {
+    /// Whether the invitation can still be taken (so a new one would be a duplicate).
+    pub fn is_live(&self) -> bool {
+        matches!(self.status.as_str(), "sent" | "started")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultState {
+    pub invitation_id: String,
+    pub status: String,
+    pub average_score: Option<f64>,
+    pub recommendation: Option<String>,
+    pub review_count: u32,
+    pub review_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserState {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub active: bool,
+}
+
+/// The suite, for one tenant. Every creating call takes an operation key (stable for the business
+/// operation, e.g. `invite:<application>`): the client turns it into the `Idempotency-Key`, and
+/// a 409 with `existing_id` answers the existing object's id instead of an error.
+pub trait SuitePort: Send + Sync {
+    fn find_project(&self, external_ref: &str) -> PortFuture<'_, Option<ProjectState>>;
+    fn create_project(&self, op_key: &str, spec: &ProjectSpec) -> PortFuture<'_, String>;
+    fn update_project(&self, id: &str, spec: &ProjectSpec) -> PortFuture<'_, ()>;
+    fn archive_project(&self, id: &str) -> PortFuture<'_, ()>;
+    /// By external ref first, then by email.
+    fn find_candidate(
+        &self,
+        external_ref: Option<&str>,
+        email: &str,
+    ) -> PortFuture<'_, Option<String>>;
+    fn create_candidate(&self, op_key: &str, spec: &CandidateSpec) -> PortFuture<'_, String>;
+    fn invite(
+        &self,
+        op_key: &str,
+        project_id: &str,
+        candidate_id: &str,
+    ) -> PortFuture<'_, InvitationState>;
+    fn invitation(&self, id: &str) -> PortFuture<'_, InvitationState>;
+    fn cancel_invitation(&self, id: &str) -> PortFuture<'_, ()>;
+    fn result(&self, invitation_id: &str) -> PortFuture<'_, ResultState>;
+    fn find_user(&self, email: &str) -> PortFuture<'_, Option<UserState>>;
+    fn create_user(
+        &self,
+        op_key: &str,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> PortFuture<'_, UserState>;
+    fn set_user_role(&self, id: &str, role: &str) -> PortFuture<'_, UserState>;
+}
+
+/// The ATS, for one tenant.
+pub trait AtsPort: Send + Sync {
+    /// The whole job, for events that carried only part of it.
+    fn fetch_job(&self, ats_job_id: &str) -> PortFuture<'_, AtsJob>;
+    /// Idempotent: setting a tag the application already has changes nothing.
+    fn add_tag(&self, ats_job_id: &str, ats_application_id: &str, tag: &str) -> PortFuture<'_, ()>;
+    /// Not idempotent: answers the new comment's id when the ATS gives one.
+    fn add_comment(
+        &self,
+        ats_job_id: &str,
+        ats_application_id: &str,
+        text: &str,
+    ) -> PortFuture<'_, Option<String>>;
+    /// Whether the ATS can write results back at all (a job feed cannot).
+    fn can_write_back(&self) -> bool {
+        true
+    }
+}

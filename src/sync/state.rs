@@ -1,0 +1,251 @@
+//! The sync engine's persistent state: keyed values per tenant, the last applied time per entity
+//! (so an older event never undoes a newer one), named leases, and write-back intents.
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use crate::ids::TenantId;
+use crate::store::entities::{lease, sync_state, writeback};
+use crate::time::now_ms;
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    key: &str,
+) -> Result<Option<String>, DbErr> {
+    Ok(sync_state::Entity::find()
+        .filter(sync_state::Column::TenantId.eq(tenant.0))
+        .filter(sync_state::Column::Key.eq(key))
+        .one(db)
+        .await?
+        .map(|row| row.value))
+}
+
+pub async fn put(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    key: &str,
+    value: &str,
+) -> Result<(), DbErr> {
+    let row = sync_state::ActiveModel {
+        tenant_id: Set(tenant.0),
+        key: Set(key.to_owned()),
+        value: Set(value.to_owned()),
+        updated_at: Set(now_ms()),
+        ..Default::default()
+    };
+    sync_state::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([sync_state::Column::TenantId, sync_state::Column::Key])
+                .update_columns([sync_state::Column::Value, sync_state::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn delete(db: &impl ConnectionTrait, tenant: TenantId, key: &str) -> Result<(), DbErr> {
+    sync_state::Entity::delete_many()
+        .filter(sync_state::Column::TenantId.eq(tenant.0))
+        .filter(sync_state::Column::Key.eq(key))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Whether an event is older than the last one applied to its entity.
+pub async fn is_stale(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    subject: &str,
+    occurred_at: Option<i64>,
+) -> Result<bool, DbErr> {
+    let Some(occurred_at) = occurred_at else {
+        return Ok(false);
+    };
+    let last = get(db, tenant, &format!("version:{subject}")).await?;
+    Ok(last
+        .and_then(|v| v.parse::<i64>().ok())
+        .is_some_and(|last| occurred_at < last))
+}
+
+/// Records that the entity's state as of `occurred_at` has been applied.
+pub async fn mark_applied(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    subject: &str,
+    occurred_at: Option<i64>,
+) -> Result<(), DbErr> {
+    let Some(occurred_at) = occurred_at else {
+        return Ok(());
+    };
+    // Events of one subject are applied one at a time (the queue's ordering key), so a plain
+    // read-then-write cannot race with another event of the same subject.
+    if is_stale(db, tenant, subject, Some(occurred_at)).await? {
+        return Ok(());
+    }
+    put(
+        db,
+        tenant,
+        &format!("version:{subject}"),
+        &occurred_at.to_string(),
+    )
+    .await
+}
+
+/// Takes or renews the lease `name` for `owner` until `now + ttl_ms`. True when `owner` holds it.
+pub async fn try_lease(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    name: &str,
+    owner: &str,
+    ttl_ms: i64,
+) -> Result<bool, DbErr> {
+    let now = now_ms();
+    lease::Entity::insert(lease::ActiveModel {
+        tenant_id: Set(tenant.0),
+        name: Set(name.to_owned()),
+        owner: Set(None),
+        expires_at: Set(0),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([lease::Column::TenantId, lease::Column::Name])
+    .exec(db)
+    .await?;
+    let taken = lease::Entity::update_many()
+        .col_expr(lease::Column::Owner, Expr::value(owner))
+        .col_expr(lease::Column::ExpiresAt, Expr::value(now + ttl_ms))
+        .filter(lease::Column::TenantId.eq(tenant.0))
+        .filter(lease::Column::Name.eq(name))
+        .filter(
+            lease::Column::Owner
+                .eq(owner)
+                .or(lease::Column::ExpiresAt.lt(now))
+                .or(lease::Column::Owner.is_null()),
+        )
+        .exec(db)
+        .await?;
+    Ok(taken.rows_affected == 1)
+}
+
+pub async fn release_lease(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    name: &str,
+    owner: &str,
+) -> Result<(), DbErr> {
+    lease::Entity::update_many()
+        .col_expr(lease::Column::Owner, Expr::value(Option::<String>::None))
+        .col_expr(lease::Column::ExpiresAt, Expr::value(0))
+        .filter(lease::Column::TenantId.eq(tenant.0))
+        .filter(lease::Column::Name.eq(name))
+        .filter(lease::Column::Owner.eq(owner))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Where a write-back stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// Recorded just now: make the call, then `finish_writeback`.
+    Proceed,
+    /// Already made.
+    Done,
+    /// Recorded by an earlier attempt that never said how the call ended (it crashed): the write
+    /// may or may not have happened.
+    Uncertain,
+}
+
+pub const INTENDED: &str = "intended";
+pub const DONE: &str = "done";
+pub const UNCERTAIN: &str = "uncertain";
+
+/// Records the intent to make write-back `key` before making it. A second caller learns that it
+/// was already made (or may have been).
+pub async fn begin_writeback(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    key: &str,
+    ats_application_id: &str,
+    action: &str,
+) -> Result<Intent, DbErr> {
+    let now = now_ms();
+    let inserted = writeback::Entity::insert(writeback::ActiveModel {
+        tenant_id: Set(tenant.0),
+        key: Set(key.to_owned()),
+        ats_application_id: Set(ats_application_id.to_owned()),
+        action: Set(action.to_owned()),
+        status: Set(INTENDED.to_owned()),
+        external_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([writeback::Column::TenantId, writeback::Column::Key])
+    .exec(db)
+    .await?;
+    if matches!(inserted, sea_orm::TryInsertResult::Inserted(_)) {
+        return Ok(Intent::Proceed);
+    }
+    let existing = writeback::Entity::find()
+        .filter(writeback::Column::TenantId.eq(tenant.0))
+        .filter(writeback::Column::Key.eq(key))
+        .one(db)
+        .await?;
+    Ok(match existing.map(|row| row.status) {
+        Some(status) if status == DONE => Intent::Done,
+        Some(_) => Intent::Uncertain,
+        // Removed meanwhile (a failed call withdrew it): the caller may try again.
+        None => Intent::Proceed,
+    })
+}
+
+/// Marks a write-back made (`Some`) or withdraws the intent after a call that certainly failed
+/// (`None`), so that a retry makes it again.
+pub async fn finish_writeback(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    key: &str,
+    outcome: Option<Option<String>>,
+) -> Result<(), DbErr> {
+    let filter = writeback::Entity::update_many()
+        .filter(writeback::Column::TenantId.eq(tenant.0))
+        .filter(writeback::Column::Key.eq(key));
+    match outcome {
+        Some(external_id) => {
+            filter
+                .col_expr(writeback::Column::Status, Expr::value(DONE))
+                .col_expr(writeback::Column::ExternalId, Expr::value(external_id))
+                .col_expr(writeback::Column::UpdatedAt, Expr::value(now_ms()))
+                .exec(db)
+                .await?;
+        }
+        None => {
+            writeback::Entity::delete_many()
+                .filter(writeback::Column::TenantId.eq(tenant.0))
+                .filter(writeback::Column::Key.eq(key))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Flags an intent whose outcome is unknown, so the console can show it for a human to check.
+pub async fn mark_uncertain(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    key: &str,
+) -> Result<(), DbErr> {
+    writeback::Entity::update_many()
+        .col_expr(writeback::Column::Status, Expr::value(UNCERTAIN))
+        .col_expr(writeback::Column::UpdatedAt, Expr::value(now_ms()))
+        .filter(writeback::Column::TenantId.eq(tenant.0))
+        .filter(writeback::Column::Key.eq(key))
+        .filter(writeback::Column::Status.eq(INTENDED))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
