@@ -3,6 +3,7 @@
 
 mod auth;
 mod equivalences;
+mod events;
 mod tenants;
 
 pub use auth::{AdminAuth, TenantPath};
@@ -15,4 +16,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(tenants::router())
         .merge(equivalences::router())
+        .merge(events::router())
 }

@@ -3,6 +3,7 @@
 //! 3 not found, 4 conflict.
 
 mod equivalence;
+mod events;
 mod serve;
 mod tenant;
 
@@ -46,6 +47,9 @@ pub enum Command {
     /// Read and edit the equivalence table.
     #[command(subcommand)]
     Equivalence(equivalence::EquivalenceCommand),
+    /// The event log, and replay of failed events.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
 }
 
 /// A failed command: the one line to print and the exit status.
@@ -133,6 +137,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
         Command::Tenant(command) => tenant::run(&settings, command).await,
         Command::Equivalence(command) => equivalence::run(&settings, command).await,
+        Command::Events(command) => events::run(&settings, command).await,
     }
 }
 

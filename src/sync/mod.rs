@@ -4,10 +4,12 @@
 //! entity's events are applied one at a time and in order, while different entities run in
 //! parallel. The inbound path calls `job_for_event` inside the transaction that stores the event.
 
+pub mod events_log;
 mod flow;
 pub mod flows;
 pub mod plan;
 pub mod ports;
+pub mod replay;
 pub mod state;
 mod worker;
 

@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod equivalence;
+mod events;
 mod helpers;
 mod http;
 mod queue;
