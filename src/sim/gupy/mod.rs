@@ -1,0 +1,1 @@
+//! The Gupy simulator (placeholder while it is written).

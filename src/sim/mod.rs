@@ -1,0 +1,3 @@
+//! In-process partner simulators, used by `liaison demo`, `liaison sim` and the tests.
+
+pub mod gupy;
