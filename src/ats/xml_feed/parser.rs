@@ -239,10 +239,13 @@ impl Machine {
         if let Event::DocType(_) = event {
             return Err(FeedError::DocType { position: before });
         }
+        if matches!(event, Event::Eof) && self.phase == Phase::Root {
+            return Err(FeedError::Truncated { position });
+        }
         match self.phase {
             Phase::Prolog => self.in_prolog(event),
             Phase::Root if self.draft.is_some() => Ok(self.in_job(event, position)),
-            Phase::Root => self.in_root(event, before, position),
+            Phase::Root => self.in_root(event, before),
             Phase::Epilog => in_epilog(event, before),
             Phase::Done => Ok(Step::Finished),
         }
@@ -266,7 +269,7 @@ impl Machine {
         Ok(Step::Continue)
     }
 
-    fn in_root(&mut self, event: Event<'_>, before: u64, position: u64) -> Result<Step, FeedError> {
+    fn in_root(&mut self, event: Event<'_>, before: u64) -> Result<Step, FeedError> {
         match event {
             Event::Start(e) if self.skip_depth == 0 && local_name(&e) == "job" => {
                 self.open_job(&e, before);
@@ -278,7 +281,6 @@ impl Machine {
             Event::Start(_) => self.skip_depth += 1,
             Event::End(_) if self.skip_depth > 0 => self.skip_depth -= 1,
             Event::End(_) => self.phase = Phase::Epilog,
-            Event::Eof => return Err(FeedError::Truncated { position }),
             _ => {}
         }
         Ok(Step::Continue)
@@ -345,12 +347,6 @@ impl Machine {
                         }
                     }
                 }
-            }
-            // Truncation inside a job: quick-xml reports a missing end tag before this.
-            Event::Eof => {
-                self.draft = None;
-                self.phase = Phase::Done;
-                return Step::Finished;
             }
             _ => {}
         }

@@ -1,0 +1,1 @@
+use super::support::wait_until;
