@@ -323,11 +323,8 @@ impl Machine {
                     draft.open_field(field);
                 }
             }
-            Event::End(_) => {
-                if self.slots.pop().is_none() {
-                    return self.close_job();
-                }
-            }
+            // With no open element left, this is `</job>`.
+            Event::End(_) if self.slots.pop().is_none() => return self.close_job(),
             Event::Text(t) => {
                 if let Some(Slot::Field(field)) = self.slots.last() {
                     draft.append(*field, &t.xml10_content(), max_field);
