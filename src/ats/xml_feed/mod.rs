@@ -2,6 +2,7 @@
 //! (`contracts/ats-generic.md`).
 
 pub mod draft;
+pub mod items;
 pub mod job;
 pub mod limits;
 pub mod parser;
