@@ -317,3 +317,17 @@ async fn the_parser_reads_from_an_http_byte_stream() -> Result<(), Box<dyn std::
     server.abort();
     Ok(())
 }
+
+#[tokio::test]
+async fn a_bom_namespaces_crlf_and_unknown_elements_are_tolerated() -> Result<(), FeedError> {
+    let feed = "\u{feff}<?xml version=\"1.0\"?>\r\n<f:jobs xmlns:f=\"urn:feed\">\r\n\
+        <f:meta><f:job>not a job</f:job></f:meta>\r\n\
+        <f:job data-id=\"7\"><f:reference>r</f:reference><f:name>Line\r\nbreak</f:name>\
+        <extra><name>ignored</name></extra></f:job>\r\n</f:jobs>\r\n";
+    let items = parse_all(feed.as_bytes(), FeedLimits::default()).await?;
+    let found = jobs(&items);
+    assert_eq!(found.len(), 1, "{items:?}");
+    assert_eq!(found[0].name, "Line\nbreak");
+    assert_eq!(found[0].data_id, Some(7));
+    Ok(())
+}

@@ -377,3 +377,104 @@ impl World {
             .filter(move |s| s.request.action == action && s.request.status == "active")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world_with_application() -> Result<(World, i64, i64), SimError> {
+        let mut world = World::new("ACME".into());
+        let now = Utc::now();
+        let job = world.create_job(
+            NewJob {
+                name: "Data Scientist".into(),
+                description: None,
+                status: JobStatus::Published,
+                address_city: None,
+                address_state: None,
+                address_country: None,
+            },
+            now,
+        );
+        let candidate = NewCandidate {
+            name: "Maria".into(),
+            last_name: "Silva".into(),
+            email: "maria@example.com".into(),
+            mobile_number: None,
+        };
+        let app = world.create_application(job.id, candidate, now)?;
+        Ok((world, job.id, app.id))
+    }
+
+    #[test]
+    fn an_application_starts_at_the_first_step_and_moves_by_name() -> Result<(), SimError> {
+        let (mut world, _, app) = world_with_application()?;
+        let (moved, previous) = world.move_application(app, "Offer", Utc::now())?;
+        assert_eq!(previous.map(|s| s.name), Some("Screening".to_owned()));
+        assert_eq!(moved.current_step.map(|s| s.kind), Some(StepType::PreHire));
+        assert!(world.move_application(app, "Nowhere", Utc::now()).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_candidate_applying_twice_keeps_one_id() -> Result<(), SimError> {
+        let (mut world, job, app) = world_with_application()?;
+        let again = NewCandidate {
+            name: "M".into(),
+            last_name: String::new(),
+            email: "maria@example.com".into(),
+            mobile_number: None,
+        };
+        let second = world.create_application(job, again, Utc::now())?;
+        assert_eq!(
+            Some(second.candidate.id),
+            world
+                .application(app)
+                .map(|r| r.application.candidate.id)
+                .ok()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn tags_are_set_once_and_comments_accumulate() -> Result<(), SimError> {
+        let (mut world, job, app) = world_with_application()?;
+        for _ in 0..3 {
+            world.set_tag(job, app, "Apto".into(), Utc::now())?;
+            world.add_comment(job, app, "x".into(), Utc::now())?;
+        }
+        let record = world.application(app)?;
+        assert_eq!(record.application.tags.len(), 1);
+        assert_eq!(record.comments.len(), 3);
+        assert!(
+            world
+                .set_tag(job + 1, app, "Apto".into(), Utc::now())
+                .is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn dropping_subscriptions_moves_them_aside() {
+        let mut world = World::new("ACME".into());
+        let request = |action| WebhookSubscriptionRequest {
+            action,
+            status: "active".into(),
+            postback_url: "http://127.0.0.1:1/h".into(),
+            tech_owner_name: None,
+            tech_owner_email: None,
+            client_headers: Default::default(),
+        };
+        let kept = world.subscribe(request(WebhookAction::JobPublished), Utc::now());
+        let gone = world.subscribe(request(WebhookAction::ApplicationMoved), Utc::now());
+        assert_eq!(world.drop_subscriptions(Some(&gone.id)), 1);
+        assert_eq!(
+            world.subscribers(WebhookAction::ApplicationMoved).count(),
+            0
+        );
+        assert_eq!(world.subscribers(WebhookAction::JobPublished).count(), 1);
+        assert_eq!(world.dropped_subscriptions.len(), 1);
+        assert!(world.unsubscribe(&kept.id).is_ok());
+        assert!(world.unsubscribe(&kept.id).is_err());
+    }
+}
