@@ -14,6 +14,7 @@ mod model;
 mod pagination;
 mod server;
 mod state;
+mod subscriptions;
 mod transport;
 mod webhooks;
 
