@@ -247,7 +247,9 @@ impl Machine {
         let Some(draft) = self.draft.as_mut() else {
             return Step::Continue;
         };
-        if draft.problem.is_none() && position - draft.start > self.limits.max_job_bytes {
+        if draft.problem.is_none()
+            && position.saturating_sub(draft.start) > self.limits.max_job_bytes
+        {
             draft.fail(JobErrorKind::JobTooLarge);
         }
         match event {
