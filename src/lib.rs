@@ -13,6 +13,8 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod queue;
+pub mod signature;
+pub mod sim;
 pub mod store;
 pub mod telemetry;
 pub mod tenant;

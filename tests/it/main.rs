@@ -6,4 +6,5 @@ mod equivalence;
 mod helpers;
 mod http;
 mod queue;
+mod sim_suite;
 mod store;

@@ -1,0 +1,3 @@
+//! Signing and verifying webhook payloads.
+
+pub mod standard_webhooks;

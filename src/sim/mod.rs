@@ -1,0 +1,3 @@
+//! In-process simulators of Liaison's partners.
+
+pub mod suite;
