@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::store;
+use crate::suite::SuiteClients;
 use crate::telemetry::Metrics;
 
 /// What every handler can reach. Cheap to clone.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub master_key: Option<MasterKey>,
     pub metrics: Arc<Metrics>,
+    /// One suite client per tenant (token cache, limits).
+    pub suite_clients: SuiteClients,
     pub shutdown: CancellationToken,
 }
 
@@ -45,8 +48,10 @@ impl App {
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
+        let suite_clients = SuiteClients::new(&settings, db.clone(), master_key.clone())?;
         let state = AppState {
             db,
+            suite_clients,
             settings: Arc::new(settings),
             master_key,
             metrics: Metrics::new(),

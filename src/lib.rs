@@ -16,6 +16,7 @@ pub mod queue;
 pub mod signature;
 pub mod sim;
 pub mod store;
+pub mod suite;
 pub mod telemetry;
 pub mod tenant;
 pub mod time;

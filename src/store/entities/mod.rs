@@ -5,4 +5,6 @@ pub mod equivalence_history;
 pub mod inbox_event;
 pub mod job;
 pub mod job_attempt;
+pub mod oauth_state;
+pub mod suite_grant;
 pub mod tenant;
