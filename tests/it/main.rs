@@ -8,3 +8,4 @@ mod http;
 mod queue;
 mod sim_suite;
 mod store;
+mod suite_client;
