@@ -164,8 +164,13 @@ impl SuiteClient {
     #[instrument(skip_all, fields(tenant = %self.tenant, endpoint = call.endpoint))]
     pub(crate) async fn execute(&self, call: Call) -> Result<Answer, SuiteError> {
         let result = self.retry.run(|| self.attempt_authorised(&call)).await;
-        if let Err(error) = &result {
-            tracing::warn!(code = error.code(), "suite call failed");
+        match &result {
+            // Answers a caller expects and handles: not worth a warning.
+            Err(error @ (SuiteError::NotFound { .. } | SuiteError::AlreadyExists { .. })) => {
+                tracing::debug!(code = error.code(), "suite call answered");
+            }
+            Err(error) => tracing::warn!(code = error.code(), "suite call failed"),
+            Ok(_) => {}
         }
         result
     }

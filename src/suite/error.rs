@@ -166,11 +166,12 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> SuiteEr
             status: Some(408),
             reason: "408 request timeout".to_owned(),
         },
+        // A bare 401 is the bearer check failing; a bare 403 is not about the token.
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => SuiteError::Auth {
-            code: if parsed.error.code.is_empty() {
-                "invalid_token".to_owned()
-            } else {
-                code
+            code: match (parsed.error.code.is_empty(), status) {
+                (true, StatusCode::UNAUTHORIZED) => "invalid_token".to_owned(),
+                (true, _) => "forbidden".to_owned(),
+                (false, _) => code,
             },
             message,
         },

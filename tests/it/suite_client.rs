@@ -3,6 +3,7 @@
 mod authorization_code;
 mod calls;
 mod resilience;
+mod sim_command;
 mod tokens;
 mod wire;
 
