@@ -2,6 +2,7 @@
 
 mod authorization_code;
 mod calls;
+mod limits;
 mod resilience;
 mod sim_command;
 mod tokens;
