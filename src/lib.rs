@@ -18,6 +18,7 @@ pub mod queue;
 pub mod signature;
 pub mod sim;
 pub mod store;
+pub mod suite;
 pub mod sync;
 pub mod telemetry;
 pub mod tenant;

@@ -5,6 +5,7 @@
 mod equivalence;
 mod events;
 mod serve;
+mod sim;
 mod tenant;
 
 use std::path::PathBuf;
@@ -50,6 +51,9 @@ pub enum Command {
     /// The event log, and replay of failed events.
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Run a partner simulator alone, for manual testing.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
 }
 
 /// A failed command: the one line to print and the exit status.
@@ -138,6 +142,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Tenant(command) => tenant::run(&settings, command).await,
         Command::Equivalence(command) => equivalence::run(&settings, command).await,
         Command::Events(command) => events::run(&settings, command).await,
+        Command::Sim(command) => sim::run(command).await,
     }
 }
 

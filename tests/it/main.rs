@@ -10,6 +10,7 @@ mod queue;
 mod sim_gupy;
 mod sim_suite;
 mod store;
+mod suite_client;
 mod support;
 mod worker;
 mod xml_feed;

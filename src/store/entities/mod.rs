@@ -6,6 +6,8 @@ pub mod inbox_event;
 pub mod job;
 pub mod job_attempt;
 pub mod lease;
+pub mod oauth_state;
+pub mod suite_grant;
 pub mod sync_state;
 pub mod tenant;
 pub mod writeback;
