@@ -1,4 +1,4 @@
-//! `liaison sim suite --bind ADDR`: a simulator alone, for manual testing, until Ctrl-C.
+//! `liaison sim suite|gupy --bind ADDR`: a simulator alone, for manual testing, until Ctrl-C.
 
 use std::net::SocketAddr;
 
@@ -6,6 +6,7 @@ use clap::Subcommand;
 
 use super::CliError;
 use crate::app::shutdown_on_signal;
+use crate::sim::gupy::{self, GupySimConfig};
 use crate::sim::suite::{SuiteSimConfig, spawn};
 
 #[derive(Debug, Subcommand)]
@@ -19,6 +20,14 @@ pub enum SimCommand {
         client_id: String,
         #[arg(long, default_value = "liaison-secret")]
         client_secret: String,
+    },
+    /// A Gupy-compatible ATS (in memory), with its `/_sim` controls.
+    Gupy {
+        #[arg(long, default_value = "127.0.0.1:9101")]
+        bind: SocketAddr,
+        /// The bearer token the simulator accepts.
+        #[arg(long, default_value = "gupy-token")]
+        token: String,
     },
 }
 
@@ -38,6 +47,17 @@ pub async fn run(command: SimCommand) -> Result<(), CliError> {
             println!("suite simulator listening on {}", running.base_url());
             shutdown_on_signal().cancelled().await;
             running.shutdown().await?;
+            Ok(())
+        }
+        SimCommand::Gupy { bind, token } => {
+            let config = GupySimConfig {
+                token,
+                ..GupySimConfig::default()
+            };
+            let running = gupy::spawn(bind, config).await?;
+            println!("gupy simulator listening on {}", running.url());
+            shutdown_on_signal().cancelled().await;
+            running.stop().await?;
             Ok(())
         }
     }

@@ -7,6 +7,7 @@
 pub mod events_log;
 mod flow;
 pub mod flows;
+pub mod partners;
 pub mod plan;
 pub mod ports;
 pub mod replay;
