@@ -1,3 +1,6 @@
-//! Signing and verifying webhook payloads.
+//! Signing and verifying webhook payloads, one module per scheme.
 
+pub mod error;
+pub mod hmac_sha256;
+pub mod shared_token;
 pub mod standard_webhooks;

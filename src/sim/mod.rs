@@ -1,3 +1,4 @@
-//! In-process simulators of Liaison's partners.
+//! In-process partner simulators, used by `liaison demo`, `liaison sim` and the tests.
 
+pub mod gupy;
 pub mod suite;

@@ -1,0 +1,4 @@
+//! One folder per ATS kind: payload types, parsing, mapping.
+
+pub mod gupy;
+pub mod xml_feed;

@@ -1,0 +1,12 @@
+//! The `xml-feed` ATS kind: a job feed polled over HTTP and parsed as a stream
+//! (`contracts/ats-generic.md`).
+
+pub mod draft;
+pub mod job;
+pub mod limits;
+pub mod parser;
+pub mod reconcile;
+
+pub use job::{ContentHash, FeedJob};
+pub use parser::{FeedError, FeedItem, FeedParser, JobError, ParserStats};
+pub use reconcile::{Change, Reconciler, Reconciliation, reconcile};

@@ -1,0 +1,23 @@
+//! The Gupy simulator: a real HTTP server with in-memory state that serves the contract of
+//! `contracts/gupy.md`, delivers webhooks and misbehaves on demand (faults), for the demo,
+//! `liaison sim gupy` and the tests.
+
+mod api;
+mod auth;
+mod config;
+mod control;
+mod delivery;
+mod error;
+mod events;
+mod faults;
+mod model;
+mod pagination;
+mod server;
+mod state;
+mod transport;
+mod webhooks;
+
+pub use config::GupySimConfig;
+pub use faults::Faults;
+pub use server::{RunningGupySim, router, spawn};
+pub use state::SimState;
