@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub master_key: Option<MasterKey>,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
+    /// Wakes this process's workers when work was just enqueued (they poll otherwise).
+    pub wake: Arc<Notify>,
 }
 
 pub struct App {
@@ -51,6 +54,7 @@ impl App {
             master_key,
             metrics: Metrics::new(),
             shutdown: CancellationToken::new(),
+            wake: Arc::new(Notify::new()),
         };
         Ok(Self { listener, state })
     }
