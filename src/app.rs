@@ -26,6 +26,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Wakes this process's workers when work was just enqueued (they poll otherwise).
     pub wake: Arc<Notify>,
+    /// The webhook path: the inbox's group-commit writer and the tenant cache.
+    pub inbound: crate::inbound::InboundState,
 }
 
 pub struct App {
@@ -48,13 +50,20 @@ impl App {
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
+        let wake = Arc::new(Notify::new());
+        let inbound = crate::inbound::InboundState::start(
+            db.clone(),
+            settings.queue.max_attempts,
+            wake.clone(),
+        );
         let state = AppState {
             db,
             settings: Arc::new(settings),
             master_key,
             metrics: Metrics::new(),
             shutdown: CancellationToken::new(),
-            wake: Arc::new(Notify::new()),
+            wake,
+            inbound,
         };
         Ok(Self { listener, state })
     }

@@ -27,6 +27,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(crate::inbound::router())
         .nest("/api/v1", crate::api::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
