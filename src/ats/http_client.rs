@@ -23,6 +23,12 @@ pub fn outbound_client() -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// The process's outbound client (one connection pool for every adapter).
+pub fn shared_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(outbound_client).clone()
+}
+
 /// Maps a partner's status to `Ok` (2xx) or the error class it belongs to.
 pub fn classify(status: StatusCode, headers: &HeaderMap, what: &str) -> Result<(), AdapterError> {
     if status.is_success() {

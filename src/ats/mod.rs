@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 pub use error::{AdapterError, ParseError};
-pub use poll::{PollReport, poll_once};
+pub use poll::{PollReport, check_subscriptions, poll_once};
 
 use crate::events::{AtsApplication, AtsJob, InboundEvent};
 use crate::signature::{Unverified, Verified, VerifyError};
@@ -108,7 +108,7 @@ pub trait AtsAdapter: Send + Sync {
 /// The adapter of an ATS kind: the registry, one line per kind.
 pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
     let registry = REGISTRY.get_or_init(|| {
-        let http = http_client::outbound_client();
+        let http = http_client::shared_client();
         Registry {
             gupy: Arc::new(gupy::GupyAdapter::new(http.clone())),
             signed_json: Arc::new(signed_json::SignedJsonAdapter),

@@ -116,3 +116,21 @@ pub async fn write_cursor(
         .to_owned();
     db.execute(&insert).await.map(drop)
 }
+
+/// The periodic subscription check (the scheduler calls it next to `poll_once`): for Gupy,
+/// re-registers the webhook subscriptions Gupy dropped and records each in the event log. Other
+/// kinds have nothing to check. Answers how many subscriptions were restored.
+pub async fn check_subscriptions(state: &AppState, tenant: &Tenant) -> Result<usize, AdapterError> {
+    if tenant.config.ats.kind != crate::tenant::AtsKind::Gupy {
+        return Ok(0);
+    }
+    let client = super::gupy::GupyClient::for_tenant(super::http_client::shared_client(), tenant)?;
+    let report = super::gupy::subscriptions::check_subscriptions(
+        &state.db,
+        &client,
+        tenant,
+        &state.settings.public_url,
+    )
+    .await?;
+    Ok(report.created.len())
+}

@@ -5,6 +5,7 @@
 mod equivalence;
 mod serve;
 mod tenant;
+mod tenant_connect;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

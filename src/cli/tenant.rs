@@ -19,10 +19,27 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Register Liaison's webhook subscriptions at the tenant's ATS and suite (idempotent).
+    Connect { slug: String },
+    /// List Liaison's webhook subscriptions at the tenant's ATS.
+    Subscriptions {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove Liaison's webhook subscriptions at the tenant's ATS.
+    Disconnect { slug: String },
 }
 
 pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliError> {
     match command {
+        TenantCommand::Connect { slug } => super::tenant_connect::connect(settings, &slug).await,
+        TenantCommand::Subscriptions { slug, json } => {
+            super::tenant_connect::list(settings, &slug, json).await
+        }
+        TenantCommand::Disconnect { slug } => {
+            super::tenant_connect::disconnect(settings, &slug).await
+        }
         TenantCommand::Apply { file } => {
             let key = settings.require_master_key()?;
             let text = std::fs::read_to_string(&file)

@@ -5,6 +5,8 @@ mod cli;
 mod equivalence;
 mod helpers;
 mod http;
+mod inbound;
+mod inbound_support;
 mod queue;
 mod sim_gupy;
 mod sim_suite;
