@@ -31,6 +31,8 @@ pub struct PollReport {
     pub duplicates: u64,
     /// The persisted cursor after this poll, for listing sources.
     pub cursor: Option<String>,
+    /// xml-feed: the most bytes the streaming parser held at once (its memory bound at work).
+    pub parser_peak_bytes: u64,
 }
 
 /// Polls the tenant's ATS once (xml-feed: the whole feed; gupy: applications and jobs updated

@@ -65,6 +65,7 @@ pub async fn poll_feed(
     report.seen = seen;
     report.skipped = skipped;
     let stats = parser.stats();
+    report.parser_peak_bytes = stats.peak_held_bytes as u64;
     tracing::debug!(
         bytes = stats.bytes_read,
         peak_held_bytes = stats.peak_held_bytes,
