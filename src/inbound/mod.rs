@@ -7,7 +7,7 @@
 //! - `tenants`: a short-lived cache of opened tenants.
 //! - `inbox`: the group-commit writer, and the insert path pollers share.
 
-mod body;
+pub mod body;
 mod error;
 pub mod inbox;
 mod routes;

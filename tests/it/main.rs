@@ -8,6 +8,7 @@ mod equivalence;
 mod helpers;
 mod http;
 mod inbound;
+mod inbound_props;
 mod inbound_serve;
 mod inbound_support;
 mod queue;
