@@ -31,11 +31,16 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 const SECRET: &str = "bench-signed-json-secret";
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         feed_benchmark(env_u64("LIAISON_BENCH_FEED_MB", 1024)).await?;
         webhook_benchmark(
@@ -76,9 +81,14 @@ async fn feed_benchmark(megabytes: u64) -> anyhow::Result<()> {
     let router = Router::new().route(
         "/feed.xml",
         get(move || async move {
-            let head = futures::stream::iter([Bytes::from_static(b"<?xml version=\"1.0\"?>\n<jobs>\n")]);
+            let head =
+                futures::stream::iter([Bytes::from_static(b"<?xml version=\"1.0\"?>\n<jobs>\n")]);
             let body = futures::stream::iter((0..jobs).step_by(1_000)).map(move |from| {
-                Bytes::from((from..(from + 1_000).min(jobs)).map(job_xml).collect::<String>())
+                Bytes::from(
+                    (from..(from + 1_000).min(jobs))
+                        .map(job_xml)
+                        .collect::<String>(),
+                )
             });
             let tail = futures::stream::iter([Bytes::from_static(b"</jobs>\n")]);
             Body::from_stream(head.chain(body).chain(tail).map(Ok::<_, std::io::Error>))
@@ -126,7 +136,10 @@ impl Drop for KillOnDrop {
 
 async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = DatabaseUrl(format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+    let url = DatabaseUrl(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    ));
     let key_text = generate_master_key();
     let key = MasterKey::from_base64(&key_text)?;
     let db = store::connect(&url).await?;
@@ -136,7 +149,9 @@ async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Re
 [suite]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"l\"\nclient_secret = \"s\"\n"
     ))?;
     let tenant_id = tenant::apply(&db, &key, &config).await?.0;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let _server = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_liaison"))
             .args(["serve", "--no-workers"])
@@ -150,11 +165,16 @@ async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Re
             .stdout(Stdio::null())
             .spawn()?,
     );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
     let base = format!("http://127.0.0.1:{port}");
     let ready = Instant::now();
     while client.get(format!("{base}/healthz")).send().await.is_err() {
-        anyhow::ensure!(ready.elapsed() < Duration::from_secs(30), "liaison serve did not start");
+        anyhow::ensure!(
+            ready.elapsed() < Duration::from_secs(30),
+            "liaison serve did not start"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
@@ -162,15 +182,38 @@ async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Re
     let sequence = Arc::new(AtomicU64::new(0));
     let endpoint = Arc::new(format!("{base}/webhooks/bench/ats"));
     // Warm-up, then the measured window.
-    let _ = fire(&client, &endpoint, &sequence, &accepted, concurrency, Duration::from_secs(1)).await;
+    let _ = fire(
+        &client,
+        &endpoint,
+        &sequence,
+        &accepted,
+        concurrency,
+        Duration::from_secs(1),
+    )
+    .await;
     accepted.store(0, Ordering::SeqCst);
     let started = Instant::now();
-    let mut latencies = fire(&client, &endpoint, &sequence, &accepted, concurrency, duration).await;
+    let mut latencies = fire(
+        &client,
+        &endpoint,
+        &sequence,
+        &accepted,
+        concurrency,
+        duration,
+    )
+    .await;
     let elapsed = started.elapsed();
     latencies.sort_unstable();
-    let at = |q: f64| latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0);
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
     let accepted = accepted.load(Ordering::SeqCst);
-    let stored = liaison::store::entities::inbox_event::Entity::find().count(&db).await?;
+    let stored = liaison::store::entities::inbox_event::Entity::find()
+        .count(&db)
+        .await?;
     println!(
         "webhooks: {concurrency} concurrent senders for {:.1} s: {accepted} accepted ({:.0} events/s), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {stored} events in the database (warm-up included, tenant {tenant_id})",
         elapsed.as_secs_f64(),
@@ -195,8 +238,12 @@ async fn fire(
     let deadline = Instant::now() + duration;
     let mut senders = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (client, endpoint, sequence, accepted) =
-            (client.clone(), endpoint.clone(), sequence.clone(), accepted.clone());
+        let (client, endpoint, sequence, accepted) = (
+            client.clone(),
+            endpoint.clone(),
+            sequence.clone(),
+            accepted.clone(),
+        );
         senders.spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {

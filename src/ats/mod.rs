@@ -79,8 +79,11 @@ pub trait AtsAdapter: Send + Sync {
     ) -> Result<InboundEvent, ParseError>;
 
     /// The job as the ATS has it now (enrichment of a thin webhook, in the worker).
-    fn fetch_job<'a>(&'a self, tenant: &'a Tenant, ats_job_id: &'a str)
-    -> AdapterFuture<'a, AtsJob>;
+    fn fetch_job<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        ats_job_id: &'a str,
+    ) -> AdapterFuture<'a, AtsJob>;
 
     /// The application as the ATS has it now.
     fn fetch_application<'a>(

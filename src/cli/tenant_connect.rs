@@ -32,10 +32,18 @@ pub async fn connect(settings: &Settings, slug: &str) -> Result<(), CliError> {
                 .await
                 .context("cannot register the Gupy webhook subscriptions")?;
             for created in &report.created {
-                println!("ats: registered {} ({})", created.action.as_str(), created.id);
+                println!(
+                    "ats: registered {} ({})",
+                    created.action.as_str(),
+                    created.id
+                );
             }
             for existing in &report.existing {
-                println!("ats: already registered {} ({})", existing.action.as_str(), existing.id);
+                println!(
+                    "ats: already registered {} ({})",
+                    existing.action.as_str(),
+                    existing.id
+                );
             }
         }
         AtsKind::SignedJson => println!(
@@ -70,14 +78,24 @@ pub async fn list(settings: &Settings, slug: &str, json: bool) -> Result<(), Cli
             tenant.config.ats.kind.as_str()
         )));
     }
-    let found = subscriptions::list_subscriptions(&gupy_client(&tenant)?, &tenant, &settings.public_url)
-        .await
-        .context("cannot list the Gupy webhook subscriptions")?;
+    let found =
+        subscriptions::list_subscriptions(&gupy_client(&tenant)?, &tenant, &settings.public_url)
+            .await
+            .context("cannot list the Gupy webhook subscriptions")?;
     if json {
-        println!("{}", serde_json::to_string(&found).context("cannot print JSON")?);
+        println!(
+            "{}",
+            serde_json::to_string(&found).context("cannot print JSON")?
+        );
     } else {
         for s in found {
-            println!("{}\t{}\t{}\t{}", s.id, s.action.as_str(), s.status, s.postback_url);
+            println!(
+                "{}\t{}\t{}\t{}",
+                s.id,
+                s.action.as_str(),
+                s.status,
+                s.postback_url
+            );
         }
     }
     Ok(())
@@ -86,7 +104,10 @@ pub async fn list(settings: &Settings, slug: &str, json: bool) -> Result<(), Cli
 pub async fn disconnect(settings: &Settings, slug: &str) -> Result<(), CliError> {
     let tenant = open_tenant(settings, slug).await?;
     if tenant.config.ats.kind != AtsKind::Gupy {
-        println!("ats: nothing registered for a {} tenant", tenant.config.ats.kind.as_str());
+        println!(
+            "ats: nothing registered for a {} tenant",
+            tenant.config.ats.kind.as_str()
+        );
         return Ok(());
     }
     let removed =

@@ -49,7 +49,9 @@ impl BodyFormat {
                 let boundary = mime
                     .get_param(mime::BOUNDARY)
                     .map(|b| b.as_str().to_owned())
-                    .ok_or_else(|| InboundError::Malformed("multipart body without a boundary".into()))?;
+                    .ok_or_else(|| {
+                        InboundError::Malformed("multipart body without a boundary".into())
+                    })?;
                 Ok(Self::Multipart { boundary })
             }
             _ => Err(unsupported()),

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait, TryInsertResult,
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -277,8 +277,7 @@ async fn insert_chunk(
 }
 
 fn inbox_row(event: &NewEvent, now: i64) -> Result<inbox_event::ActiveModel, DbErr> {
-    let normalized =
-        serde_json::to_string(&event.event).map_err(|e| DbErr::Json(e.to_string()))?;
+    let normalized = serde_json::to_string(&event.event).map_err(|e| DbErr::Json(e.to_string()))?;
     Ok(inbox_event::ActiveModel {
         tenant_id: Set(event.tenant.0),
         source: Set(event.event.source.as_str().to_owned()),

@@ -103,7 +103,9 @@ fn body_of(kind: &str, data: &Value) -> Result<EventBody, ParseError> {
         "candidate.deleted" => EventBody::CandidateDeleted {
             candidate_id: required("id")?,
         },
-        "invitation.started" | "invitation.completed" | "invitation.expired"
+        "invitation.started"
+        | "invitation.completed"
+        | "invitation.expired"
         | "invitation.cancelled" => EventBody::InvitationChanged {
             invitation_id: required("id")?,
             project_id: text("project_id")?,
@@ -155,7 +157,9 @@ mod tests {
         )?;
         assert_eq!(event.delivery_id, "msg_1");
         assert_eq!(event.source, Source::Suite);
-        assert!(matches!(event.body, EventBody::InvitationChanged { ref status, .. } if status == "completed"));
+        assert!(
+            matches!(event.body, EventBody::InvitationChanged { ref status, .. } if status == "completed")
+        );
         let review = parse(
             &delivered("msg_2"),
             &json!({"type": "review.created", "data": {"id": "rev_1", "invitation_id": "inv_1"}}),
@@ -166,10 +170,25 @@ mod tests {
 
     #[test]
     fn unknown_types_are_ignored_and_wrong_types_refused() {
-        let unknown = parse(&delivered("m"), &json!({"type": "planet.exploded", "data": 3}));
+        let unknown = parse(
+            &delivered("m"),
+            &json!({"type": "planet.exploded", "data": 3}),
+        );
         assert_eq!(unknown.map(|e| e.body), Ok(EventBody::Ignored));
         assert!(parse(&delivered("m"), &json!({"type": 4})).is_err());
-        assert!(parse(&delivered("m"), &json!({"type": "project.deleted", "data": {"id": 4}})).is_err());
-        assert!(parse(&delivered(""), &json!({"type": "project.deleted", "data": {"id": "p"}})).is_err());
+        assert!(
+            parse(
+                &delivered("m"),
+                &json!({"type": "project.deleted", "data": {"id": 4}})
+            )
+            .is_err()
+        );
+        assert!(
+            parse(
+                &delivered(""),
+                &json!({"type": "project.deleted", "data": {"id": "p"}})
+            )
+            .is_err()
+        );
     }
 }

@@ -4,9 +4,9 @@
 mod file;
 mod repo;
 
+pub(crate) use file::is_valid_slug;
 pub use file::{
     AtsKind, AtsSettings, EmbedSettings, RoleMap, SsoKind, SsoSettings, SuiteAuth, SuiteSettings,
     TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
 };
-pub(crate) use file::is_valid_slug;
 pub use repo::{ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list};

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use liaison::App;
 use liaison::app::AppState;
-use liaison::ats::gupy::subscriptions::{self, SUBSCRIPTION_RESTORED};
 use liaison::ats::gupy::GupyClient;
+use liaison::ats::gupy::subscriptions::{self, SUBSCRIPTION_RESTORED};
 use liaison::ats::{AdapterError, ApplicationRef, WriteBack, adapter_for};
 use liaison::sim::gupy::{GupySimConfig, RunningGupySim, spawn};
 use liaison::tenant::AtsKind;
@@ -40,7 +40,11 @@ async fn control(sim: &RunningGupySim, path: &str, body: Value) -> Value {
         .send()
         .await
         .expect("the simulator answers");
-    assert!(response.status().is_success(), "{path}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
     response.json().await.expect("JSON")
 }
 
@@ -77,20 +81,41 @@ async fn tenant_connect_registers_the_subscriptions_once() {
     let first = connect(&app, "acme").await;
     let second = connect(&app, "acme").await;
 
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let subscriptions = subscriptions_at(&sim);
-    assert_eq!(subscriptions.len(), subscriptions::ACTIONS.len(), "{subscriptions:?}");
+    assert_eq!(
+        subscriptions.len(),
+        subscriptions::ACTIONS.len(),
+        "{subscriptions:?}"
+    );
     let postback = format!("{}/webhooks/acme/ats", app.url(""));
     for subscription in &subscriptions {
         let text = subscription.to_string();
         assert!(text.contains(&postback), "{text}");
-        assert!(text.contains(&gupy_secret("acme")), "clientHeaders carry the token: {text}");
+        assert!(
+            text.contains(&gupy_secret("acme")),
+            "clientHeaders carry the token: {text}"
+        );
         assert!(text.contains("application/json"), "{text}");
     }
     let printed = String::from_utf8_lossy(&second.stdout);
-    assert!(printed.contains("already registered application.moved"), "{printed}");
-    assert!(printed.contains("suite:"), "the suite step is reported: {printed}");
+    assert!(
+        printed.contains("already registered application.moved"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("suite:"),
+        "the suite step is reported: {printed}"
+    );
     let _ = sim.stop().await;
     app.stop().await;
 }
@@ -101,7 +126,11 @@ async fn a_dropped_subscription_is_re_registered_by_the_periodic_check() {
     let sim = gupy_sim().await;
     let tenant_id = apply(app.db(), &app.master_key, &gupy_toml("acme", &sim.url())).await;
     let tenant = open(app.db(), &app.master_key, "acme").await;
-    let client = GupyClient::new(reqwest::Client::new(), &sim.url(), "gupy-token".to_owned().into());
+    let client = GupyClient::new(
+        reqwest::Client::new(),
+        &sim.url(),
+        "gupy-token".to_owned().into(),
+    );
     let public_url = app.url("");
     subscriptions::ensure_subscriptions(&client, &tenant, &public_url)
         .await
@@ -125,8 +154,15 @@ async fn a_dropped_subscription_is_re_registered_by_the_periodic_check() {
         .filter(|row| row.event_type == SUBSCRIPTION_RESTORED)
         .collect();
     assert_eq!(log.len(), subscriptions::ACTIONS.len());
-    assert!(log.iter().all(|row| row.status == "processed" && row.source == "ats"));
-    assert_eq!(job_count(app.db(), tenant_id).await, 0, "log entries need no job");
+    assert!(
+        log.iter()
+            .all(|row| row.status == "processed" && row.source == "ats")
+    );
+    assert_eq!(
+        job_count(app.db(), tenant_id).await,
+        0,
+        "log entries need no job"
+    );
     let _ = sim.stop().await;
     app.stop().await;
 }
@@ -138,7 +174,12 @@ async fn simulator_deliveries_reach_the_inbox_through_the_registered_subscriptio
     let tenant_id = apply(app.db(), &app.master_key, &gupy_toml("acme", &sim.url())).await;
     assert!(connect(&app, "acme").await.status.success());
 
-    let job = control(&sim, "/_sim/jobs", json!({"name": "Data Scientist", "status": "published"})).await;
+    let job = control(
+        &sim,
+        "/_sim/jobs",
+        json!({"name": "Data Scientist", "status": "published"}),
+    )
+    .await;
     let application = control(
         &sim,
         &format!("/_sim/jobs/{}/applications", job["id"]),
@@ -181,7 +222,12 @@ async fn the_listing_poll_stores_changes_since_its_cursor() {
     let tenant_id = apply(app.db(), &app.master_key, &gupy_toml("acme", &sim.url())).await;
     let tenant = open(app.db(), &app.master_key, "acme").await;
     let (_app, state) = poll_state(&app).await;
-    let job = control(&sim, "/_sim/jobs", json!({"name": "Dev", "status": "published"})).await;
+    let job = control(
+        &sim,
+        "/_sim/jobs",
+        json!({"name": "Dev", "status": "published"}),
+    )
+    .await;
     let mut applications = Vec::new();
     for n in 0..3 {
         let email = format!("c{n}@example.com");
@@ -194,15 +240,21 @@ async fn the_listing_poll_stores_changes_since_its_cursor() {
         applications.push(created);
     }
 
-    let first = liaison::ats::poll_once(&state, &tenant).await.expect("poll");
-    let quiet = liaison::ats::poll_once(&state, &tenant).await.expect("poll");
+    let first = liaison::ats::poll_once(&state, &tenant)
+        .await
+        .expect("poll");
+    let quiet = liaison::ats::poll_once(&state, &tenant)
+        .await
+        .expect("poll");
     control(
         &sim,
         &format!("/_sim/applications/{}/move", applications[1]["id"]),
         json!({"step": "Video interview"}),
     )
     .await;
-    let moved = liaison::ats::poll_once(&state, &tenant).await.expect("poll");
+    let moved = liaison::ats::poll_once(&state, &tenant)
+        .await
+        .expect("poll");
 
     assert_eq!(first.stored, 4, "one job and three applications: {first:?}");
     assert_eq!(quiet.stored, 0, "{quiet:?}");
@@ -215,7 +267,10 @@ async fn the_listing_poll_stores_changes_since_its_cursor() {
         .collect();
     assert_eq!(polled.len(), 5);
     let last: Value = serde_json::from_str(&polled[4].normalized).expect("json");
-    assert_eq!(last["body"]["ats_application_id"], applications[1]["id"].to_string());
+    assert_eq!(
+        last["body"]["ats_application_id"],
+        applications[1]["id"].to_string()
+    );
     assert_eq!(last["body"]["step"], "Video interview");
     assert_eq!(job_count(app.db(), tenant_id).await, 5);
     let _ = sim.stop().await;
@@ -342,9 +397,14 @@ async fn other_kinds_refuse_what_they_cannot_do() {
     let app = spawn_app().await;
     apply(app.db(), &app.master_key, &signed_json_toml("hr", "")).await;
     let tenant = open(app.db(), &app.master_key, "hr").await;
-    let outcome = adapter_for(AtsKind::SignedJson).fetch_job(&tenant, "1").await;
+    let outcome = adapter_for(AtsKind::SignedJson)
+        .fetch_job(&tenant, "1")
+        .await;
     assert!(matches!(outcome, Err(AdapterError::Unsupported { .. })));
     let job_error: liaison::sync::JobError = AdapterError::Transient("x".into()).into();
-    assert!(matches!(job_error, liaison::sync::JobError::Transient { .. }));
+    assert!(matches!(
+        job_error,
+        liaison::sync::JobError::Transient { .. }
+    ));
     app.stop().await;
 }

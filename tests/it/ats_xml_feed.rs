@@ -59,7 +59,10 @@ fn second_version(i: u64) -> u32 {
     u32::from(i % 1_000 == 0 && i < JOBS)
 }
 
-fn chunks(range: std::ops::Range<u64>, version: fn(u64) -> u32) -> impl futures::Stream<Item = Bytes> {
+fn chunks(
+    range: std::ops::Range<u64>,
+    version: fn(u64) -> u32,
+) -> impl futures::Stream<Item = Bytes> {
     let (start, end) = (range.start, range.end);
     futures::stream::iter((start..end).step_by(CHUNK as usize)).map(move |from| {
         let to = (from + CHUNK).min(end);
@@ -80,7 +83,11 @@ async fn serve_feed(State(phase): State<Arc<AtomicU8>>, headers: HeaderMap) -> R
         b"<job data-id=\"999999\"><reference>bad-1</reference></job>\n",
     )]);
     let body = match phase.load(Ordering::SeqCst) {
-        0 => Body::from_stream(head.chain(chunks(0..JOBS, |_| 0)).chain(tail).map(Ok::<_, std::io::Error>)),
+        0 => Body::from_stream(
+            head.chain(chunks(0..JOBS, |_| 0))
+                .chain(tail)
+                .map(Ok::<_, std::io::Error>),
+        ),
         1 => Body::from_stream(
             head.chain(chunks(100..JOBS + 100, second_version))
                 .chain(bad)
@@ -89,7 +96,9 @@ async fn serve_feed(State(phase): State<Arc<AtomicU8>>, headers: HeaderMap) -> R
         ),
         2 => Body::from_stream(
             head.chain(chunks(100..JOBS / 2, second_version))
-                .chain(futures::stream::iter([Bytes::from_static(b"<job data-id=\"1\"><na")]))
+                .chain(futures::stream::iter([Bytes::from_static(
+                    b"<job data-id=\"1\"><na",
+                )]))
                 .map(Ok::<_, std::io::Error>),
         ),
         3 => Body::from(
@@ -116,7 +125,9 @@ async fn spawn_feed() -> (String, Arc<AtomicU8>) {
 
 async fn poll_state(app: &TestApp) -> (App, AppState) {
     let settings = test_settings(&app.database, &app.master_key_text);
-    let built = App::build_with_db(settings, app.db().clone()).await.expect("build");
+    let built = App::build_with_db(settings, app.db().clone())
+        .await
+        .expect("build");
     let state = built.state().clone();
     (built, state)
 }
@@ -135,7 +146,10 @@ fn job_ids(rows: &[inbox_event::Model], event_type: &str) -> BTreeSet<String> {
         .filter(|r| r.event_type == event_type)
         .map(|r| {
             let normalized: Value = serde_json::from_str(&r.normalized).expect("json");
-            normalized["body"]["ats_job_id"].as_str().unwrap_or_default().to_owned()
+            normalized["body"]["ats_job_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
         })
         .collect()
 }
@@ -153,25 +167,40 @@ async fn a_200k_job_feed_streams_through_and_two_polls_find_changes_exactly() {
     let (_app, state) = poll_state(&app).await;
 
     let first = poll_once(&state, &tenant).await.expect("first poll");
-    let last_id = polled_since(&app, tenant_id, 0).await.iter().map(|r| r.id).max().unwrap_or(0);
+    let last_id = polled_since(&app, tenant_id, 0)
+        .await
+        .iter()
+        .map(|r| r.id)
+        .max()
+        .unwrap_or(0);
     for failing in [Phase::Truncated, Phase::EntityBomb, Phase::Broken] {
         phase.store(failing as u8, Ordering::SeqCst);
         let outcome = poll_once(&state, &tenant).await;
         assert!(outcome.is_err(), "a failed feed is an error");
-        assert!(polled_since(&app, tenant_id, last_id).await.is_empty(), "and changes nothing");
+        assert!(
+            polled_since(&app, tenant_id, last_id).await.is_empty(),
+            "and changes nothing"
+        );
     }
     phase.store(Phase::Second as u8, Ordering::SeqCst);
     let second = poll_once(&state, &tenant).await.expect("second poll");
     let again = poll_once(&state, &tenant).await.expect("third poll");
 
-    assert_eq!((first.seen, first.new, first.stored), (JOBS, JOBS, JOBS), "{first:?}");
+    assert_eq!(
+        (first.seen, first.new, first.stored),
+        (JOBS, JOBS, JOBS),
+        "{first:?}"
+    );
     assert!(first.parser_peak_bytes < 256 * 1024, "bounded: {first:?}");
     assert_eq!(
         (second.new, second.changed, second.removed, second.skipped),
         (100, 199, 100, 1),
         "{second:?}"
     );
-    assert_eq!(again.stored, 0, "an unchanged feed costs nothing: {again:?}");
+    assert_eq!(
+        again.stored, 0,
+        "an unchanged feed costs nothing: {again:?}"
+    );
     let rows = polled_since(&app, tenant_id, last_id).await;
     let expected_upserts: BTreeSet<String> = refs((1_000..JOBS).step_by(1_000))
         .into_iter()
@@ -179,10 +208,17 @@ async fn a_200k_job_feed_streams_through_and_two_polls_find_changes_exactly() {
         .collect();
     assert_eq!(job_ids(&rows, "job.polled"), expected_upserts);
     assert_eq!(job_ids(&rows, "job.left_feed"), refs(0..100));
-    let skipped: Vec<_> = rows.iter().filter(|r| r.event_type == "liaison.feed_job_skipped").collect();
+    let skipped: Vec<_> = rows
+        .iter()
+        .filter(|r| r.event_type == "liaison.feed_job_skipped")
+        .collect();
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0].status, "processed");
-    assert!(skipped[0].payload.contains("bad-1"), "{}", skipped[0].payload);
+    assert!(
+        skipped[0].payload.contains("bad-1"),
+        "{}",
+        skipped[0].payload
+    );
     assert_eq!(rows.len(), 100 + 199 + 100 + 1);
     assert_eq!(job_count(app.db(), tenant_id).await, JOBS + 399);
     app.stop().await;

@@ -8,7 +8,12 @@ use super::inbound_support::*;
 
 async fn gupy_app(slug: &str) -> (TestApp, TenantId) {
     let app = spawn_app().await;
-    let id = apply(app.db(), &app.master_key, &gupy_toml(slug, "http://127.0.0.1:9")).await;
+    let id = apply(
+        app.db(),
+        &app.master_key,
+        &gupy_toml(slug, "http://127.0.0.1:9"),
+    )
+    .await;
     (app, id)
 }
 
@@ -22,8 +27,16 @@ async fn a_gupy_delivery_is_accepted_once_and_a_redelivery_is_a_duplicate() {
     let body = gupy_delivery("24e99765", "application.moved").to_string();
     let secret = gupy_secret("acme");
 
-    let first = expect_status(app.post_gupy("acme", body.as_bytes(), Some(&secret)).await, 202).await;
-    let again = expect_status(app.post_gupy("acme", body.as_bytes(), Some(&secret)).await, 200).await;
+    let first = expect_status(
+        app.post_gupy("acme", body.as_bytes(), Some(&secret)).await,
+        202,
+    )
+    .await;
+    let again = expect_status(
+        app.post_gupy("acme", body.as_bytes(), Some(&secret)).await,
+        200,
+    )
+    .await;
 
     assert_eq!(first["status"], "accepted");
     assert_eq!(again["status"], "duplicate");
@@ -44,7 +57,9 @@ async fn a_gupy_body_without_content_type_is_json() {
     let (app, tenant) = gupy_app("acme").await;
     let body = gupy_delivery("no-ct", "application.created").to_string();
     // `post_gupy` sets no Content-Type header, as Gupy does with clientHeaders.
-    let response = app.post_gupy("acme", body.as_bytes(), Some(&gupy_secret("acme"))).await;
+    let response = app
+        .post_gupy("acme", body.as_bytes(), Some(&gupy_secret("acme")))
+        .await;
     assert!(response.headers().get("content-type").is_some());
     expect_status(response, 202).await;
     assert_eq!(inbox(app.db(), tenant).await.len(), 1);
@@ -83,11 +98,24 @@ async fn gupy_authentication_failures_are_401_with_their_code() {
     let body = gupy_delivery("auth", "application.moved").to_string();
 
     let missing = expect_status(app.post_gupy("acme", body.as_bytes(), None).await, 401).await;
-    let wrong = expect_status(app.post_gupy("acme", body.as_bytes(), Some("nope")).await, 401).await;
+    let wrong = expect_status(
+        app.post_gupy("acme", body.as_bytes(), Some("nope")).await,
+        401,
+    )
+    .await;
     // Another tenant's token is wrong for this one.
-    apply(app.db(), &app.master_key, &gupy_toml("other", "http://127.0.0.1:9")).await;
+    apply(
+        app.db(),
+        &app.master_key,
+        &gupy_toml("other", "http://127.0.0.1:9"),
+    )
+    .await;
     let other = gupy_secret("other");
-    let crossed = expect_status(app.post_gupy("acme", body.as_bytes(), Some(&other)).await, 401).await;
+    let crossed = expect_status(
+        app.post_gupy("acme", body.as_bytes(), Some(&other)).await,
+        401,
+    )
+    .await;
 
     assert_eq!(error_code(&missing), "missing_signature");
     assert_eq!(error_code(&wrong), "invalid_signature");
@@ -106,9 +134,14 @@ async fn gupy_authentication_failures_are_401_with_their_code() {
 async fn an_unknown_tenant_is_404_on_both_routes() {
     let app = spawn_app().await;
     let body = gupy_delivery("x", "application.moved").to_string();
-    let ats = expect_status(app.post_gupy("nobody", body.as_bytes(), Some("t")).await, 404).await;
+    let ats = expect_status(
+        app.post_gupy("nobody", body.as_bytes(), Some("t")).await,
+        404,
+    )
+    .await;
     let suite = expect_status(
-        app.post_suite("nobody", SUITE_SECRET, "msg_1", now_s(), b"{}").await,
+        app.post_suite("nobody", SUITE_SECRET, "msg_1", now_s(), b"{}")
+            .await,
         404,
     )
     .await;
@@ -123,8 +156,18 @@ async fn an_unknown_tenant_is_404_on_both_routes() {
 async fn a_2_mib_body_is_413_on_both_routes() {
     let (app, tenant) = gupy_app("acme").await;
     let big = vec![b' '; 2 * 1024 * 1024];
-    let ats = expect_status(app.post_gupy("acme", &big, Some(&gupy_secret("acme"))).await, 413).await;
-    let suite = expect_status(app.post_suite("acme", SUITE_SECRET, "m", now_s(), &big).await, 413).await;
+    let ats = expect_status(
+        app.post_gupy("acme", &big, Some(&gupy_secret("acme")))
+            .await,
+        413,
+    )
+    .await;
+    let suite = expect_status(
+        app.post_suite("acme", SUITE_SECRET, "m", now_s(), &big)
+            .await,
+        413,
+    )
+    .await;
     assert_eq!(error_code(&ats), "body_too_large");
     assert_eq!(error_code(&suite), "body_too_large");
     // Without Content-Length (chunked), the limit still holds.
@@ -139,7 +182,10 @@ async fn a_2_mib_body_is_413_on_both_routes() {
         .send()
         .await
         .expect("request");
-    assert_eq!(error_code(&expect_status(chunked, 413).await), "body_too_large");
+    assert_eq!(
+        error_code(&expect_status(chunked, 413).await),
+        "body_too_large"
+    );
     assert!(inbox(app.db(), tenant).await.is_empty());
     app.stop().await;
 }
@@ -165,8 +211,14 @@ async fn text_plain_is_415_on_both_routes() {
         .send()
         .await
         .expect("request");
-    assert_eq!(error_code(&expect_status(ats, 415).await), "unsupported_media_type");
-    assert_eq!(error_code(&expect_status(suite, 415).await), "unsupported_media_type");
+    assert_eq!(
+        error_code(&expect_status(ats, 415).await),
+        "unsupported_media_type"
+    );
+    assert_eq!(
+        error_code(&expect_status(suite, 415).await),
+        "unsupported_media_type"
+    );
     assert!(inbox(app.db(), tenant).await.is_empty());
     app.stop().await;
 }
@@ -203,13 +255,22 @@ async fn an_unknown_gupy_action_is_accepted_and_stored_as_ignored() {
     let body = json!({"id": "u-1", "event": "candidate.teleported", "date": "2026-11-20T13:05:41Z",
                       "data": {"anything": true}});
     expect_status(
-        app.post_gupy("acme", body.to_string().as_bytes(), Some(&gupy_secret("acme"))).await,
+        app.post_gupy(
+            "acme",
+            body.to_string().as_bytes(),
+            Some(&gupy_secret("acme")),
+        )
+        .await,
         202,
     )
     .await;
     let rows = inbox(app.db(), tenant).await;
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].normalized.contains(r#""type":"ignored""#), "{}", rows[0].normalized);
+    assert!(
+        rows[0].normalized.contains(r#""type":"ignored""#),
+        "{}",
+        rows[0].normalized
+    );
     app.stop().await;
 }
 
@@ -222,17 +283,24 @@ async fn signed_app(fields: &str) -> (TestApp, TenantId) {
 #[tokio::test]
 async fn a_signed_json_job_is_accepted_with_and_without_timestamp() {
     let (app, tenant) = signed_app("").await;
-    let plain = json!({"type": "job.created", "job_reference": "af42dd", "job_name": "Data scientist"});
+    let plain =
+        json!({"type": "job.created", "job_reference": "af42dd", "job_name": "Data scientist"});
     let timed = json!({"id": "dlv-2", "job_reference": "b1", "job_name": "Dev"});
 
     expect_status(
-        app.post_signed_json("hr", "application/json", plain.to_string().as_bytes(), None).await,
+        app.post_signed_json("hr", "application/json", plain.to_string().as_bytes(), None)
+            .await,
         202,
     )
     .await;
     expect_status(
-        app.post_signed_json("hr", "application/json", timed.to_string().as_bytes(), Some(now_s()))
-            .await,
+        app.post_signed_json(
+            "hr",
+            "application/json",
+            timed.to_string().as_bytes(),
+            Some(now_s()),
+        )
+        .await,
         202,
     )
     .await;
@@ -240,7 +308,11 @@ async fn a_signed_json_job_is_accepted_with_and_without_timestamp() {
     let rows = inbox(app.db(), tenant).await;
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].event_type, "job.created");
-    assert_eq!(rows[0].delivery_id.len(), 64, "no id: the SHA-256 of the body");
+    assert_eq!(
+        rows[0].delivery_id.len(),
+        64,
+        "no id: the SHA-256 of the body"
+    );
     assert_eq!(rows[1].event_type, "job.updated", "no type: a job update");
     assert_eq!(rows[1].delivery_id, "dlv-2", "the body's id");
     app.stop().await;
@@ -250,11 +322,8 @@ async fn a_signed_json_job_is_accepted_with_and_without_timestamp() {
 async fn signed_json_refuses_a_tampered_body_a_stale_timestamp_and_no_signature() {
     let (app, tenant) = signed_app("").await;
     let body = json!({"type": "job.closed", "job_reference": "af42dd"}).to_string();
-    let signature = liaison::signature::hmac_sha256::sign(
-        SIGNED_JSON_SECRET.as_bytes(),
-        None,
-        body.as_bytes(),
-    );
+    let signature =
+        liaison::signature::hmac_sha256::sign(SIGNED_JSON_SECRET.as_bytes(), None, body.as_bytes());
     let tampered = body.replace("af42dd", "af42de");
     let send = |body: String, signature: Option<String>| {
         let mut request = app
@@ -268,15 +337,33 @@ async fn signed_json_refuses_a_tampered_body_a_stale_timestamp_and_no_signature(
         request.send()
     };
 
-    let forged = expect_status(send(tampered, Some(signature.clone())).await.expect("request"), 401).await;
+    let forged = expect_status(
+        send(tampered, Some(signature.clone()))
+            .await
+            .expect("request"),
+        401,
+    )
+    .await;
     let unsigned = expect_status(send(body.clone(), None).await.expect("request"), 401).await;
     let stale = expect_status(
-        app.post_signed_json("hr", "application/json", body.as_bytes(), Some(now_s() - 301)).await,
+        app.post_signed_json(
+            "hr",
+            "application/json",
+            body.as_bytes(),
+            Some(now_s() - 301),
+        )
+        .await,
         401,
     )
     .await;
     let future = expect_status(
-        app.post_signed_json("hr", "application/json", body.as_bytes(), Some(now_s() + 301)).await,
+        app.post_signed_json(
+            "hr",
+            "application/json",
+            body.as_bytes(),
+            Some(now_s() + 301),
+        )
+        .await,
         401,
     )
     .await;
@@ -292,16 +379,20 @@ async fn signed_json_refuses_a_tampered_body_a_stale_timestamp_and_no_signature(
 #[tokio::test]
 async fn signed_json_form_and_multipart_fields_become_json_keys() {
     let (app, tenant) = signed_app("").await;
-    let form = b"type=application.moved&application_reference=a1&job_reference=j1&step=Video+interview";
+    let form =
+        b"type=application.moved&application_reference=a1&job_reference=j1&step=Video+interview";
     expect_status(
-        app.post_signed_json("hr", "application/x-www-form-urlencoded", form, None).await,
+        app.post_signed_json("hr", "application/x-www-form-urlencoded", form, None)
+            .await,
         202,
     )
     .await;
-    let multipart = b"--BOUND\r\nContent-Disposition: form-data; name=\"job_reference\"\r\n\r\nm1\r\n\
+    let multipart =
+        b"--BOUND\r\nContent-Disposition: form-data; name=\"job_reference\"\r\n\r\nm1\r\n\
 --BOUND\r\nContent-Disposition: form-data; name=\"job_name\"\r\n\r\nMultipart job\r\n--BOUND--\r\n";
     expect_status(
-        app.post_signed_json("hr", "multipart/form-data; boundary=BOUND", multipart, None).await,
+        app.post_signed_json("hr", "multipart/form-data; boundary=BOUND", multipart, None)
+            .await,
         202,
     )
     .await;
@@ -317,7 +408,8 @@ async fn signed_json_form_and_multipart_fields_become_json_keys() {
 
 #[tokio::test]
 async fn signed_json_reads_overridden_fields_and_the_delivery_header() {
-    let (app, tenant) = signed_app("[ats.fields]\njob_name = \"/title\"\njob_reference = \"/ref/id\"").await;
+    let (app, tenant) =
+        signed_app("[ats.fields]\njob_name = \"/title\"\njob_reference = \"/ref/id\"").await;
     let body = json!({"title": "Pointer job", "ref": {"id": 77}}).to_string();
     let signature =
         liaison::signature::hmac_sha256::sign(SIGNED_JSON_SECRET.as_bytes(), None, body.as_bytes());
@@ -352,7 +444,8 @@ async fn signed_json_wrong_types_are_400() {
         json!("just a string"),
     ] {
         let answer = expect_status(
-            app.post_signed_json("hr", "application/json", body.to_string().as_bytes(), None).await,
+            app.post_signed_json("hr", "application/json", body.to_string().as_bytes(), None)
+                .await,
             400,
         )
         .await;
@@ -370,8 +463,12 @@ async fn a_suite_event_is_accepted_once_with_standard_webhooks() {
                                "status": "completed"}})
     .to_string();
 
-    let first = app.post_suite("acme", SUITE_SECRET, "msg_1", now_s(), body.as_bytes()).await;
-    let again = app.post_suite("acme", SUITE_SECRET, "msg_1", now_s(), body.as_bytes()).await;
+    let first = app
+        .post_suite("acme", SUITE_SECRET, "msg_1", now_s(), body.as_bytes())
+        .await;
+    let again = app
+        .post_suite("acme", SUITE_SECRET, "msg_1", now_s(), body.as_bytes())
+        .await;
     expect_status(first, 202).await;
     expect_status(again, 200).await;
 
@@ -389,9 +486,15 @@ async fn suite_authentication_failures_are_401() {
     let body = json!({"type": "project.deleted", "data": {"id": "prj_1"}}).to_string();
     let other = liaison::signature::standard_webhooks::WebhookSecret::generate();
 
-    let wrong = app.post_suite("acme", other.expose(), "m1", now_s(), body.as_bytes()).await;
-    let stale = app.post_suite("acme", SUITE_SECRET, "m2", now_s() - 301, body.as_bytes()).await;
-    let future = app.post_suite("acme", SUITE_SECRET, "m3", now_s() + 301, body.as_bytes()).await;
+    let wrong = app
+        .post_suite("acme", other.expose(), "m1", now_s(), body.as_bytes())
+        .await;
+    let stale = app
+        .post_suite("acme", SUITE_SECRET, "m2", now_s() - 301, body.as_bytes())
+        .await;
+    let future = app
+        .post_suite("acme", SUITE_SECRET, "m3", now_s() + 301, body.as_bytes())
+        .await;
     let unsigned = app
         .client
         .post(app.url("/webhooks/acme/suite"))
@@ -401,10 +504,22 @@ async fn suite_authentication_failures_are_401() {
         .await
         .expect("request");
 
-    assert_eq!(error_code(&expect_status(wrong, 401).await), "invalid_signature");
-    assert_eq!(error_code(&expect_status(stale, 401).await), "stale_timestamp");
-    assert_eq!(error_code(&expect_status(future, 401).await), "stale_timestamp");
-    assert_eq!(error_code(&expect_status(unsigned, 401).await), "missing_signature");
+    assert_eq!(
+        error_code(&expect_status(wrong, 401).await),
+        "invalid_signature"
+    );
+    assert_eq!(
+        error_code(&expect_status(stale, 401).await),
+        "stale_timestamp"
+    );
+    assert_eq!(
+        error_code(&expect_status(future, 401).await),
+        "stale_timestamp"
+    );
+    assert_eq!(
+        error_code(&expect_status(unsigned, 401).await),
+        "missing_signature"
+    );
     assert!(inbox(app.db(), tenant).await.is_empty());
     app.stop().await;
 }
@@ -436,18 +551,43 @@ async fn one_of_several_suite_signatures_is_enough() {
 #[tokio::test]
 async fn malformed_suite_bodies_are_400_and_unknown_types_ignored() {
     let (app, tenant) = gupy_app("acme").await;
-    let truncated = app.post_suite("acme", SUITE_SECRET, "b1", now_s(), br#"{"type": "proj"#).await;
-    let wrong = app
-        .post_suite("acme", SUITE_SECRET, "b2", now_s(), br#"{"type": "project.deleted", "data": {"id": 4}}"#)
+    let truncated = app
+        .post_suite("acme", SUITE_SECRET, "b1", now_s(), br#"{"type": "proj"#)
         .await;
-    let invalid_utf8 = app.post_suite("acme", SUITE_SECRET, "b3", now_s(), b"{\"type\": \"\xff\"}").await;
-    assert_eq!(error_code(&expect_status(truncated, 400).await), "malformed_body");
-    assert_eq!(error_code(&expect_status(wrong, 400).await), "malformed_body");
-    assert_eq!(error_code(&expect_status(invalid_utf8, 400).await), "malformed_body");
+    let wrong = app
+        .post_suite(
+            "acme",
+            SUITE_SECRET,
+            "b2",
+            now_s(),
+            br#"{"type": "project.deleted", "data": {"id": 4}}"#,
+        )
+        .await;
+    let invalid_utf8 = app
+        .post_suite("acme", SUITE_SECRET, "b3", now_s(), b"{\"type\": \"\xff\"}")
+        .await;
+    assert_eq!(
+        error_code(&expect_status(truncated, 400).await),
+        "malformed_body"
+    );
+    assert_eq!(
+        error_code(&expect_status(wrong, 400).await),
+        "malformed_body"
+    );
+    assert_eq!(
+        error_code(&expect_status(invalid_utf8, 400).await),
+        "malformed_body"
+    );
     assert!(inbox(app.db(), tenant).await.is_empty());
 
     let unknown = app
-        .post_suite("acme", SUITE_SECRET, "b4", now_s(), br#"{"type": "planet.exploded", "data": {}}"#)
+        .post_suite(
+            "acme",
+            SUITE_SECRET,
+            "b4",
+            now_s(),
+            br#"{"type": "planet.exploded", "data": {}}"#,
+        )
         .await;
     expect_status(unknown, 202).await;
     assert_eq!(inbox(app.db(), tenant).await.len(), 1);
@@ -467,15 +607,27 @@ fn the_standard_webhooks_published_vector_verifies_and_another_secret_does_not()
     };
     let delivery = |signature: &str| {
         let mut headers = HeaderMap::new();
-        headers.insert("webhook-id", HeaderValue::from_static("msg_p5jXN8AQM9LWM0D4loKWxJek"));
+        headers.insert(
+            "webhook-id",
+            HeaderValue::from_static("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+        );
         headers.insert("webhook-timestamp", HeaderValue::from_static("1614265330"));
-        headers.insert("webhook-signature", HeaderValue::from_str(signature).expect("ascii"));
-        Unverified::new(headers, bytes::Bytes::from_static(br#"{"test": 2432232314}"#))
+        headers.insert(
+            "webhook-signature",
+            HeaderValue::from_str(signature).expect("ascii"),
+        );
+        Unverified::new(
+            headers,
+            bytes::Bytes::from_static(br#"{"test": 2432232314}"#),
+        )
     };
     let at = chrono::DateTime::from_timestamp(1_614_265_330, 0).expect("a time");
 
     let published = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
-    assert_eq!(suite_events::verify(&tenant, &delivery(published), at), Ok(()));
+    assert_eq!(
+        suite_events::verify(&tenant, &delivery(published), at),
+        Ok(())
+    );
 
     let other = liaison::signature::standard_webhooks::WebhookSecret::generate();
     let foreign = liaison::signature::standard_webhooks::sign(

@@ -177,7 +177,9 @@ async fn signed_random_bodies_get_a_4xx_or_are_accepted_and_never_a_5xx() {
             mutate(template, &edits)
         };
         let before = inbox(app.db(), tenant).await.len();
-        let response = app.post_signed_json("hr", "application/json", &body, None).await;
+        let response = app
+            .post_signed_json("hr", "application/json", &body, None)
+            .await;
         let status = response.status().as_u16();
         assert!(matches!(status, 202 | 200 | 400), "{status} for {body:?}");
         let after = inbox(app.db(), tenant).await.len();

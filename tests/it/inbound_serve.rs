@@ -32,7 +32,10 @@ fn free_port() -> u16 {
 #[tokio::test]
 async fn an_accepted_event_survives_a_sigkill_right_after_the_answer() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = DatabaseUrl(format!("sqlite://{}?mode=rwc", dir.path().join("serve.db").display()));
+    let url = DatabaseUrl(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("serve.db").display()
+    ));
     let key_text = generate_master_key();
     let key = MasterKey::from_base64(&key_text).expect("key");
     let db = store::connect(&url).await.expect("connect");
@@ -56,10 +59,14 @@ async fn an_accepted_event_survives_a_sigkill_right_after_the_answer() {
     let mut server = KillOnDrop(child);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    wait_until(Duration::from_secs(30), "liaison serve to listen", || async {
-        let ok = client.get(format!("{base}/healthz")).send().await.ok()?;
-        ok.status().is_success().then_some(())
-    })
+    wait_until(
+        Duration::from_secs(30),
+        "liaison serve to listen",
+        || async {
+            let ok = client.get(format!("{base}/healthz")).send().await.ok()?;
+            ok.status().is_success().then_some(())
+        },
+    )
     .await;
 
     let body = gupy_delivery("sigkill-1", "application.moved").to_string();

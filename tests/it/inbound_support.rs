@@ -6,7 +6,9 @@ use liaison::signature::hmac_sha256;
 use liaison::signature::standard_webhooks::{self, WebhookSecret};
 use liaison::store::entities::{inbox_event, job};
 use liaison::tenant::{self, TenantConfig};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use serde_json::{Value, json};
 
 use super::helpers::TestApp;
@@ -74,7 +76,10 @@ poll_interval_s = 300
 
 pub async fn apply(db: &DatabaseConnection, key: &MasterKey, toml: &str) -> TenantId {
     let config = TenantConfig::from_toml(toml).expect("a valid tenant file");
-    tenant::apply(db, key, &config).await.expect("apply the tenant").0
+    tenant::apply(db, key, &config)
+        .await
+        .expect("apply the tenant")
+        .0
 }
 
 pub async fn open(db: &DatabaseConnection, key: &MasterKey, slug: &str) -> tenant::Tenant {
@@ -102,7 +107,12 @@ pub fn gupy_delivery(id: &str, event: &str) -> Value {
 }
 
 impl TestApp {
-    pub async fn post_gupy(&self, slug: &str, body: &[u8], token: Option<&str>) -> reqwest::Response {
+    pub async fn post_gupy(
+        &self,
+        slug: &str,
+        body: &[u8],
+        token: Option<&str>,
+    ) -> reqwest::Response {
         let mut request = self
             .client
             .post(self.url(&format!("/webhooks/{slug}/ats")))

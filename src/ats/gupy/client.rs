@@ -143,8 +143,13 @@ impl GupyClient {
 
     pub async fn list_webhooks(&self) -> Result<Vec<WebhookSubscription>, AdapterError> {
         collect_pages(|page| async move {
-            self.call(Method::GET, "/api/v1/webhooks", &page_query(page), None::<&()>)
-                .await
+            self.call(
+                Method::GET,
+                "/api/v1/webhooks",
+                &page_query(page),
+                None::<&()>,
+            )
+            .await
         })
         .await
     }
@@ -203,19 +208,27 @@ impl GupyClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| transport_error(e, &what))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, &what))?;
         classify(response.status(), response.headers(), &what)?;
         Ok(response)
     }
 }
 
 fn page_query(page: u64) -> [(&'static str, String); 2] {
-    [("page", page.to_string()), ("perPage", PER_PAGE.to_string())]
+    [
+        ("page", page.to_string()),
+        ("perPage", PER_PAGE.to_string()),
+    ]
 }
 
 /// An id placed in a path: Gupy's ids are integers, anything else is refused (no path tricks).
 fn segment(id: &str) -> Result<&str, AdapterError> {
-    if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    if !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
         Ok(id)
     } else {

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::payload::{
-    Application, ApplicationStatus, Candidate, DeliveryApplication, Job, JobStatus,
-    WebhookAction, WebhookDelivery,
+    Application, ApplicationStatus, Candidate, DeliveryApplication, Job, JobStatus, WebhookAction,
+    WebhookDelivery,
 };
 use crate::ats::error::ParseError;
 use crate::events::{AtsApplication, AtsCandidate, AtsJob, EventBody, InboundEvent, Source};
@@ -53,7 +53,10 @@ fn body_of(delivery: &WebhookDelivery) -> Result<EventBody, ParseError> {
         | WebhookAction::ApplicationCompleted
         | WebhookAction::CandidateHired => {
             let application = delivery.data.application.as_ref().ok_or_else(|| {
-                ParseError::new(format!("`{}` without data.application", delivery.event.as_str()))
+                ParseError::new(format!(
+                    "`{}` without data.application",
+                    delivery.event.as_str()
+                ))
             })?;
             EventBody::ApplicationChanged(delivered_application(
                 job.id,
@@ -209,7 +212,10 @@ mod tests {
         let mut unknown = sample();
         unknown["event"] = json!("candidate.teleported");
         unknown["data"] = json!("anything");
-        assert_eq!(parse_delivery(&unknown).map(|e| e.body), Ok(EventBody::Ignored));
+        assert_eq!(
+            parse_delivery(&unknown).map(|e| e.body),
+            Ok(EventBody::Ignored)
+        );
         let mut wrong = sample();
         wrong["data"]["job"]["id"] = json!("not a number");
         assert!(parse_delivery(&wrong).is_err());
@@ -226,7 +232,9 @@ mod tests {
         payload["data"] = json!({"job": {"id": 7, "name": "Dev", "status": "closed"}});
         assert_eq!(
             parse_delivery(&payload)?.body,
-            EventBody::JobClosed { ats_job_id: "7".into() }
+            EventBody::JobClosed {
+                ats_job_id: "7".into()
+            }
         );
         payload["data"]["job"]["status"] = json!("draft");
         assert_eq!(parse_delivery(&payload)?.body, EventBody::Ignored);

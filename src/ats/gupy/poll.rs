@@ -51,8 +51,7 @@ pub async fn poll_listing(
             continue;
         }
         let job_id = job.id.to_string();
-        let applications =
-            collect_pages(|page| client.list_applications(&job_id, page)).await?;
+        let applications = collect_pages(|page| client.list_applications(&job_id, page)).await?;
         for application in applications {
             report.seen += 1;
             if !is_new(application.updated_at) {

@@ -96,7 +96,10 @@ pub async fn ensure_subscriptions(
             ]),
         };
         let created = client.create_webhook(&request).await?;
-        tracing::info!(action = action.as_str(), "registered a Gupy webhook subscription");
+        tracing::info!(
+            action = action.as_str(),
+            "registered a Gupy webhook subscription"
+        );
         report.created.push(created);
     }
     Ok(report)
@@ -162,4 +165,3 @@ async fn record(db: &DatabaseConnection, entries: &[NewEvent]) -> Result<(), Ada
     txn.commit().await?;
     Ok(())
 }
-

@@ -11,9 +11,7 @@ use sha2::{Digest, Sha256};
 use self::fields::Fields;
 use super::error::ParseError;
 use super::{AdapterFuture, ApplicationRef, AtsAdapter, WriteBack, unsupported};
-use crate::events::{
-    AtsApplication, AtsCandidate, AtsJob, EventBody, InboundEvent, Source,
-};
+use crate::events::{AtsApplication, AtsCandidate, AtsJob, EventBody, InboundEvent, Source};
 use crate::signature::hmac_sha256::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::signature::{Unverified, Verified, VerifyError};
 use crate::tenant::{AtsKind, Tenant};
@@ -58,7 +56,13 @@ impl AtsAdapter for SignedJsonAdapter {
             .header(TIMESTAMP_HEADER)
             .and_then(|t| t.trim().parse::<i64>().ok())
             .and_then(|s| s.checked_mul(1_000));
-        parse_payload(payload, &ats.fields, ats.language.as_deref(), delivery_id, sent_at)
+        parse_payload(
+            payload,
+            &ats.fields,
+            ats.language.as_deref(),
+            delivery_id,
+            sent_at,
+        )
     }
 
     fn fetch_job<'a>(&'a self, _: &'a Tenant, _: &'a str) -> AdapterFuture<'a, AtsJob> {
@@ -92,7 +96,9 @@ fn delivery_id(delivery: &Verified, payload: &Value) -> Result<String, ParseErro
         _ => hex_sha256(delivery.body()),
     };
     if chosen.len() > 200 {
-        return Err(ParseError::new("the delivery id is longer than 200 characters"));
+        return Err(ParseError::new(
+            "the delivery id is longer than 200 characters",
+        ));
     }
     Ok(chosen)
 }
@@ -117,9 +123,14 @@ pub fn parse_payload(
     let implicit_update = kind.is_none()
         && fields.text("job_reference")?.is_some()
         && fields.text("job_name")?.is_some();
-    let partner_type = kind
-        .clone()
-        .unwrap_or_else(|| if implicit_update { "job.updated" } else { "unknown" }.to_owned());
+    let partner_type = kind.clone().unwrap_or_else(|| {
+        if implicit_update {
+            "job.updated"
+        } else {
+            "unknown"
+        }
+        .to_owned()
+    });
     let mut occurred_at = sent_at;
     let body = match partner_type.as_str() {
         "job.created" | "job.updated" => EventBody::JobUpserted(job(&fields, default_language)?),
@@ -200,8 +211,10 @@ mod tests {
 
     #[test]
     fn a_job_without_type_is_an_update() -> Result<(), ParseError> {
-        let event = parse(json!({"job_reference": "af42dd", "job_name": "Data scientist",
-            "job_start": "2021-11-12T14:46:56.816369", "job_salary_min": "4000"}))?;
+        let event = parse(
+            json!({"job_reference": "af42dd", "job_name": "Data scientist",
+            "job_start": "2021-11-12T14:46:56.816369", "job_salary_min": "4000"}),
+        )?;
         assert_eq!(event.partner_type, "job.updated");
         let EventBody::JobUpserted(job) = event.body else {
             panic!("expected a job");
@@ -214,9 +227,11 @@ mod tests {
 
     #[test]
     fn application_moves_carry_the_candidate_and_the_senders_time() -> Result<(), ParseError> {
-        let event = parse(json!({"type": "application.moved", "application_reference": "a1",
+        let event = parse(
+            json!({"type": "application.moved", "application_reference": "a1",
             "job_reference": "j1", "step": "Video interview", "occurred_at": "2026-11-20T13:05:41Z",
-            "candidate": {"reference": "c1", "first_name": "Maria", "email": "M@X.io"}}))?;
+            "candidate": {"reference": "c1", "first_name": "Maria", "email": "M@X.io"}}),
+        )?;
         assert_eq!(event.occurred_at, Some(1_795_179_941_000));
         let EventBody::ApplicationChanged(app) = event.body else {
             panic!("expected an application");
@@ -228,7 +243,10 @@ mod tests {
 
     #[test]
     fn unknown_types_are_ignored_and_bad_shapes_refused() {
-        assert_eq!(parse(json!({"type": "job.teleported"})).map(|e| e.body), Ok(EventBody::Ignored));
+        assert_eq!(
+            parse(json!({"type": "job.teleported"})).map(|e| e.body),
+            Ok(EventBody::Ignored)
+        );
         assert!(parse(json!({"type": "job.created", "job_reference": "x"})).is_err());
         assert!(parse(json!({"type": "job.closed", "job_reference": [1]})).is_err());
         assert!(parse(json!([1])).is_err());
