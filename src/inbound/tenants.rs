@@ -14,9 +14,12 @@ const TTL: Duration = Duration::from_secs(5);
 /// Beyond this many cached slugs (unknown ones included), the cache starts over.
 const MAX_ENTRIES: usize = 10_000;
 
+/// When an entry was read, and the tenant (None: no tenant has that slug).
+type Entries = HashMap<String, (Instant, Option<Arc<Tenant>>)>;
+
 #[derive(Clone, Default)]
 pub struct TenantCache {
-    entries: Arc<Mutex<HashMap<String, (Instant, Option<Arc<Tenant>>)>>>,
+    entries: Arc<Mutex<Entries>>,
 }
 
 impl TenantCache {
@@ -46,7 +49,7 @@ impl TenantCache {
         Ok(found)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<Arc<Tenant>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

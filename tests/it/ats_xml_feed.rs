@@ -56,7 +56,7 @@ fn job_xml(i: u64, version: u32) -> String {
 }
 
 fn second_version(i: u64) -> u32 {
-    u32::from(i % 1_000 == 0 && i < JOBS)
+    u32::from(i.is_multiple_of(1_000) && i < JOBS)
 }
 
 fn chunks(

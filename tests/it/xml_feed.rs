@@ -433,7 +433,7 @@ async fn a_200k_job_feed_streams_in_bounded_memory_and_reconciles_exactly() -> R
         })
         .collect();
     // This poll: the first 1,000 left, 1,000 new ones arrived, every 7th job changed.
-    let changed_version = |i: u64| u32::from(i % 7 == 0);
+    let changed_version = |i: u64| u32::from(i.is_multiple_of(7));
     let feed = GeneratedFeed::new(1_000..JOBS + 1_000, changed_version);
 
     let started = Instant::now();

@@ -324,9 +324,10 @@ impl Machine {
                 }
             }
             Event::End(_) => {
-                if self.slots.pop().is_none() {
+                // The end tag of no open field is the job's own.
+                let Some(_) = self.slots.pop() else {
                     return self.close_job();
-                }
+                };
             }
             Event::Text(t) => {
                 if let Some(Slot::Field(field)) = self.slots.last() {

@@ -118,10 +118,10 @@ impl SimState {
         now: DateTime<Utc>,
     ) {
         let faults = self.faults();
-        if faults.omit_candidate_id {
-            if let Some(candidate) = data.candidate.as_mut() {
-                candidate.id = None;
-            }
+        if faults.omit_candidate_id
+            && let Some(candidate) = data.candidate.as_mut()
+        {
+            candidate.id = None;
         }
         let delivery = WebhookDelivery {
             company_name: Some(world.company_name.clone()),

@@ -82,10 +82,10 @@ pub async fn guard_api(
     *lock(&state.0.api_calls).entry(key).or_default() += 1;
 
     let faults = state.faults();
-    if let Some(limit) = faults.rate_limit_per_minute {
-        if let Err(error) = admit(&state, limit) {
-            return error.into_response();
-        }
+    if let Some(limit) = faults.rate_limit_per_minute
+        && let Err(error) = admit(&state, limit)
+    {
+        return error.into_response();
     }
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
