@@ -29,6 +29,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Wakes this process's workers when work was just enqueued (they poll otherwise).
     pub wake: Arc<Notify>,
+    /// The webhook path: the inbox's group-commit writer and the tenant cache.
+    pub inbound: crate::inbound::InboundState,
 }
 
 pub struct App {
@@ -52,6 +54,12 @@ impl App {
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
         let suite_clients = SuiteClients::new(&settings, db.clone(), master_key.clone())?;
+        let wake = Arc::new(Notify::new());
+        let inbound = crate::inbound::InboundState::start(
+            db.clone(),
+            settings.queue.max_attempts,
+            wake.clone(),
+        );
         let state = AppState {
             db,
             suite_clients,
@@ -59,7 +67,8 @@ impl App {
             master_key,
             metrics: Metrics::new(),
             shutdown: CancellationToken::new(),
-            wake: Arc::new(Notify::new()),
+            wake,
+            inbound,
         };
         Ok(Self { listener, state })
     }

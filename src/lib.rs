@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod inbound;
 pub mod queue;
 pub mod signature;
 pub mod sim;

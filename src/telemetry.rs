@@ -34,6 +34,16 @@ pub struct RequestLabels {
     pub status: u16,
 }
 
+/// Inbound webhooks by tenant, source (`ats`, `suite`) and outcome (`accepted`, `duplicate`, or
+/// the refusal's error code: failed verifications are `invalid_signature`, `missing_signature`,
+/// `stale_timestamp`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InboundLabels {
+    pub tenant: String,
+    pub source: String,
+    pub outcome: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabels {
     pub status: String,
@@ -45,6 +55,7 @@ pub struct Metrics {
     pub http_requests: Family<RequestLabels, Counter>,
     pub http_request_duration: Family<RequestLabels, Histogram>,
     pub queue_jobs: Family<StatusLabels, Gauge>,
+    pub inbound_events: Family<InboundLabels, Counter>,
 }
 
 impl Metrics {
@@ -69,8 +80,15 @@ impl Metrics {
             "Jobs in the durable queue, by status (sampled at scrape time)",
             queue_jobs.clone(),
         );
+        let inbound_events = Family::<InboundLabels, Counter>::default();
+        registry.register(
+            "inbound_events",
+            "Inbound webhooks, by tenant, source and outcome (accepted, duplicate, error code)",
+            inbound_events.clone(),
+        );
         Arc::new(Self {
             registry,
+            inbound_events,
             http_requests,
             http_request_duration,
             queue_jobs,

@@ -1,4 +1,148 @@
-//! One folder per ATS kind: payload types, parsing, mapping.
+//! ATS adapters: one folder per ATS kind, each implementing [`AtsAdapter`], and the registry
+//! ([`adapter_for`]). Partner formats stop here: adapters turn deliveries, REST objects and feeds
+//! into Liaison's own types (`crate::events`).
+//!
+//! Adding an ATS = one folder under `src/ats/` implementing the trait + one line in `adapter_for`.
 
+pub mod error;
 pub mod gupy;
+pub mod http_client;
+pub mod poll;
+pub mod signed_json;
 pub mod xml_feed;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+pub use error::{AdapterError, ParseError};
+pub use poll::{PollReport, check_subscriptions, poll_once};
+
+use crate::events::{AtsApplication, AtsJob, InboundEvent};
+use crate::signature::{Unverified, Verified, VerifyError};
+use crate::tenant::{AtsKind, Tenant};
+
+/// What adapters' I/O methods return: boxed, so the trait stays object-safe without a macro.
+pub type AdapterFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AdapterError>> + Send + 'a>>;
+
+/// Where an application lives at the ATS (Gupy addresses applications under their job).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplicationRef {
+    pub ats_job_id: String,
+    pub ats_application_id: String,
+}
+
+/// A result written back on an application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteBack {
+    /// Setting a tag the application has already changes nothing (idempotent).
+    Tag(String),
+    /// NOT idempotent at the ATS: the caller makes sure each comment is posted once.
+    Comment(String),
+}
+
+/// What a poll needs: the store (snapshots, cursors, the inbox) and the tenant.
+pub struct PollContext<'a> {
+    pub db: &'a DatabaseConnection,
+    pub tenant: &'a Tenant,
+    /// `max_attempts` of the `apply_event` jobs the poll enqueues.
+    pub max_attempts: u32,
+}
+
+/// One ATS kind.
+pub trait AtsAdapter: Send + Sync {
+    fn kind(&self) -> AtsKind;
+
+    /// Whether a body sent without `Content-Type` is JSON (Gupy sends only its `clientHeaders`).
+    fn json_without_content_type(&self) -> bool {
+        false
+    }
+
+    /// Checks the delivery's authentication on its raw bytes, in constant time.
+    fn verify(
+        &self,
+        tenant: &Tenant,
+        delivery: &Unverified,
+        now: DateTime<Utc>,
+    ) -> Result<(), VerifyError>;
+
+    /// Turns a verified delivery (its body already as JSON: form fields are top-level keys) into
+    /// Liaison's event. A payload that is understood but not acted upon is `EventBody::Ignored`.
+    fn parse(
+        &self,
+        tenant: &Tenant,
+        delivery: &Verified,
+        payload: &serde_json::Value,
+    ) -> Result<InboundEvent, ParseError>;
+
+    /// The job as the ATS has it now (enrichment of a thin webhook, in the worker).
+    fn fetch_job<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        ats_job_id: &'a str,
+    ) -> AdapterFuture<'a, AtsJob>;
+
+    /// The application as the ATS has it now.
+    fn fetch_application<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        application: &'a ApplicationRef,
+    ) -> AdapterFuture<'a, AtsApplication>;
+
+    /// Writes a result (tag or comment) on an application.
+    fn write_back<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        application: &'a ApplicationRef,
+        result: &'a WriteBack,
+    ) -> AdapterFuture<'a, ()>;
+
+    /// Polling kinds: finds the changes since the persisted cursor or snapshot, stores them as
+    /// `Source::Poll` events and advances the cursor, all in one transaction.
+    fn poll<'a>(&'a self, context: &'a PollContext<'a>) -> AdapterFuture<'a, PollReport> {
+        let _ = context;
+        Box::pin(async { Ok(PollReport::default()) })
+    }
+}
+
+/// The adapter of an ATS kind: the registry, one line per kind.
+pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
+    let registry = REGISTRY.get_or_init(|| {
+        let http = http_client::shared_client();
+        Registry {
+            gupy: Arc::new(gupy::GupyAdapter::new(http.clone())),
+            signed_json: Arc::new(signed_json::SignedJsonAdapter),
+            xml_feed: Arc::new(xml_feed::XmlFeedAdapter::new(http.clone())),
+        }
+    });
+    match kind {
+        AtsKind::Gupy => registry.gupy.clone(),
+        AtsKind::SignedJson => registry.signed_json.clone(),
+        AtsKind::XmlFeed => registry.xml_feed.clone(),
+    }
+}
+
+/// Built once per process so that every adapter shares one connection pool.
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+struct Registry {
+    gupy: Arc<dyn AtsAdapter>,
+    signed_json: Arc<dyn AtsAdapter>,
+    xml_feed: Arc<dyn AtsAdapter>,
+}
+
+/// An adapter's answer for an operation its kind does not have.
+pub(crate) fn unsupported<'a, T: Send + 'a>(
+    kind: AtsKind,
+    operation: &'static str,
+) -> AdapterFuture<'a, T> {
+    Box::pin(async move {
+        Err(AdapterError::Unsupported {
+            kind: kind.as_str(),
+            operation,
+        })
+    })
+}

@@ -7,6 +7,7 @@ mod events;
 mod serve;
 mod sim;
 mod tenant;
+mod tenant_connect;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

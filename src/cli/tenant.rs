@@ -22,11 +22,28 @@ pub enum TenantCommand {
     },
     /// Print the URL a suite admin opens to authorise Liaison (suite.auth = "authorization_code").
     AuthorizeSuite { tenant: String },
+    /// Register Liaison's webhook subscriptions at the tenant's ATS and suite (idempotent).
+    Connect { slug: String },
+    /// List Liaison's webhook subscriptions at the tenant's ATS.
+    Subscriptions {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove Liaison's webhook subscriptions at the tenant's ATS.
+    Disconnect { slug: String },
 }
 
 pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliError> {
     match command {
         TenantCommand::AuthorizeSuite { tenant } => authorize_suite(settings, &tenant).await,
+        TenantCommand::Connect { slug } => super::tenant_connect::connect(settings, &slug).await,
+        TenantCommand::Subscriptions { slug, json } => {
+            super::tenant_connect::list(settings, &slug, json).await
+        }
+        TenantCommand::Disconnect { slug } => {
+            super::tenant_connect::disconnect(settings, &slug).await
+        }
         TenantCommand::Apply { file } => {
             let key = settings.require_master_key()?;
             let text = std::fs::read_to_string(&file)

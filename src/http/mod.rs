@@ -27,6 +27,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(crate::inbound::router())
         .nest("/api/v1", crate::api::router())
         .merge(crate::suite::callback::router())
         .fallback(not_found)

@@ -22,3 +22,17 @@ impl VerifyError {
         }
     }
 }
+
+/// The Standard Webhooks checks report in the same three codes: a missing header or `v1` entry is
+/// `missing_signature`, a malformed or out-of-window timestamp is `stale_timestamp`, and a
+/// mismatch (or a tenant secret that does not parse) is `invalid_signature`.
+impl From<super::standard_webhooks::VerifyError> for VerifyError {
+    fn from(error: super::standard_webhooks::VerifyError) -> Self {
+        use super::standard_webhooks::VerifyError as Sw;
+        match error {
+            Sw::MissingSignature => Self::MissingSignature,
+            Sw::MalformedTimestamp | Sw::StaleTimestamp => Self::StaleTimestamp,
+            Sw::MalformedSecret | Sw::InvalidSignature => Self::InvalidSignature,
+        }
+    }
+}

@@ -1,11 +1,17 @@
 //! Liaison's integration tests: one binary, one module per concern.
 
 mod api;
+mod ats_gupy;
+mod ats_xml_feed;
 mod cli;
 mod equivalence;
 mod events;
 mod helpers;
 mod http;
+mod inbound;
+mod inbound_props;
+mod inbound_serve;
+mod inbound_support;
 mod queue;
 mod sim_gupy;
 mod sim_suite;

@@ -1,0 +1,278 @@
+//! Inbound benchmark (not a test): run with `cargo bench --bench inbound`.
+//!
+//! 1. Streams a generated ~1 GB XML feed from a loopback server through reqwest and the feed
+//!    parser (content hash per job), printing the time and the process's peak RSS.
+//! 2. Starts a real `liaison serve` on loopback (SQLite, default settings), fires signed-json
+//!    webhooks at it from a load generator, and prints accepted events per second and the p50 /
+//!    p99 answer latency; then checks every accepted event is in the database.
+//!
+//! `LIAISON_BENCH_SECONDS` (default 10), `LIAISON_BENCH_CONCURRENCY` (default 64) and
+//! `LIAISON_BENCH_FEED_MB` (default 1024) tune it.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use bytes::Bytes;
+use futures::{StreamExt as _, TryStreamExt as _};
+use liaison::ats::xml_feed::{FeedItem, FeedParser};
+use liaison::config::{DatabaseUrl, generate_master_key};
+use liaison::crypto::MasterKey;
+use liaison::signature::hmac_sha256;
+use liaison::store;
+use liaison::tenant::{self, TenantConfig};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+const SECRET: &str = "bench-signed-json-secret";
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        feed_benchmark(env_u64("LIAISON_BENCH_FEED_MB", 1024)).await?;
+        webhook_benchmark(
+            Duration::from_secs(env_u64("LIAISON_BENCH_SECONDS", 10)),
+            env_u64("LIAISON_BENCH_CONCURRENCY", 64) as usize,
+        )
+        .await
+    })
+}
+
+/// Peak resident set of this process (`VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn job_xml(i: u64) -> String {
+    format!(
+        "<job data-id=\"{i}\"><name>Job {i}</name><reference>ref-{i:09}</reference>\
+<url>https://example.com/careers/{i}</url><summary>A generated job summary, long enough to look \
+like a real one: responsibilities, requirements and benefits of job {i}.</summary>\
+<address>1-7 Cours Valmy, 92800 Puteaux</address><latitude>48.8922598</latitude>\
+<longitude>2.232953</longitude><start>2021-11-12T14:46:56.816369</start>\
+<salary><min>4000</min><max>5000</max></salary></job>\n"
+    )
+}
+
+async fn feed_benchmark(megabytes: u64) -> anyhow::Result<()> {
+    let per_job = job_xml(1).len() as u64;
+    let jobs = megabytes * 1024 * 1024 / per_job;
+    let router = Router::new().route(
+        "/feed.xml",
+        get(move || async move {
+            let head =
+                futures::stream::iter([Bytes::from_static(b"<?xml version=\"1.0\"?>\n<jobs>\n")]);
+            let body = futures::stream::iter((0..jobs).step_by(1_000)).map(move |from| {
+                Bytes::from(
+                    (from..(from + 1_000).min(jobs))
+                        .map(job_xml)
+                        .collect::<String>(),
+                )
+            });
+            let tail = futures::stream::iter([Bytes::from_static(b"</jobs>\n")]);
+            Body::from_stream(head.chain(body).chain(tail).map(Ok::<_, std::io::Error>))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let rss_before = peak_rss_kib();
+    let started = Instant::now();
+    let response = reqwest::get(format!("http://{addr}/feed.xml")).await?;
+    let reader =
+        tokio_util::io::StreamReader::new(response.bytes_stream().map_err(std::io::Error::other));
+    let mut parser = FeedParser::new(reader);
+    let mut parsed = 0u64;
+    while let Some(item) = parser.next_item().await? {
+        if let FeedItem::Job(job) = item {
+            std::hint::black_box(job.content_hash);
+            parsed += 1;
+        }
+    }
+    let elapsed = started.elapsed();
+    let stats = parser.stats();
+    println!(
+        "xml feed: {:.2} GB, {parsed} jobs streamed and hashed in {:.1} s ({:.0} MB/s); parser held at most {} KiB; process peak RSS {} MiB (before: {} MiB)",
+        stats.bytes_read as f64 / 1e9,
+        elapsed.as_secs_f64(),
+        stats.bytes_read as f64 / 1e6 / elapsed.as_secs_f64(),
+        stats.peak_held_bytes / 1024,
+        peak_rss_kib() / 1024,
+        rss_before / 1024,
+    );
+    Ok(())
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = DatabaseUrl(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    ));
+    let key_text = generate_master_key();
+    let key = MasterKey::from_base64(&key_text)?;
+    let db = store::connect(&url).await?;
+    store::migrate(&db).await?;
+    let config = TenantConfig::from_toml(&format!(
+        "slug = \"bench\"\nname = \"Bench\"\n[ats]\nkind = \"signed-json\"\nwebhook_secret = \"{SECRET}\"\n\
+[suite]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"l\"\nclient_secret = \"s\"\n"
+    ))?;
+    let tenant_id = tenant::apply(&db, &key, &config).await?.0;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let _server = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_liaison"))
+            .args(["serve", "--no-workers"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LIAISON_DATABASE_URL", url.expose())
+            .env("LIAISON_MASTER_KEY", &key_text)
+            .env("LIAISON_BIND", format!("127.0.0.1:{port}"))
+            .env("LIAISON_LOG", "warn")
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let ready = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        anyhow::ensure!(
+            ready.elapsed() < Duration::from_secs(30),
+            "liaison serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let accepted = Arc::new(AtomicU64::new(0));
+    let sequence = Arc::new(AtomicU64::new(0));
+    let endpoint = Arc::new(format!("{base}/webhooks/bench/ats"));
+    // Warm-up, then the measured window.
+    let _ = fire(
+        &client,
+        &endpoint,
+        &sequence,
+        &accepted,
+        concurrency,
+        Duration::from_secs(1),
+    )
+    .await;
+    accepted.store(0, Ordering::SeqCst);
+    let started = Instant::now();
+    let mut latencies = fire(
+        &client,
+        &endpoint,
+        &sequence,
+        &accepted,
+        concurrency,
+        duration,
+    )
+    .await;
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+    let accepted = accepted.load(Ordering::SeqCst);
+    let stored = liaison::store::entities::inbox_event::Entity::find()
+        .count(&db)
+        .await?;
+    println!(
+        "webhooks: {concurrency} concurrent senders for {:.1} s: {accepted} accepted ({:.0} events/s), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {stored} events in the database (warm-up included, tenant {tenant_id})",
+        elapsed.as_secs_f64(),
+        accepted as f64 / elapsed.as_secs_f64(),
+        at(0.50) as f64 / 1000.0,
+        at(0.99) as f64 / 1000.0,
+        latencies.last().copied().unwrap_or(0) as f64 / 1000.0,
+    );
+    anyhow::ensure!(stored >= accepted, "every accepted event must be stored");
+    Ok(())
+}
+
+/// Runs `concurrency` senders for `duration`; answers each request's latency in microseconds.
+async fn fire(
+    client: &reqwest::Client,
+    endpoint: &Arc<String>,
+    sequence: &Arc<AtomicU64>,
+    accepted: &Arc<AtomicU64>,
+    concurrency: usize,
+    duration: Duration,
+) -> Vec<u64> {
+    let deadline = Instant::now() + duration;
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (client, endpoint, sequence, accepted) = (
+            client.clone(),
+            endpoint.clone(),
+            sequence.clone(),
+            accepted.clone(),
+        );
+        senders.spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let n = sequence.fetch_add(1, Ordering::Relaxed);
+                let body = format!(
+                    r#"{{"type":"application.moved","application_reference":"app-{n}","job_reference":"job-{}","step":"Video interview","candidate":{{"reference":"c-{n}","email":"c{n}@example.com"}}}}"#,
+                    n % 500
+                );
+                let signature = hmac_sha256::sign(SECRET.as_bytes(), None, body.as_bytes());
+                let sent = Instant::now();
+                let answer = client
+                    .post(endpoint.as_str())
+                    .header("Content-Type", "application/json")
+                    .header("X-Liaison-Signature", signature)
+                    .header("X-Liaison-Delivery", format!("bench-{n}"))
+                    .body(body)
+                    .send()
+                    .await;
+                latencies.push(sent.elapsed().as_micros() as u64);
+                if answer.is_ok_and(|a| a.status().as_u16() == 202) {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            latencies
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(Ok(latencies)) = senders.join_next().await {
+        all.extend(latencies);
+    }
+    all
+}

@@ -1,0 +1,257 @@
+//! Gupy's REST API (`contracts/gupy.md`): jobs, applications, tags, comments and webhook
+//! subscriptions, with pagination. Every status is classified in `http_client::classify`.
+
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::payload::{
+    Application, CommentRequest, Job, ListEnvelope, TagRequest, WebhookSubscription,
+    WebhookSubscriptionRequest,
+};
+use crate::ats::error::AdapterError;
+use crate::ats::http_client::{classify, transport_error};
+use crate::tenant::Tenant;
+
+/// Gupy's largest page (*assumed* in the contract).
+pub const PER_PAGE: u64 = 100;
+/// A listing longer than this many pages is refused rather than read for ever.
+const MAX_PAGES: u64 = 10_000;
+
+/// A Gupy API client for one tenant.
+#[derive(Clone)]
+pub struct GupyClient {
+    http: reqwest::Client,
+    base_url: String,
+    token: SecretString,
+}
+
+impl std::fmt::Debug for GupyClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GupyClient")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GupyClient {
+    pub fn new(http: reqwest::Client, base_url: &str, token: SecretString) -> Self {
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            token,
+        }
+    }
+
+    /// The client for a `gupy` tenant (its `ats.base_url` and `ats.token`).
+    pub fn for_tenant(http: reqwest::Client, tenant: &Tenant) -> Result<Self, AdapterError> {
+        let ats = &tenant.config.ats;
+        let base_url = ats
+            .base_url
+            .as_deref()
+            .ok_or_else(|| AdapterError::Config("ats.base_url is not set".to_owned()))?;
+        let token = ats
+            .token
+            .clone()
+            .ok_or_else(|| AdapterError::Config("ats.token is not set".to_owned()))?;
+        Ok(Self::new(http, base_url, token))
+    }
+
+    pub async fn get_job(&self, job_id: &str) -> Result<Job, AdapterError> {
+        let path = format!("/api/v1/jobs/{}", segment(job_id)?);
+        self.call(Method::GET, &path, &[], None::<&()>).await
+    }
+
+    /// One page of a job's applications, oldest id first.
+    pub async fn list_applications(
+        &self,
+        job_id: &str,
+        page: u64,
+    ) -> Result<ListEnvelope<Application>, AdapterError> {
+        let path = format!("/api/v1/jobs/{}/applications", segment(job_id)?);
+        let query = page_query(page);
+        let mut query: Vec<(&str, String)> = query.to_vec();
+        query.push(("order", "id asc".to_owned()));
+        self.call(Method::GET, &path, &query, None::<&()>).await
+    }
+
+    pub async fn list_jobs(&self, page: u64) -> Result<ListEnvelope<Job>, AdapterError> {
+        self.call(Method::GET, "/api/v1/jobs", &page_query(page), None::<&()>)
+            .await
+    }
+
+    /// Gupy has no single-application endpoint: the job's applications are read page by page
+    /// (ordered by id, so the search stops once past the wanted id).
+    pub async fn find_application(
+        &self,
+        job_id: &str,
+        application_id: &str,
+    ) -> Result<Application, AdapterError> {
+        let wanted: i64 = application_id
+            .parse()
+            .map_err(|_| AdapterError::NotFound(format!("application {application_id}")))?;
+        let mut page = 1;
+        loop {
+            let list = self.list_applications(job_id, page).await?;
+            let past = list.results.last().is_some_and(|a| a.id > wanted);
+            if let Some(found) = list.results.into_iter().find(|a| a.id == wanted) {
+                return Ok(found);
+            }
+            if past || page >= list.total_pages.min(MAX_PAGES) {
+                return Err(AdapterError::NotFound(format!(
+                    "application {application_id} of job {job_id}"
+                )));
+            }
+            page += 1;
+        }
+    }
+
+    pub async fn put_tag(
+        &self,
+        job_id: &str,
+        application_id: &str,
+        tag: &str,
+    ) -> Result<(), AdapterError> {
+        let path = format!(
+            "/api/v1/jobs/{}/applications/{}/tags",
+            segment(job_id)?,
+            segment(application_id)?
+        );
+        let body = TagRequest {
+            name: tag.to_owned(),
+        };
+        self.send(Method::PUT, &path, Some(&body)).await
+    }
+
+    pub async fn post_comment(
+        &self,
+        job_id: &str,
+        application_id: &str,
+        text: &str,
+    ) -> Result<(), AdapterError> {
+        let path = format!(
+            "/api/v1/jobs/{}/applications/{}/comments",
+            segment(job_id)?,
+            segment(application_id)?
+        );
+        let body = CommentRequest {
+            text: text.to_owned(),
+        };
+        self.send(Method::POST, &path, Some(&body)).await
+    }
+
+    pub async fn list_webhooks(&self) -> Result<Vec<WebhookSubscription>, AdapterError> {
+        collect_pages(|page| async move {
+            self.call(
+                Method::GET,
+                "/api/v1/webhooks",
+                &page_query(page),
+                None::<&()>,
+            )
+            .await
+        })
+        .await
+    }
+
+    pub async fn create_webhook(
+        &self,
+        request: &WebhookSubscriptionRequest,
+    ) -> Result<WebhookSubscription, AdapterError> {
+        self.call(Method::POST, "/api/v1/webhooks", &[], Some(request))
+            .await
+    }
+
+    pub async fn delete_webhook(&self, id: &str) -> Result<(), AdapterError> {
+        let path = format!("/api/v1/webhooks/{}", segment(id)?);
+        self.send(Method::DELETE, &path, None::<&()>).await
+    }
+
+    async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T, AdapterError> {
+        let what = format!("{method} {path}");
+        let response = self.request(method, path, query, body).await?;
+        response
+            .json::<T>()
+            .await
+            .map_err(|e| transport_error(e, &what))
+    }
+
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(), AdapterError> {
+        self.request(method, path, &[], body).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(method = %method, path = %path))]
+    async fn request<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<reqwest::Response, AdapterError> {
+        let what = format!("{method} {path}");
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(self.token.expose_secret())
+            .query(query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, &what))?;
+        classify(response.status(), response.headers(), &what)?;
+        Ok(response)
+    }
+}
+
+fn page_query(page: u64) -> [(&'static str, String); 2] {
+    [
+        ("page", page.to_string()),
+        ("perPage", PER_PAGE.to_string()),
+    ]
+}
+
+/// An id placed in a path: Gupy's ids are integers, anything else is refused (no path tricks).
+fn segment(id: &str) -> Result<&str, AdapterError> {
+    if !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        Ok(id)
+    } else {
+        Err(AdapterError::NotFound(format!("`{id}` is not a Gupy id")))
+    }
+}
+
+/// Reads every page of a listing (pages from 1 to `totalPages`).
+pub async fn collect_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AdapterError>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: std::future::Future<Output = Result<ListEnvelope<T>, AdapterError>>,
+{
+    let mut all = Vec::new();
+    let mut page = 1;
+    loop {
+        let list = fetch(page).await?;
+        let last = list.total_pages.min(MAX_PAGES);
+        let empty = list.results.is_empty();
+        all.extend(list.results);
+        if empty || page >= last {
+            return Ok(all);
+        }
+        page += 1;
+    }
+}

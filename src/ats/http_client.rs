@@ -1,0 +1,99 @@
+//! The one outbound HTTP client builder for ATS calls (timeouts, user agent, rustls) and the one
+//! place that classifies partner statuses into transient and permanent failures.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use super::error::AdapterError;
+
+pub const USER_AGENT: &str = concat!("liaison/", env!("CARGO_PKG_VERSION"));
+
+/// A client for partner APIs. A feed download may take long, so the whole-request timeout is
+/// generous; what bounds a stuck partner is the connect and read timeouts.
+pub fn outbound_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(30))
+        .timeout(Duration::from_secs(600))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The process's outbound client (one connection pool for every adapter).
+pub fn shared_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(outbound_client).clone()
+}
+
+/// Maps a partner's status to `Ok` (2xx) or the error class it belongs to.
+pub fn classify(status: StatusCode, headers: &HeaderMap, what: &str) -> Result<(), AdapterError> {
+    if status.is_success() {
+        return Ok(());
+    }
+    Err(match status {
+        StatusCode::TOO_MANY_REQUESTS => AdapterError::RateLimited {
+            retry_after: retry_after(headers),
+        },
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            AdapterError::Auth(format!("{what} answered {status}"))
+        }
+        StatusCode::NOT_FOUND => AdapterError::NotFound(format!("{what} answered {status}")),
+        StatusCode::REQUEST_TIMEOUT => AdapterError::Transient(format!("{what} answered {status}")),
+        status if status.is_server_error() => {
+            AdapterError::Transient(format!("{what} answered {status}"))
+        }
+        status => AdapterError::Permanent(format!("{what} answered {status}")),
+    })
+}
+
+/// A transport failure: timeouts and connection problems are transient.
+pub fn transport_error(error: reqwest::Error, what: &str) -> AdapterError {
+    if error.is_timeout() || error.is_connect() || error.is_request() || error.is_body() {
+        AdapterError::Transient(format!("{what}: {error}"))
+    } else if error.is_decode() {
+        AdapterError::Permanent(format!("{what}: unreadable answer: {error}"))
+    } else {
+        AdapterError::Transient(format!("{what}: {error}"))
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from APIs; it falls back to the
+/// backoff), clamped to an hour so a hostile value cannot park a job for ever.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|seconds| Duration::from_secs(seconds.min(3_600)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn statuses_are_classified() {
+        let none = HeaderMap::new();
+        assert!(classify(StatusCode::OK, &none, "x").is_ok());
+        assert!(classify(StatusCode::BAD_GATEWAY, &none, "x").is_err_and(|e| e.is_transient()));
+        assert!(classify(StatusCode::BAD_REQUEST, &none, "x").is_err_and(|e| !e.is_transient()));
+        assert!(matches!(
+            classify(StatusCode::UNAUTHORIZED, &none, "x"),
+            Err(AdapterError::Auth(_))
+        ));
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert!(matches!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &headers, "x"),
+            Err(AdapterError::RateLimited { retry_after: Some(d) }) if d == Duration::from_secs(7)
+        ));
+    }
+}

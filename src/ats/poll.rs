@@ -1,0 +1,138 @@
+//! One-shot polls (`poll_once`) and the cursors they persist. The scheduler that calls them
+//! under a cross-process lease lives in the sync engine; a poll assumes it is the only one
+//! running for its tenant.
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DbErr, DeriveIden};
+use serde::Serialize;
+
+use super::{AdapterError, PollContext, adapter_for};
+use crate::app::AppState;
+use crate::ids::TenantId;
+use crate::tenant::Tenant;
+use crate::time::now_ms;
+
+/// What one poll found and stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PollReport {
+    /// Items read from the partner (feed jobs, listed applications and jobs).
+    pub seen: u64,
+    /// Not known before.
+    pub new: u64,
+    /// Known, with different content.
+    pub changed: u64,
+    /// Gone from the feed (reported as closed).
+    pub removed: u64,
+    /// Unreadable items, reported in the event log and skipped.
+    pub skipped: u64,
+    /// Events stored in the inbox (and their jobs enqueued).
+    pub stored: u64,
+    /// Events whose delivery id was already stored.
+    pub duplicates: u64,
+    /// The persisted cursor after this poll, for listing sources.
+    pub cursor: Option<String>,
+    /// xml-feed: the most bytes the streaming parser held at once (its memory bound at work).
+    pub parser_peak_bytes: u64,
+}
+
+/// Polls the tenant's ATS once (xml-feed: the whole feed; gupy: applications and jobs updated
+/// since the cursor), stores the changes as `Source::Poll` events and wakes the workers. Nothing
+/// is stored when the poll fails. Kinds that do not poll answer an empty report.
+pub async fn poll_once(state: &AppState, tenant: &Tenant) -> Result<PollReport, AdapterError> {
+    let adapter = adapter_for(tenant.config.ats.kind);
+    let context = PollContext {
+        db: &state.db,
+        tenant,
+        max_attempts: state.settings.queue.max_attempts,
+    };
+    let report = adapter.poll(&context).await?;
+    if report.stored > 0 {
+        state.wake.notify_one();
+    }
+    tracing::info!(
+        tenant = %tenant.slug(),
+        seen = report.seen,
+        new = report.new,
+        changed = report.changed,
+        removed = report.removed,
+        skipped = report.skipped,
+        "poll finished"
+    );
+    Ok(report)
+}
+
+#[derive(DeriveIden)]
+enum PollCursors {
+    Table,
+    TenantId,
+    Source,
+    Cursor,
+    UpdatedAt,
+}
+
+/// The cursor a listing source persisted for the tenant.
+pub async fn read_cursor(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    source: &str,
+) -> Result<Option<String>, DbErr> {
+    let select = Query::select()
+        .column(PollCursors::Cursor)
+        .from(PollCursors::Table)
+        .and_where(Expr::col(PollCursors::TenantId).eq(tenant.0))
+        .and_where(Expr::col(PollCursors::Source).eq(source))
+        .to_owned();
+    match db.query_one(&select).await? {
+        Some(row) => Ok(Some(row.try_get("", "cursor")?)),
+        None => Ok(None),
+    }
+}
+
+/// Persists the cursor (call it in the transaction that stores the poll's events).
+pub async fn write_cursor(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    source: &str,
+    cursor: &str,
+) -> Result<(), DbErr> {
+    let insert = Query::insert()
+        .into_table(PollCursors::Table)
+        .columns([
+            PollCursors::TenantId,
+            PollCursors::Source,
+            PollCursors::Cursor,
+            PollCursors::UpdatedAt,
+        ])
+        .values([
+            tenant.0.into(),
+            source.into(),
+            cursor.into(),
+            now_ms().into(),
+        ])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .on_conflict(
+            OnConflict::columns([PollCursors::TenantId, PollCursors::Source])
+                .update_columns([PollCursors::Cursor, PollCursors::UpdatedAt])
+                .to_owned(),
+        )
+        .to_owned();
+    db.execute(&insert).await.map(drop)
+}
+
+/// The periodic subscription check (the scheduler calls it next to `poll_once`): for Gupy,
+/// re-registers the webhook subscriptions Gupy dropped and records each in the event log. Other
+/// kinds have nothing to check. Answers how many subscriptions were restored.
+pub async fn check_subscriptions(state: &AppState, tenant: &Tenant) -> Result<usize, AdapterError> {
+    if tenant.config.ats.kind != crate::tenant::AtsKind::Gupy {
+        return Ok(0);
+    }
+    let client = super::gupy::GupyClient::for_tenant(super::http_client::shared_client(), tenant)?;
+    let report = super::gupy::subscriptions::check_subscriptions(
+        &state.db,
+        &client,
+        tenant,
+        &state.settings.public_url,
+    )
+    .await?;
+    Ok(report.created.len())
+}

@@ -1,0 +1,169 @@
+//! `POST /webhooks/{tenant}/ats` and `POST /webhooks/{tenant}/suite`: thin handlers over
+//! `receive`, which resolves the tenant, reads and verifies the raw body, normalises it and
+//! answers once the event is committed.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::json;
+
+use super::body::{BodyFormat, read_limited, to_json};
+use super::error::InboundError;
+use super::inbox::{NewEvent, Stored};
+use super::suite_events;
+use crate::app::AppState;
+use crate::ats::{AtsAdapter, adapter_for};
+use crate::signature::Unverified;
+use crate::telemetry::InboundLabels;
+use crate::tenant::Tenant;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/{tenant}/ats", post(receive_ats_webhook))
+        .route("/webhooks/{tenant}/suite", post(receive_suite_webhook))
+}
+
+/// Who is sending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sender {
+    Ats,
+    Suite,
+}
+
+impl Sender {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ats => "ats",
+            Self::Suite => "suite",
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %slug, source = "ats"))]
+async fn receive_ats_webhook(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    request: Request,
+) -> Response {
+    receive(&state, &slug, Sender::Ats, request).await
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %slug, source = "suite"))]
+async fn receive_suite_webhook(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    request: Request,
+) -> Response {
+    receive(&state, &slug, Sender::Suite, request).await
+}
+
+async fn receive(state: &AppState, slug: &str, sender: Sender, request: Request) -> Response {
+    let outcome = accept(state, slug, sender, request).await;
+    let label = match &outcome {
+        Ok(Stored::New(_)) => "accepted",
+        Ok(Stored::Duplicate(_)) => "duplicate",
+        Err(error) => error.status_and_code().1,
+    };
+    state
+        .metrics
+        .inbound_events
+        .get_or_create(&InboundLabels {
+            // An unknown slug is not a label value: it would let anyone grow the label set.
+            tenant: if matches!(outcome, Err(InboundError::UnknownTenant(_))) {
+                "unknown".to_owned()
+            } else {
+                slug.to_owned()
+            },
+            source: sender.as_str().to_owned(),
+            outcome: label.to_owned(),
+        })
+        .inc();
+    match outcome {
+        Ok(Stored::New(id)) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({"status": "accepted", "event_id": id.to_string()})),
+        )
+            .into_response(),
+        Ok(Stored::Duplicate(id)) => (
+            StatusCode::OK,
+            axum::Json(json!({"status": "duplicate", "event_id": id.to_string()})),
+        )
+            .into_response(),
+        Err(error) => {
+            if let InboundError::Verify(reason) = &error {
+                // Never the secret nor the received header values: only what failed.
+                tracing::warn!(code = reason.code(), "webhook authentication failed");
+            }
+            error.into_response()
+        }
+    }
+}
+
+async fn accept(
+    state: &AppState,
+    slug: &str,
+    sender: Sender,
+    request: Request,
+) -> Result<Stored, InboundError> {
+    let tenant = find_tenant(state, slug).await?;
+    let adapter = adapter_for(tenant.config.ats.kind);
+    let (parts, body) = request.into_parts();
+    let json_by_default = sender == Sender::Ats && adapter.json_without_content_type();
+    let format = BodyFormat::from_headers(&parts.headers, json_by_default)?;
+    let bytes = read_limited(&parts.headers, body).await?;
+    let now = chrono::Utc::now();
+    let unverified = Unverified::new(parts.headers, bytes.clone());
+    let verified = match sender {
+        Sender::Ats => unverified.verify(|d| adapter.verify(&tenant, d, now))?,
+        Sender::Suite => unverified.verify(|d| suite_events::verify(&tenant, d, now))?,
+    };
+    let payload = to_json(&format, &bytes).await?;
+    let event = match sender {
+        Sender::Ats => parse_ats(adapter.as_ref(), &tenant, &verified, &payload)?,
+        Sender::Suite => suite_events::parse(&verified, &payload)?,
+    };
+    // The log keeps what was sent: the raw body when it is text, else its JSON form.
+    let raw = match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => text,
+        Err(_) => payload.to_string(),
+    };
+    state
+        .inbound
+        .inbox
+        .store(NewEvent::received(tenant.id, event, raw))
+        .await
+        .map_err(|error| {
+            tracing::error!(error = %error, "cannot store a webhook event");
+            InboundError::Unavailable
+        })
+}
+
+fn parse_ats(
+    adapter: &dyn AtsAdapter,
+    tenant: &Tenant,
+    verified: &crate::signature::Verified,
+    payload: &serde_json::Value,
+) -> Result<crate::events::InboundEvent, InboundError> {
+    Ok(adapter.parse(tenant, verified, payload)?)
+}
+
+async fn find_tenant(state: &AppState, slug: &str) -> Result<Arc<Tenant>, InboundError> {
+    let Some(key) = state.master_key.as_ref() else {
+        tracing::error!("no master key: tenants cannot be opened");
+        return Err(InboundError::Unavailable);
+    };
+    state
+        .inbound
+        .tenants
+        .get(&state.db, key, slug)
+        .await
+        .map_err(|error| {
+            tracing::error!(error = format!("{error:#}"), "cannot read the tenant");
+            InboundError::Unavailable
+        })?
+        .ok_or_else(|| InboundError::UnknownTenant(slug.to_owned()))
+}
