@@ -33,6 +33,30 @@ pub struct AppState {
     pub inbound: crate::inbound::InboundState,
 }
 
+impl AppState {
+    /// The state of a process, with or without an HTTP listener (`liaison worker` has none).
+    pub fn build(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let master_key = settings.require_master_key().ok();
+        let suite_clients = SuiteClients::new(&settings, db.clone(), master_key.clone())?;
+        let wake = Arc::new(Notify::new());
+        let inbound = crate::inbound::InboundState::start(
+            db.clone(),
+            settings.queue.max_attempts,
+            wake.clone(),
+        );
+        Ok(AppState {
+            db,
+            suite_clients,
+            settings: Arc::new(settings),
+            master_key,
+            metrics: Metrics::new(),
+            shutdown: CancellationToken::new(),
+            wake,
+            inbound,
+        })
+    }
+}
+
 pub struct App {
     listener: TcpListener,
     state: AppState,
@@ -48,28 +72,11 @@ impl App {
 
     /// Like `build`, on a database the caller has connected and migrated.
     pub async fn build_with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
-        let master_key = settings.require_master_key().ok();
         let bind = settings.bind_addr();
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
-        let suite_clients = SuiteClients::new(&settings, db.clone(), master_key.clone())?;
-        let wake = Arc::new(Notify::new());
-        let inbound = crate::inbound::InboundState::start(
-            db.clone(),
-            settings.queue.max_attempts,
-            wake.clone(),
-        );
-        let state = AppState {
-            db,
-            suite_clients,
-            settings: Arc::new(settings),
-            master_key,
-            metrics: Metrics::new(),
-            shutdown: CancellationToken::new(),
-            wake,
-            inbound,
-        };
+        let state = AppState::build(settings, db)?;
         Ok(Self { listener, state })
     }
 

@@ -43,6 +43,8 @@ pub enum Command {
         #[arg(long)]
         no_workers: bool,
     },
+    /// Sync workers and pollers only (scale-out).
+    Worker,
     /// Create, update and list tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -140,6 +142,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Migrate => serve::migrate(&settings).await,
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
+        Command::Worker => serve::worker(settings).await,
         Command::Tenant(command) => tenant::run(&settings, command).await,
         Command::Equivalence(command) => equivalence::run(&settings, command).await,
         Command::Events(command) => events::run(&settings, command).await,

@@ -11,6 +11,7 @@ pub mod partners;
 pub mod plan;
 pub mod ports;
 pub mod replay;
+pub mod runtime;
 pub mod state;
 mod worker;
 

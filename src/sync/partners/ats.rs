@@ -1,0 +1,88 @@
+//! The tenant's ATS adapter seen through the sync engine's `AtsPort`.
+
+use std::sync::Arc;
+
+use crate::ats::{AdapterError, ApplicationRef, AtsAdapter, WriteBack};
+use crate::events::AtsJob;
+use crate::sync::ports::{AtsPort, PartnerError, PortFuture};
+use crate::tenant::{AtsKind, Tenant};
+
+pub struct AtsAdapterPort {
+    adapter: Arc<dyn AtsAdapter>,
+    tenant: Tenant,
+}
+
+impl AtsAdapterPort {
+    pub fn new(adapter: Arc<dyn AtsAdapter>, tenant: Tenant) -> Self {
+        Self { adapter, tenant }
+    }
+}
+
+pub fn ats_error(error: AdapterError) -> PartnerError {
+    match error {
+        AdapterError::RateLimited { retry_after } => PartnerError::Transient {
+            message: "rate limited by the ATS".to_owned(),
+            retry_after,
+        },
+        AdapterError::NotFound(what) => PartnerError::NotFound(what),
+        // Wrong credentials can be fixed by an operator: keep retrying with backoff until then.
+        error
+        @ (AdapterError::Transient(_) | AdapterError::Auth(_) | AdapterError::Database(_)) => {
+            PartnerError::Transient {
+                message: error.to_string(),
+                retry_after: None,
+            }
+        }
+        other => PartnerError::Permanent(other.to_string()),
+    }
+}
+
+impl AtsPort for AtsAdapterPort {
+    fn fetch_job(&self, ats_job_id: &str) -> PortFuture<'_, AtsJob> {
+        let id = ats_job_id.to_owned();
+        Box::pin(async move {
+            self.adapter
+                .fetch_job(&self.tenant, &id)
+                .await
+                .map_err(ats_error)
+        })
+    }
+
+    fn add_tag(&self, ats_job_id: &str, ats_application_id: &str, tag: &str) -> PortFuture<'_, ()> {
+        let application = ApplicationRef {
+            ats_job_id: ats_job_id.to_owned(),
+            ats_application_id: ats_application_id.to_owned(),
+        };
+        let write = WriteBack::Tag(tag.to_owned());
+        Box::pin(async move {
+            self.adapter
+                .write_back(&self.tenant, &application, &write)
+                .await
+                .map_err(ats_error)
+        })
+    }
+
+    fn add_comment(
+        &self,
+        ats_job_id: &str,
+        ats_application_id: &str,
+        text: &str,
+    ) -> PortFuture<'_, Option<String>> {
+        let application = ApplicationRef {
+            ats_job_id: ats_job_id.to_owned(),
+            ats_application_id: ats_application_id.to_owned(),
+        };
+        let write = WriteBack::Comment(text.to_owned());
+        Box::pin(async move {
+            self.adapter
+                .write_back(&self.tenant, &application, &write)
+                .await
+                .map_err(ats_error)?;
+            Ok(None)
+        })
+    }
+
+    fn can_write_back(&self) -> bool {
+        self.tenant.config.ats.kind == AtsKind::Gupy
+    }
+}

@@ -1,0 +1,125 @@
+//! The background side of a process: the worker pool and the scheduler of polls and subscription
+//! checks. `liaison serve` runs it next to HTTP (unless `--no-workers`), `liaison worker` alone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use super::flows::ApplyEvent;
+use super::partners::LivePartners;
+use super::{APPLY_EVENT, Flows, Worker, state};
+use crate::app::AppState;
+use crate::tenant::{self, AtsKind, Tenant};
+
+/// How often the scheduler looks for due polls.
+const SCHEDULER_TICK: Duration = Duration::from_secs(1);
+/// How often Gupy subscriptions are checked (Gupy drops a failing URL silently).
+const SUBSCRIPTION_CHECK_MS: i64 = 3_600_000;
+/// An xml-feed tenant that does not say polls this often.
+const DEFAULT_FEED_INTERVAL_S: u64 = 300;
+
+/// The flows this build of Liaison runs, wired to the live partners.
+pub fn flows(state: &AppState) -> anyhow::Result<Flows> {
+    let master_key = state
+        .master_key
+        .clone()
+        .context("`master_key` is required to run workers")?;
+    Ok(Flows::new().with(
+        APPLY_EVENT,
+        ApplyEvent {
+            db: state.db.clone(),
+            master_key,
+            partners: Arc::new(LivePartners::new(state.suite_clients.clone())),
+        },
+    ))
+}
+
+pub fn worker(state: &AppState) -> anyhow::Result<Worker> {
+    Ok(Worker::new(
+        state.db.clone(),
+        flows(state)?,
+        state.settings.queue.clone(),
+        state.settings.workers,
+        state.wake.clone(),
+    ))
+}
+
+/// Runs the workers and the scheduler until `shutdown`, then lets work in flight finish.
+pub async fn run_background(state: AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let worker = worker(&state)?;
+    let scheduler = run_scheduler(state, shutdown.clone());
+    tokio::join!(worker.run(shutdown), scheduler);
+    Ok(())
+}
+
+/// The poll interval of a tenant, when it polls at all.
+pub fn poll_interval(tenant: &Tenant) -> Option<Duration> {
+    let configured = tenant.config.ats.poll_interval_s;
+    let seconds = match tenant.config.ats.kind {
+        AtsKind::XmlFeed => configured.unwrap_or(DEFAULT_FEED_INTERVAL_S),
+        _ => configured.unwrap_or(0),
+    };
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+async fn run_scheduler(state: AppState, shutdown: CancellationToken) {
+    let owner = format!(
+        "pid{}/{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let Some(master_key) = state.master_key.clone() else {
+        return;
+    };
+    while !shutdown.is_cancelled() {
+        match tenant::list(&state.db).await {
+            Ok(summaries) => {
+                for summary in summaries {
+                    if shutdown.is_cancelled() {
+                        break;
+                    }
+                    match tenant::find(&state.db, &master_key, &summary.slug).await {
+                        Ok(Some(tenant)) => run_due_tasks(&state, &tenant, &owner).await,
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::warn!(tenant = %summary.slug, error = format!("{error:#}"), "cannot load tenant")
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "cannot list tenants"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SCHEDULER_TICK) => {}
+            _ = shutdown.cancelled() => {}
+        }
+    }
+}
+
+/// Polls and checks the tenant when they are due. The lease's expiry is the next due time, so
+/// across all processes one of them runs each task once per interval.
+async fn run_due_tasks(state: &AppState, tenant: &Tenant, owner: &str) {
+    if let Some(interval) = poll_interval(tenant) {
+        let ttl = interval.as_millis() as i64;
+        if let Ok(true) = state::try_lease(&state.db, tenant.id, "poll", owner, ttl).await
+            && let Err(error) = crate::ats::poll_once(state, tenant).await
+        {
+            tracing::warn!(tenant = %tenant.slug(), error = %error, "poll failed; nothing was changed");
+        }
+    }
+    if tenant.config.ats.kind == AtsKind::Gupy
+        && let Ok(true) = state::try_lease(
+            &state.db,
+            tenant.id,
+            "subscription_check",
+            owner,
+            SUBSCRIPTION_CHECK_MS,
+        )
+        .await
+        && let Err(error) = crate::ats::check_subscriptions(state, tenant).await
+    {
+        tracing::warn!(tenant = %tenant.slug(), error = %error, "subscription check failed");
+    }
+}
