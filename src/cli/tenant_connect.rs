@@ -8,6 +8,8 @@ use super::{CliError, open_database};
 use crate::ats::gupy::{GupyClient, subscriptions};
 use crate::ats::http_client::shared_client;
 use crate::config::Settings;
+use crate::suite::SuiteClients;
+use crate::suite::subscription::{SuiteSubscription, ensure_suite_subscription};
 use crate::tenant::{self, AtsKind, Tenant};
 
 async fn open_tenant(settings: &Settings, slug: &str) -> Result<Tenant, CliError> {
@@ -55,18 +57,20 @@ pub async fn connect(settings: &Settings, slug: &str) -> Result<(), CliError> {
     connect_suite(settings, &tenant).await
 }
 
-/// The suite half of `tenant connect`.
-///
-/// WIRE-ME (suite client, `src/suite/`): register `{public_url}/webhooks/{slug}/suite` at the
-/// suite (`POST /v1/webhooks` with `events: ["*"]`, skipping a subscription already there for that
-/// URL) and store the returned `whsec_` secret as the tenant's `suite.webhook_secret`. Until the
-/// suite client lands this only says what remains to do.
+/// The suite half of `tenant connect`: subscribe Liaison to every suite event and keep the
+/// signing secret (sealed) as the tenant's `suite.webhook_secret`.
 async fn connect_suite(settings: &Settings, tenant: &Tenant) -> Result<(), CliError> {
-    println!(
-        "suite: register {}/webhooks/{}/suite at the suite (not automated yet)",
-        settings.public_url.trim_end_matches('/'),
-        tenant.slug()
-    );
+    let key = settings.require_master_key()?;
+    let db = open_database(settings).await?;
+    let clients = SuiteClients::new(settings, db.clone(), Some(key.clone()))
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let outcome = ensure_suite_subscription(&db, &key, &clients, tenant, &settings.public_url)
+        .await
+        .map_err(|e| CliError::from(anyhow::anyhow!("cannot subscribe at the suite: {e}")))?;
+    match outcome {
+        SuiteSubscription::Registered { id } => println!("suite: registered all events ({id})"),
+        SuiteSubscription::AlreadyRegistered { id } => println!("suite: already registered ({id})"),
+    }
     Ok(())
 }
 

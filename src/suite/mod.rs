@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod limits;
 mod registry;
 pub mod retry;
+pub mod subscription;
 pub mod types;
 
 pub use auth::{AuthorizationError, complete_authorization, start_authorization};

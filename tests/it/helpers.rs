@@ -77,6 +77,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub shutdown: CancellationToken,
     pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// The running app's state (its database, suite clients, inbox), for driving workers.
+    pub state: liaison::app::AppState,
 }
 
 pub fn test_settings(database: &TestDb, master_key: &str) -> Settings {
@@ -90,13 +92,27 @@ pub fn test_settings(database: &TestDb, master_key: &str) -> Settings {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with settings adjusted first. `public_url` is the app's own address, so that
+/// partners (simulators) can call it back.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDb::new().await;
     let master_key_text = generate_master_key();
-    let settings = test_settings(&database, &master_key_text);
+    let mut settings = test_settings(&database, &master_key_text);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    settings.bind = format!("127.0.0.1:{port}");
+    settings.public_url = format!("http://127.0.0.1:{port}");
+    configure(&mut settings);
     let app = App::build_with_db(settings, database.db.clone())
         .await
         .expect("build the app");
     let address = app.local_addr();
+    let state = app.state().clone();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestApp {
@@ -107,6 +123,7 @@ pub async fn spawn_app() -> TestApp {
         client: reqwest::Client::new(),
         shutdown,
         server,
+        state,
     }
 }
 

@@ -18,5 +18,6 @@ mod sim_suite;
 mod store;
 mod suite_client;
 mod support;
+mod sync;
 mod worker;
 mod xml_feed;

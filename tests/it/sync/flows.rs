@@ -1,0 +1,207 @@
+use liaison::equivalence::{self, EntityKind};
+use serde_json::json;
+
+use super::world::{World, object_values};
+
+#[tokio::test]
+async fn a_published_job_becomes_one_suite_project() {
+    let world = World::new("tags").await;
+    let job = world.publish_job("Data Scientist").await;
+    world
+        .settle_until("the project", |w| {
+            object_values(&w.suite_state()["projects"]).len() == 1
+        })
+        .await;
+    let project = object_values(&world.suite_state()["projects"]).remove(0);
+    assert_eq!(project["external_ref"], format!("ats-job:{job}"));
+    assert_eq!(project["title"], "Data Scientist");
+    let link = equivalence::lookup_by_ats(
+        world.app.db(),
+        world.tenant.id,
+        EntityKind::Job,
+        &job.to_string(),
+    )
+    .await
+    .expect("lookup")
+    .expect("linked");
+    assert_eq!(project["id"], link.suite_id);
+}
+
+#[tokio::test]
+async fn an_application_in_the_interview_step_is_invited_once_and_its_result_tagged_once() {
+    let world = World::new("tags").await;
+    let job = world.publish_job("Data Scientist").await;
+    let application = world.apply_to(job, "maria@example.com").await;
+    // Every delivery twice: redeliveries must not duplicate anything.
+    world
+        .gupy_post("/_sim/faults", json!({"duplicate_rate": 1.0}))
+        .await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    assert_eq!(object_values(&world.suite_state()["candidates"]).len(), 1);
+    let invitation = world.invitations().remove(0);
+    let invitation_id = invitation["id"].as_str().expect("id").to_owned();
+
+    world
+        .suite_post(
+            &format!("/_sim/invitations/{invitation_id}/complete"),
+            json!({"reviews": [{"score": 80, "recommendation": "advance", "comment": "Clear"},
+                               {"score": 90, "recommendation": "advance", "comment": "Great"}]}),
+        )
+        .await;
+    world
+        .settle_until("the pass tag", |w| {
+            w.gupy_tags(application).contains(&"Apto".to_owned())
+        })
+        .await;
+    assert_eq!(world.gupy_tags(application), ["Apto"]);
+    // Nothing more arrives later, and nothing was created twice.
+    world.worker.drain().await.expect("drain");
+    assert_eq!(world.invitations().len(), 1);
+    assert_eq!(object_values(&world.suite_state()["projects"]).len(), 1);
+    assert_eq!(world.gupy_application(application)["comments"], json!([]));
+}
+
+#[tokio::test]
+async fn comment_mode_writes_one_summary_and_a_changed_verdict_says_so() {
+    let world = World::new("comment").await;
+    let job = world.publish_job("Designer").await;
+    let application = world.apply_to(job, "ana@example.com").await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    let invitation_id = world.invitations()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    world
+        .suite_post(
+            &format!("/_sim/invitations/{invitation_id}/complete"),
+            json!({"reviews": [{"score": 85, "recommendation": "advance", "comment": "Good"}]}),
+        )
+        .await;
+    let comments = |w: &World| {
+        w.gupy_application(application)["comments"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    };
+    let text_of = |w: &World, n: usize| {
+        w.gupy_application(application)["comments"][n]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // First the invitation with its link, then the result.
+    world
+        .settle_until("the summary comment", |w| comments(w) == 2)
+        .await;
+    assert!(
+        text_of(&world, 0).contains("Interview link: http://"),
+        "{}",
+        text_of(&world, 0)
+    );
+    let text = text_of(&world, 1);
+    assert!(text.contains("Apto") && text.contains("85/100"), "{text}");
+
+    // A later review that lowers the average below the pass score changes the verdict.
+    let review_id = object_values(&world.suite_state()["reviews"])[0]["id"]
+        .as_str()
+        .expect("review")
+        .to_owned();
+    world
+        .suite_post(&format!("/_sim/reviews/{review_id}"), json!({"score": 20}))
+        .await;
+    world
+        .settle_until("the change comment", |w| comments(w) == 3)
+        .await;
+    let text = text_of(&world, 2);
+    assert!(
+        text.contains("changed") && text.contains("Inapto"),
+        "{text}"
+    );
+    world.worker.drain().await.expect("drain");
+    assert_eq!(comments(&world), 3, "no write-back is repeated");
+}
+
+#[tokio::test]
+async fn leaving_the_interview_step_before_the_interview_cancels_the_invitation() {
+    let world = World::new("tags").await;
+    let job = world.publish_job("Analyst").await;
+    let application = world.apply_to(job, "joao@example.com").await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    world.move_to(application, "Offer").await;
+    world
+        .settle_until("the cancellation", |w| {
+            w.invitations()[0]["status"] == "cancelled"
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_candidate_erasure_forgets_the_person() {
+    let world = World::new("tags").await;
+    let job = world.publish_job("Analyst").await;
+    let application = world.apply_to(job, "erase.me@example.com").await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    let candidate_id = world.invitations()[0]["candidate_id"]
+        .as_str()
+        .expect("candidate")
+        .to_owned();
+
+    world
+        .http
+        .delete(format!(
+            "{}/_sim/candidates/{candidate_id}",
+            world.suite.base_url()
+        ))
+        .send()
+        .await
+        .expect("delete");
+    let db = world.app.db().clone();
+    let tenant = world.tenant.id;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        world.worker.drain().await.expect("drain");
+        let link = equivalence::lookup_by_suite(&db, tenant, EntityKind::Candidate, &candidate_id)
+            .await
+            .expect("lookup");
+        if link.is_none() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the candidate was not erased"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    use sea_orm::EntityTrait;
+    let events = liaison::store::entities::inbox_event::Entity::find()
+        .all(&db)
+        .await
+        .expect("events");
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.payload.contains("erase.me@example.com")
+                && !e.normalized.contains("erase.me@example.com"))
+    );
+    let history = liaison::store::entities::equivalence_history::Entity::find()
+        .all(&db)
+        .await
+        .expect("history");
+    assert!(
+        history
+            .iter()
+            .any(|h| h.action == "erased" && h.ats_id.starts_with("erased:"))
+    );
+}
