@@ -1,6 +1,7 @@
 //! Liaison's integration tests: one binary, one module per concern.
 
 mod api;
+mod chaos;
 mod ats_gupy;
 mod ats_xml_feed;
 mod cli;
@@ -19,5 +20,8 @@ mod store;
 mod suite_client;
 mod support;
 mod sync;
+
+/// The sync test world, shared with the chaos test.
+use sync::world as sync_world;
 mod worker;
 mod xml_feed;

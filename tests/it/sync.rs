@@ -2,4 +2,4 @@
 
 mod flows;
 mod order;
-mod world;
+pub mod world;
