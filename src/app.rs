@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::store;
+use crate::suite::SuiteClients;
 use crate::telemetry::Metrics;
 
 /// What every handler can reach. Cheap to clone.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub master_key: Option<MasterKey>,
     pub metrics: Arc<Metrics>,
+    /// One suite client per tenant (token cache, limits).
+    pub suite_clients: SuiteClients,
     pub shutdown: CancellationToken,
     /// Wakes this process's workers when work was just enqueued (they poll otherwise).
     pub wake: Arc<Notify>,
@@ -48,8 +51,10 @@ impl App {
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
+        let suite_clients = SuiteClients::new(&settings, db.clone(), master_key.clone())?;
         let state = AppState {
             db,
+            suite_clients,
             settings: Arc::new(settings),
             master_key,
             metrics: Metrics::new(),

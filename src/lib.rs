@@ -17,7 +17,11 @@ pub mod queue;
 pub mod signature;
 pub mod sim;
 pub mod store;
+<<<<<<< HEAD
 pub mod sync;
+=======
+pub mod suite;
+>>>>>>> h/suite-client
 pub mod telemetry;
 pub mod tenant;
 pub mod time;

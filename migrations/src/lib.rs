@@ -7,6 +7,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_core_tables;
+mod m20261123_000002_create_suite_grants;
 mod m20261123_000004_create_sync_state;
 
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261123_000001_create_core_tables::Migration),
+            Box::new(m20261123_000002_create_suite_grants::Migration),
             Box::new(m20261123_000004_create_sync_state::Migration),
         ]
     }

@@ -4,6 +4,7 @@
 
 mod equivalence;
 mod serve;
+mod sim;
 mod tenant;
 
 use std::path::PathBuf;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Read and edit the equivalence table.
     #[command(subcommand)]
     Equivalence(equivalence::EquivalenceCommand),
+    /// Run a partner simulator alone, for manual testing.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
 }
 
 /// A failed command: the one line to print and the exit status.
@@ -133,6 +137,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
         Command::Tenant(command) => tenant::run(&settings, command).await,
         Command::Equivalence(command) => equivalence::run(&settings, command).await,
+        Command::Sim(command) => sim::run(command).await,
     }
 }
 

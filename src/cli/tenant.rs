@@ -7,6 +7,7 @@ use clap::Subcommand;
 
 use super::{CliError, open_database};
 use crate::config::Settings;
+use crate::suite::{self, AuthorizationError};
 use crate::tenant::{self, ApplyOutcome, TenantConfig};
 use crate::time::to_rfc3339;
 
@@ -19,10 +20,13 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print the URL a suite admin opens to authorise Liaison (suite.auth = "authorization_code").
+    AuthorizeSuite { tenant: String },
 }
 
 pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliError> {
     match command {
+        TenantCommand::AuthorizeSuite { tenant } => authorize_suite(settings, &tenant).await,
         TenantCommand::Apply { file } => {
             let key = settings.require_master_key()?;
             let text = std::fs::read_to_string(&file)
@@ -60,4 +64,22 @@ pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliE
             Ok(())
         }
     }
+}
+
+async fn authorize_suite(settings: &Settings, slug: &str) -> Result<(), CliError> {
+    let key = settings.require_master_key()?;
+    let db = open_database(settings).await?;
+    let tenant = tenant::find(&db, &key, slug)
+        .await?
+        .ok_or_else(|| CliError::not_found(format!("unknown tenant `{slug}`")))?;
+    let http = suite::build_http_client(&settings.suite_client)
+        .map_err(|e| CliError::from(anyhow::Error::new(e)))?;
+    let url = suite::start_authorization(&db, &key, &tenant, &settings.public_url, http)
+        .await
+        .map_err(|error| match error {
+            AuthorizationError::NotAuthorizationCode(_) => CliError::usage(error.to_string()),
+            other => CliError::from(anyhow::Error::new(other)),
+        })?;
+    println!("{url}");
+    Ok(())
 }

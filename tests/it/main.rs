@@ -8,4 +8,5 @@ mod http;
 mod queue;
 mod sim_suite;
 mod store;
+mod suite_client;
 mod worker;

@@ -1,0 +1,44 @@
+//! `liaison sim suite --bind ADDR`: a simulator alone, for manual testing, until Ctrl-C.
+
+use std::net::SocketAddr;
+
+use clap::Subcommand;
+
+use super::CliError;
+use crate::app::shutdown_on_signal;
+use crate::sim::suite::{SuiteSimConfig, spawn};
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// The interview suite's API (in memory), with its `/_sim` controls.
+    Suite {
+        #[arg(long, default_value = "127.0.0.1:9102")]
+        bind: SocketAddr,
+        /// The one OAuth client the simulator accepts.
+        #[arg(long, default_value = "liaison")]
+        client_id: String,
+        #[arg(long, default_value = "liaison-secret")]
+        client_secret: String,
+    },
+}
+
+pub async fn run(command: SimCommand) -> Result<(), CliError> {
+    match command {
+        SimCommand::Suite {
+            bind,
+            client_id,
+            client_secret,
+        } => {
+            let config = SuiteSimConfig {
+                client_id,
+                client_secret,
+                ..SuiteSimConfig::default()
+            };
+            let running = spawn(bind, config).await?;
+            println!("suite simulator listening on {}", running.base_url());
+            shutdown_on_signal().cancelled().await;
+            running.shutdown().await?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! `GET /oauth/suite/{tenant}/callback`: where the suite sends the admin back after consent.
+//! Thin: resolve the tenant, hand `state` and `code` to `auth::complete_authorization`, answer a
+//! small page, or an error in the contract's JSON shape.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::auth::{AuthorizationError, complete_authorization};
+use crate::app::AppState;
+use crate::error::error_response;
+use crate::tenant;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/oauth/suite/{tenant}/callback",
+        get(complete_suite_authorization),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+async fn complete_suite_authorization(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let Some(key) = state.master_key.as_ref() else {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "master_key_missing",
+            "Liaison has no master key to store the grant with",
+        );
+    };
+    let tenant = match tenant::find(&state.db, key, &slug).await {
+        Ok(Some(tenant)) => tenant,
+        Ok(None) => {
+            return error_response(
+                StatusCode::NOT_FOUND,
+                "unknown_tenant",
+                &format!("unknown tenant `{slug}`"),
+            );
+        }
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "cannot load tenant");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "internal error",
+            );
+        }
+    };
+    if let Some(denied) = query.error {
+        return failure(AuthorizationError::Denied(denied));
+    }
+    let (Some(code), Some(oauth_state)) = (query.code, query.state) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_callback",
+            "the callback needs `code` and `state`",
+        );
+    };
+    let clients = &state.suite_clients;
+    let outcome = complete_authorization(
+        &state.db,
+        key,
+        &tenant,
+        clients.http(),
+        &oauth_state,
+        &code,
+        clients.refresh_lease(),
+    )
+    .await;
+    match outcome {
+        Ok(()) => {
+            clients.forget(&slug);
+            Html(format!(
+                "<!doctype html><title>Liaison</title><p>Liaison is authorised for tenant \
+                 <b>{}</b>. You can close this window.</p>",
+                html_escape(&tenant.config.name)
+            ))
+            .into_response()
+        }
+        Err(error) => failure(error),
+    }
+}
+
+fn failure(error: AuthorizationError) -> Response {
+    let status = match &error {
+        AuthorizationError::Suite(suite) if suite.is_transient() => StatusCode::BAD_GATEWAY,
+        AuthorizationError::Suite(_) => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    tracing::warn!(code = error.code(), "suite authorisation failed");
+    error_response(status, error.code(), &error.to_string())
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,327 @@
+//! The authorization-code grant in the database, shared by every Liaison process of a tenant.
+//!
+//! Refresh tokens rotate and are single use: presenting one twice revokes the whole grant. So a
+//! refresh is single flight across processes. A process takes the row's refresh lease with one
+//! conditional UPDATE (only if nobody holds a live lease and the version is the one it read),
+//! spends the refresh token, and commits the new refresh and access tokens, version + 1 and the
+//! release in one UPDATE before using them. A process that loses the race waits for the version
+//! to move and uses the winner's access token; it never replays the old refresh token. The
+//! access token is shared through the row too, so processes do not each mint one.
+//!
+//! The one gap: a crash between the suite's answer and our commit loses the rotated refresh
+//! token; the next refresh then fails with `invalid_grant` and an admin re-authorises.
+
+use std::time::{Duration, Instant};
+
+use rand::Rng as _;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::auth::{AccessToken, GrantTokens, SuiteOAuth};
+use super::error::SuiteError;
+use crate::crypto::MasterKey;
+use crate::ids::TenantId;
+use crate::store::entities::suite_grant;
+use crate::store::is_unique_violation;
+use crate::time::now_ms;
+
+/// One tenant's grant row.
+#[derive(Clone)]
+pub struct GrantStore {
+    db: DatabaseConnection,
+    key: MasterKey,
+    tenant: TenantId,
+    slug: String,
+    /// How long a refresh lease lasts: longer than one token request can take.
+    lease: Duration,
+}
+
+impl GrantStore {
+    pub fn new(
+        db: DatabaseConnection,
+        key: MasterKey,
+        tenant: TenantId,
+        slug: &str,
+        lease: Duration,
+    ) -> Self {
+        Self {
+            db,
+            key,
+            tenant,
+            slug: slug.to_owned(),
+            lease,
+        }
+    }
+
+    fn context(&self) -> String {
+        format!("suite-grant:{}", self.slug)
+    }
+
+    fn seal(&self, secret: &SecretString) -> String {
+        self.key
+            .seal(secret.expose_secret().as_bytes(), &self.context())
+    }
+
+    fn open(&self, sealed: &str) -> Result<SecretString, SuiteError> {
+        let bytes = self
+            .key
+            .open(sealed, &self.context())
+            .map_err(|e| SuiteError::Store(format!("cannot open the stored grant: {e}")))?;
+        String::from_utf8(bytes)
+            .map(SecretString::from)
+            .map_err(|_| SuiteError::Store("the stored grant is not text".to_owned()))
+    }
+
+    async fn load(&self) -> Result<Option<suite_grant::Model>, SuiteError> {
+        Ok(suite_grant::Entity::find()
+            .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Stores the tokens of a fresh authorisation (the callback), replacing any earlier grant.
+    pub async fn save_new_grant(&self, tokens: &GrantTokens) -> Result<(), SuiteError> {
+        let now = now_ms();
+        if self.load().await?.is_none() {
+            let row = suite_grant::ActiveModel {
+                tenant_id: Set(self.tenant.0),
+                sealed_refresh_token: Set(Some(self.seal(&tokens.refresh))),
+                sealed_access_token: Set(Some(self.seal(tokens.access.secret()))),
+                access_expires_at: Set(Some(tokens.access.expires_at_ms)),
+                version: Set(1),
+                refreshing_owner: Set(None),
+                refreshing_until: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            match row.insert(&self.db).await {
+                Ok(_) => return Ok(()),
+                // Another callback inserted first: replace its tokens below.
+                Err(error) if is_unique_violation(&error) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        suite_grant::Entity::update_many()
+            .col_expr(
+                suite_grant::Column::SealedRefreshToken,
+                Expr::value(self.seal(&tokens.refresh)),
+            )
+            .col_expr(
+                suite_grant::Column::SealedAccessToken,
+                Expr::value(self.seal(tokens.access.secret())),
+            )
+            .col_expr(
+                suite_grant::Column::AccessExpiresAt,
+                Expr::value(tokens.access.expires_at_ms),
+            )
+            .col_expr(
+                suite_grant::Column::Version,
+                Expr::col(suite_grant::Column::Version).add(1),
+            )
+            .col_expr(
+                suite_grant::Column::RefreshingOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                suite_grant::Column::RefreshingUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(suite_grant::Column::UpdatedAt, Expr::value(now))
+            .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// A usable access token: the row's own when it is fresh (and not the one just refused),
+    /// else a refresh under the lease, or the token of the process that refreshed meanwhile.
+    pub async fn access_token(
+        &self,
+        oauth: &SuiteOAuth,
+        rejected: Option<&AccessToken>,
+    ) -> Result<AccessToken, SuiteError> {
+        let give_up_at = Instant::now() + self.lease + Duration::from_secs(5);
+        loop {
+            let row = self.load().await?.ok_or_else(not_authorised)?;
+            if let Some(token) = self.usable_access(&row, rejected)? {
+                return Ok(token);
+            }
+            let sealed_refresh = row
+                .sealed_refresh_token
+                .as_deref()
+                .ok_or_else(not_authorised)?;
+            let owner = uuid::Uuid::new_v4().to_string();
+            if self.take_lease(&row, &owner).await? {
+                let refresh = self.open(sealed_refresh)?;
+                return self
+                    .refresh_under_lease(oauth, &row, &refresh, &owner)
+                    .await;
+            }
+            if Instant::now() >= give_up_at {
+                return Err(SuiteError::transient(
+                    "another process holds the refresh lease for too long",
+                ));
+            }
+            // Another process is refreshing: wait for its commit (across processes there is
+            // nothing to await, so a short jittered sleep, bounded by `give_up_at`).
+            let pause = rand::rng().random_range(20..60);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
+    }
+
+    fn usable_access(
+        &self,
+        row: &suite_grant::Model,
+        rejected: Option<&AccessToken>,
+    ) -> Result<Option<AccessToken>, SuiteError> {
+        let (Some(sealed), Some(expires)) = (&row.sealed_access_token, row.access_expires_at)
+        else {
+            return Ok(None);
+        };
+        let token = AccessToken::new(self.open(sealed)?, row.updated_at, expires);
+        let refused = rejected.is_some_and(|rejected| token.same_as(rejected));
+        Ok((token.is_fresh(now_ms()) && !refused).then_some(token))
+    }
+
+    /// The conditional UPDATE that makes one process the refresher of version `row.version`.
+    async fn take_lease(&self, row: &suite_grant::Model, owner: &str) -> Result<bool, SuiteError> {
+        let now = now_ms();
+        let result = suite_grant::Entity::update_many()
+            .col_expr(suite_grant::Column::RefreshingOwner, Expr::value(owner))
+            .col_expr(
+                suite_grant::Column::RefreshingUntil,
+                Expr::value(now + self.lease.as_millis() as i64),
+            )
+            .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .filter(suite_grant::Column::Version.eq(row.version))
+            .filter(
+                Condition::any()
+                    .add(suite_grant::Column::RefreshingUntil.is_null())
+                    .add(suite_grant::Column::RefreshingUntil.lt(now)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn refresh_under_lease(
+        &self,
+        oauth: &SuiteOAuth,
+        row: &suite_grant::Model,
+        refresh: &SecretString,
+        owner: &str,
+    ) -> Result<AccessToken, SuiteError> {
+        match oauth.refresh(refresh).await {
+            Ok(tokens) => {
+                self.commit(row, owner, &tokens).await?;
+                Ok(tokens.access)
+            }
+            Err(error) => {
+                // `invalid_grant`: the grant is gone; forget it so no process replays it.
+                let forget =
+                    matches!(&error, SuiteError::Auth { code, .. } if code == "invalid_grant");
+                self.release(owner, forget).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Commits the rotated tokens and releases the lease, in one UPDATE fenced by our lease.
+    /// Retried a few times: a lost commit would lose the only valid refresh token.
+    async fn commit(
+        &self,
+        row: &suite_grant::Model,
+        owner: &str,
+        tokens: &GrantTokens,
+    ) -> Result<(), SuiteError> {
+        let mut last_error = None;
+        for attempt in 0..3u64 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            let result = suite_grant::Entity::update_many()
+                .col_expr(
+                    suite_grant::Column::SealedRefreshToken,
+                    Expr::value(self.seal(&tokens.refresh)),
+                )
+                .col_expr(
+                    suite_grant::Column::SealedAccessToken,
+                    Expr::value(self.seal(tokens.access.secret())),
+                )
+                .col_expr(
+                    suite_grant::Column::AccessExpiresAt,
+                    Expr::value(tokens.access.expires_at_ms),
+                )
+                .col_expr(suite_grant::Column::Version, Expr::value(row.version + 1))
+                .col_expr(
+                    suite_grant::Column::RefreshingOwner,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    suite_grant::Column::RefreshingUntil,
+                    Expr::value(Option::<i64>::None),
+                )
+                .col_expr(suite_grant::Column::UpdatedAt, Expr::value(now_ms()))
+                .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+                .filter(suite_grant::Column::RefreshingOwner.eq(owner))
+                .exec(&self.db)
+                .await;
+            match result {
+                Ok(done) if done.rows_affected == 1 => return Ok(()),
+                Ok(_) => {
+                    tracing::error!(tenant = %self.slug, "refresh lease lost before the commit");
+                    return Err(SuiteError::auth(
+                        "refresh_lease_lost",
+                        "the refresh lease expired before the new tokens were stored",
+                    ));
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        tracing::error!(tenant = %self.slug, "cannot store the rotated refresh token");
+        Err(last_error.map_or_else(|| SuiteError::Store("commit failed".to_owned()), Into::into))
+    }
+
+    async fn release(&self, owner: &str, forget_tokens: bool) -> Result<(), SuiteError> {
+        let mut update = suite_grant::Entity::update_many()
+            .col_expr(
+                suite_grant::Column::RefreshingOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                suite_grant::Column::RefreshingUntil,
+                Expr::value(Option::<i64>::None),
+            );
+        if forget_tokens {
+            update = update
+                .col_expr(
+                    suite_grant::Column::SealedRefreshToken,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    suite_grant::Column::SealedAccessToken,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    suite_grant::Column::Version,
+                    Expr::col(suite_grant::Column::Version).add(1),
+                )
+                .col_expr(suite_grant::Column::UpdatedAt, Expr::value(now_ms()));
+        }
+        update
+            .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .filter(suite_grant::Column::RefreshingOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}
+
+fn not_authorised() -> SuiteError {
+    SuiteError::auth(
+        "suite_not_authorised",
+        "no suite grant stored: run `liaison tenant authorize-suite` and approve",
+    )
+}
