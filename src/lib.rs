@@ -16,15 +16,14 @@ pub mod ids;
 pub mod queue;
 pub mod signature;
 pub mod sim;
+pub mod sso;
 pub mod store;
-<<<<<<< HEAD
-pub mod sync;
-=======
 pub mod suite;
->>>>>>> h/suite-client
+pub mod sync;
 pub mod telemetry;
 pub mod tenant;
 pub mod time;
+pub mod web;
 
 pub use app::App;
 pub use config::Settings;

@@ -4,6 +4,7 @@
 mod file;
 mod repo;
 
+pub use file::is_valid_slug as is_slug;
 pub use file::{
     AtsKind, AtsSettings, EmbedSettings, RoleMap, SsoKind, SsoSettings, SuiteAuth, SuiteSettings,
     TenantConfig, TenantFileError, WritebackMode, WritebackSettings,

@@ -5,12 +5,10 @@ pub mod equivalence_history;
 pub mod inbox_event;
 pub mod job;
 pub mod job_attempt;
-<<<<<<< HEAD
 pub mod lease;
-pub mod sync_state;
-=======
 pub mod oauth_state;
+pub mod sso_login;
 pub mod suite_grant;
->>>>>>> h/suite-client
+pub mod sync_state;
 pub mod tenant;
 pub mod writeback;
