@@ -210,6 +210,9 @@ pub async fn consume_saml_response(
             "unsolicited SAML response (no RelayState)",
         ));
     }
+    if !has_one_assertion(form.saml_response.trim()) {
+        return Err(refused(&tenant, "the response must carry exactly one assertion"));
+    }
     let idp = idp_metadata(&state, &tenant).await?;
     let verified: Result<Assertion, String> = {
         let sp = service_provider(&state, &tenant, idp)?;
@@ -294,13 +297,56 @@ pub fn identity(assertion: &Assertion) -> Option<Identity> {
     })
 }
 
+/// Signature wrapping hides a forged assertion next to (or around) a signed one. Liaison's IdPs
+/// send exactly one, so any other count is refused before signatures are even looked at.
+pub fn has_one_assertion(encoded: &str) -> bool {
+    use base64::Engine as _;
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+        return false;
+    };
+    let mut reader = quick_xml::Reader::from_reader(bytes.as_slice());
+    let mut buffer = Vec::new();
+    let mut assertions = 0;
+    loop {
+        match reader.read_event_into(&mut buffer) {
+            Ok(quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element)) => {
+                let name = element.local_name();
+                let name: &str = name.as_ref();
+                if name == "Assertion" || name == "EncryptedAssertion" {
+                    assertions += 1;
+                }
+            }
+            Ok(quick_xml::events::Event::Eof) => return assertions == 1,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+        buffer.clear();
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// For tests and docs: the pending request id is the RelayState.
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
+    fn encoded(xml: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(xml)
+    }
+
+    #[test]
+    fn responses_with_other_than_one_assertion_are_refused() {
+        let one = r#"<samlp:Response xmlns:samlp="p" xmlns:saml="a"><saml:Assertion ID="a"/></samlp:Response>"#;
+        let two = r#"<samlp:Response xmlns:samlp="p" xmlns:saml="a"><saml:Assertion ID="e"><saml:Advice><saml:Assertion ID="a"/></saml:Advice></saml:Assertion></samlp:Response>"#;
+        let none = r#"<samlp:Response xmlns:samlp="p"/>"#;
+        assert!(super::has_one_assertion(&encoded(one)));
+        assert!(!super::has_one_assertion(&encoded(two)));
+        assert!(!super::has_one_assertion(&encoded(none)));
+        assert!(!super::has_one_assertion("%%%"));
+    }
+
     #[test]
     fn request_ids_are_long_and_xml_safe() {
         let id = format!("_{}", super::hex(&[0xab; 20]));

@@ -9,4 +9,5 @@ mod queue;
 mod sim_suite;
 mod store;
 mod suite_client;
+mod web;
 mod worker;
