@@ -132,12 +132,19 @@ pub async fn show_saml_metadata(
         .entity_id(sp_entity_id(&state, &tenant))
         .metadata_url(format!("{base}/metadata"))
         .acs_url(format!("{base}/acs"))
-        .slo_url(None::<String>)
+        // samael insists on an SLO endpoint for metadata; Liaison has none, so it is removed below.
+        .slo_url(format!("{base}/slo"))
         .build()
         .map_err(|e| PageError::Internal(anyhow::anyhow!("SAML service provider: {e}")))?;
     let xml = sp
         .metadata()
         .map_err(|e| e.to_string())
+        .map(|mut metadata| {
+            for descriptor in metadata.sp_sso_descriptors.iter_mut().flatten() {
+                descriptor.single_logout_services = None;
+            }
+            metadata
+        })
         .and_then(|metadata| metadata.to_string().map_err(|e| e.to_string()))
         .map_err(|e| PageError::Internal(anyhow::anyhow!("SP metadata: {e}")))?;
     Ok((
@@ -211,7 +218,10 @@ pub async fn consume_saml_response(
         ));
     }
     if !has_one_assertion(form.saml_response.trim()) {
-        return Err(refused(&tenant, "the response must carry exactly one assertion"));
+        return Err(refused(
+            &tenant,
+            "the response must carry exactly one assertion",
+        ));
     }
     let idp = idp_metadata(&state, &tenant).await?;
     let verified: Result<Assertion, String> = {
@@ -309,7 +319,9 @@ pub fn has_one_assertion(encoded: &str) -> bool {
     let mut assertions = 0;
     loop {
         match reader.read_event_into(&mut buffer) {
-            Ok(quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element)) => {
+            Ok(
+                quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element),
+            ) => {
                 let name = element.local_name();
                 let name: &str = name.as_ref();
                 if name == "Assertion" || name == "EncryptedAssertion" {

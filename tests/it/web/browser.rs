@@ -11,13 +11,16 @@ use super::support::{TenantOptions, WebApp, js_dir, launch_for, seed_project};
 
 /// An ATS stand-in: one page that frames `src`, on its own port.
 async fn parent_page(src: String) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
     let html = format!(
         "<!doctype html><title>ATS</title><h1>ATS job</h1>\
          <iframe src=\"{src}\" title=\"Video interview\" width=\"900\" height=\"700\"></iframe>"
     );
-    let router = axum::Router::new().route("/", axum::routing::get(move || async move { Html(html) }));
+    let router =
+        axum::Router::new().route("/", axum::routing::get(move || async move { Html(html) }));
     tokio::spawn(async move { axum::serve(listener, router).await });
     address
 }
@@ -65,11 +68,23 @@ async fn the_page_renders_inside_an_allowed_parent_and_its_popup_reaches_the_sui
 
     assert_eq!(result["rendered"], true, "{result}");
     assert_eq!(result["heading"], "Browser tested role");
-    assert!(result["text"].as_str().unwrap_or("").contains("Tell us about yourself"));
+    assert!(
+        result["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Tell us about yourself")
+    );
     let popup = result["popup"].as_str().expect("a popup");
-    assert_eq!(popup, format!("{}/projects/{project}", app.suite.base_url()));
+    assert_eq!(
+        popup,
+        format!("{}/projects/{project}", app.suite.base_url())
+    );
     let state = app.suite_state().await;
-    let landing = state["logins"].as_array().and_then(|l| l.last()).cloned().expect("a login");
+    let landing = state["logins"]
+        .as_array()
+        .and_then(|l| l.last())
+        .cloned()
+        .expect("a login");
     assert_eq!(landing["path"], format!("/projects/{project}"));
     let user = &state["users"][landing["user_id"].as_str().expect("user")];
     assert_eq!(user["email"], "rita@acme.test");
@@ -82,11 +97,20 @@ async fn a_parent_not_in_frame_ancestors_is_blocked() {
     let acme = app.add_tenant(TenantOptions::new("acme")).await;
     let project = seed_project(&app.suite_client(), "Hidden role").await;
     app.link(acme, EntityKind::Job, "42", &project).await;
-    let parent = parent_page(app.url(&format!("/embed/acme/jobs/42?launch={}", launch_for("acme")))).await;
+    let parent = parent_page(app.url(&format!(
+        "/embed/acme/jobs/42?launch={}",
+        launch_for("acme")
+    )))
+    .await;
 
     let result = run_browser(&format!("http://localhost:{}/", parent.port()), false).await;
 
     assert_eq!(result["rendered"], false, "{result}");
-    assert!(!result["text"].as_str().unwrap_or("").contains("Hidden role"));
+    assert!(
+        !result["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Hidden role")
+    );
     app.stop().await;
 }

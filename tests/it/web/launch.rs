@@ -7,8 +7,7 @@ use liaison::equivalence::EntityKind;
 use serde_json::{Value, json};
 
 use super::support::{
-    TenantOptions, WebApp, claims, launch_for, launch_secret, now, seed_project, session_in,
-    sign,
+    TenantOptions, WebApp, claims, launch_for, launch_secret, now, seed_project, session_in, sign,
 };
 
 fn with(key: &str, value: Value) -> Value {
@@ -36,7 +35,10 @@ async fn a_valid_launch_token_opens_the_page_and_starts_a_partitioned_session() 
     app.add_tenant(TenantOptions::new("acme")).await;
 
     let answer = app
-        .get(&format!("/embed/acme/jobs/42?launch={}", launch_for("acme")))
+        .get(&format!(
+            "/embed/acme/jobs/42?launch={}",
+            launch_for("acme")
+        ))
         .await;
 
     assert_eq!(answer.status(), 200);
@@ -78,10 +80,22 @@ async fn bad_launch_tokens_get_the_401_sign_in_page() {
     let none_body = URL_SAFE_NO_PAD.encode(claims("acme").to_string());
     let cases = [
         ("expired", sign(&with("exp", json!(now() - 120)), &secret)),
-        ("future iat", sign(&with("iat", json!(now() + 600)), &secret)),
-        ("exp too far", sign(&with("exp", json!(now() + 3600)), &secret)),
-        ("wrong tenant", sign(&with("tenant", json!("globex")), &secret)),
-        ("wrong audience", sign(&with("aud", json!("other")), &secret)),
+        (
+            "future iat",
+            sign(&with("iat", json!(now() + 600)), &secret),
+        ),
+        (
+            "exp too far",
+            sign(&with("exp", json!(now() + 3600)), &secret),
+        ),
+        (
+            "wrong tenant",
+            sign(&with("tenant", json!("globex")), &secret),
+        ),
+        (
+            "wrong audience",
+            sign(&with("aud", json!("other")), &secret),
+        ),
         ("wrong secret", sign(&claims("acme"), "not-the-secret")),
         ("alg none", format!("{none_header}.{none_body}.")),
         ("missing email", sign(&without("email"), &secret)),
@@ -95,10 +109,12 @@ async fn bad_launch_tokens_get_the_401_sign_in_page() {
             .get(&format!("/embed/acme/applications/9?launch={token}"))
             .await;
         assert_eq!(answer.status(), 401, "{case}");
-        assert!(answer.headers()["content-security-policy"]
-            .to_str()
-            .expect("ascii")
-            .contains("frame-ancestors 'self' https://ats.example.com"));
+        assert!(
+            answer.headers()["content-security-policy"]
+                .to_str()
+                .expect("ascii")
+                .contains("frame-ancestors 'self' https://ats.example.com")
+        );
         assert!(answer.headers().get("set-cookie").is_none(), "{case}");
         let html = answer.text().await.expect("body");
         assert!(html.contains("Sign in"), "{case}: {html}");
@@ -116,15 +132,23 @@ async fn no_token_and_no_session_is_401_and_an_unknown_tenant_is_404() {
     app.add_tenant(TenantOptions::new("acme")).await;
 
     assert_eq!(app.get("/embed/acme/jobs/1").await.status(), 401);
-    assert_eq!(app.get("/embed/acme/jobs/1?s=forged.token").await.status(), 401);
+    assert_eq!(
+        app.get("/embed/acme/jobs/1?s=forged.token").await.status(),
+        401
+    );
     let unknown = app
-        .get(&format!("/embed/nobody/jobs/1?launch={}", launch_for("nobody")))
+        .get(&format!(
+            "/embed/nobody/jobs/1?launch={}",
+            launch_for("nobody")
+        ))
         .await;
     assert_eq!(unknown.status(), 404);
-    assert!(unknown.headers()["content-type"]
-        .to_str()
-        .expect("ascii")
-        .starts_with("text/html"));
+    assert!(
+        unknown.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
     app.stop().await;
 }
 
@@ -138,19 +162,33 @@ async fn a_token_or_session_of_tenant_a_cannot_open_tenant_b_s_pages() {
 
     // A's launch token on B's page, even naming B's real ATS id.
     let answer = app
-        .get(&format!("/embed/globex/jobs/77?launch={}", launch_for("acme")))
+        .get(&format!(
+            "/embed/globex/jobs/77?launch={}",
+            launch_for("acme")
+        ))
         .await;
     assert_eq!(answer.status(), 401);
-    assert!(!answer.text().await.expect("body").contains("Globex secret role"));
+    assert!(
+        !answer
+            .text()
+            .await
+            .expect("body")
+            .contains("Globex secret role")
+    );
 
     // A token claiming B but signed with A's secret.
     let forged = sign(&claims("globex"), &launch_secret("acme"));
-    let answer = app.get(&format!("/embed/globex/jobs/77?launch={forged}")).await;
+    let answer = app
+        .get(&format!("/embed/globex/jobs/77?launch={forged}"))
+        .await;
     assert_eq!(answer.status(), 401);
 
     // A's session, in the link or in the cookie.
     let html = app
-        .get(&format!("/embed/acme/jobs/77?launch={}", launch_for("acme")))
+        .get(&format!(
+            "/embed/acme/jobs/77?launch={}",
+            launch_for("acme")
+        ))
         .await
         .text()
         .await
@@ -166,7 +204,13 @@ async fn a_token_or_session_of_tenant_a_cannot_open_tenant_b_s_pages() {
         .await
         .expect("request");
     assert_eq!(answer.status(), 401);
-    assert!(!answer.text().await.expect("body").contains("Globex secret role"));
+    assert!(
+        !answer
+            .text()
+            .await
+            .expect("body")
+            .contains("Globex secret role")
+    );
     app.stop().await;
 }
 
@@ -210,7 +254,10 @@ async fn signing_out_needs_the_form_s_csrf_token() {
     let session = session_in(&html);
     let marker = "name=\"csrf\" value=\"";
     let csrf_start = html.find(marker).expect("csrf field") + marker.len();
-    let csrf: String = html[csrf_start..].chars().take_while(|c| *c != '"').collect();
+    let csrf: String = html[csrf_start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
 
     let forged = app
         .client
@@ -229,9 +276,11 @@ async fn signing_out_needs_the_form_s_csrf_token() {
         .await
         .expect("request");
     assert_eq!(signed_out.status(), 200);
-    assert!(signed_out.headers()["set-cookie"]
-        .to_str()
-        .expect("ascii")
-        .contains("Max-Age=0"));
+    assert!(
+        signed_out.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .contains("Max-Age=0")
+    );
     app.stop().await;
 }

@@ -67,8 +67,14 @@ async fn walk_provider(browser: &reqwest::Client, start: Url, issuer: &str) -> U
         }
         // An interaction page: log in (dev interactions take any name), then consent.
         let body = answer.text().await.expect("page");
-        let prompt = if body.contains("name=\"login\"") { "login" } else { "consent" };
-        let action = url.join(&format!("{}/{}", url.path().trim_end_matches('/'), "")).expect("url");
+        let prompt = if body.contains("name=\"login\"") {
+            "login"
+        } else {
+            "consent"
+        };
+        let action = url
+            .join(&format!("{}/{}", url.path().trim_end_matches('/'), ""))
+            .expect("url");
         let form: Vec<(&str, &str)> = if prompt == "login" {
             vec![("prompt", "login"), ("login", "alice"), ("password", "x")]
         } else {
@@ -93,7 +99,12 @@ async fn authorization_url(app: &WebApp, browser: &reqwest::Client, return_to: &
         .send()
         .await
         .expect("login");
-    assert_eq!(start.status(), 303, "{}", start.text().await.unwrap_or_default());
+    assert_eq!(
+        start.status(),
+        303,
+        "{}",
+        start.text().await.unwrap_or_default()
+    );
     location(&start, &Url::parse(&app.url("/")).expect("url"))
 }
 
@@ -113,11 +124,18 @@ async fn a_full_authorization_code_flow_ends_with_a_session() {
     let done = browser.get(callback).send().await.expect("callback");
 
     assert_eq!(done.status(), 200, "signed in");
-    assert!(done.headers()["set-cookie"].to_str().expect("ascii").contains("Partitioned"));
+    assert!(
+        done.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .contains("Partitioned")
+    );
     let html = done.text().await.expect("body");
     assert!(html.contains("liaison-signed-in"));
     assert!(html.contains(&format!("data-origin=\"http://{}\"", app.address)));
-    let continue_at = html.find("/embed/acme/jobs/42?s=").expect("a way back to the page");
+    let continue_at = html
+        .find("/embed/acme/jobs/42?s=")
+        .expect("a way back to the page");
     let token: String = html[continue_at + 22..]
         .chars()
         .take_while(|c| *c != '"')
@@ -140,7 +158,11 @@ async fn a_tampered_state_is_refused() {
     let pairs: Vec<(String, String)> = callback
         .query_pairs()
         .map(|(k, v)| {
-            let v = if k == "state" { format!("{v}x") } else { v.into_owned() };
+            let v = if k == "state" {
+                format!("{v}x")
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), v)
         })
         .collect();
@@ -165,7 +187,11 @@ async fn a_tampered_nonce_is_refused() {
     let pairs: Vec<(String, String)> = auth
         .query_pairs()
         .map(|(k, v)| {
-            let v = if k == "nonce" { "attacker-nonce".to_owned() } else { v.into_owned() };
+            let v = if k == "nonce" {
+                "attacker-nonce".to_owned()
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), v)
         })
         .collect();
@@ -188,7 +214,11 @@ async fn a_replayed_callback_is_refused() {
     let browser = browser();
     let auth = authorization_url(&app, &browser, "").await;
     let callback = walk_provider(&browser, auth, &provider.issuer).await;
-    let first = browser.get(callback.clone()).send().await.expect("callback");
+    let first = browser
+        .get(callback.clone())
+        .send()
+        .await
+        .expect("callback");
     assert_eq!(first.status(), 200);
 
     let again = browser.get(callback).send().await.expect("callback");

@@ -48,7 +48,10 @@ async fn the_job_page_shows_title_status_questions_in_order_and_counts() {
         .iter()
         .map(|text| html.find(text).expect("question shown"))
         .collect();
-    assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "questions out of order");
+    assert!(
+        order.windows(2).all(|pair| pair[0] < pair[1]),
+        "questions out of order"
+    );
     assert!(html.contains("Thinking time: 30 s"));
     assert!(html.contains("<dt>Sent</dt><dd>1</dd>"), "{html}");
     assert!(html.contains("<dt>Completed</dt><dd>1</dd>"));
@@ -72,7 +75,12 @@ async fn pages_speak_brazilian_portuguese_from_the_token_or_the_tenant() {
     let mut pt = claims("acme");
     pt["locale"] = json!("pt-BR");
 
-    let (_, html) = page(&app, "/embed/acme/jobs/42", &sign(&pt, &launch_secret("acme"))).await;
+    let (_, html) = page(
+        &app,
+        "/embed/acme/jobs/42",
+        &sign(&pt, &launch_secret("acme")),
+    )
+    .await;
     assert!(html.contains("<html lang=\"pt-BR\">"));
     assert!(html.contains("Abrir na plataforma"));
     assert!(html.contains("Perguntas"));
@@ -131,7 +139,8 @@ async fn the_application_page_shows_status_dates_reviews_average_and_recording_l
         ]),
     )
     .await;
-    app.link(acme, EntityKind::Application, "app-9", &invitation).await;
+    app.link(acme, EntityKind::Application, "app-9", &invitation)
+        .await;
 
     let (status, html) = page(&app, "/embed/acme/applications/app-9", &launch_for("acme")).await;
 
@@ -141,7 +150,10 @@ async fn the_application_page_shows_status_dates_reviews_average_and_recording_l
     assert!(html.contains("Completed"));
     assert!(html.contains("72.5"), "average score: {html}");
     assert!(html.contains("Clear &#38; structured"), "{html}");
-    assert!(html.contains("portfolio") && !html.contains("<b>portfolio"), "comments are escaped");
+    assert!(
+        html.contains("portfolio") && !html.contains("<b>portfolio"),
+        "comments are escaped"
+    );
     assert!(html.contains(">Advance<"));
     assert!(html.contains(">Hold<"));
     assert!(html.contains("/open/acme/applications/app-9?s="));
@@ -156,7 +168,8 @@ async fn an_application_without_reviews_says_so_in_both_languages() {
     let client = app.suite_client();
     let project = seed_project(&client, "Support").await;
     let invitation = seed_invitation(&client, &project, "ana@example.com").await;
-    app.link(acme, EntityKind::Application, "a1", &invitation).await;
+    app.link(acme, EntityKind::Application, "a1", &invitation)
+        .await;
     let mut pt = claims("acme");
     pt["locale"] = json!("pt-BR");
 
@@ -178,7 +191,8 @@ async fn an_unreachable_suite_shows_the_last_known_data_with_its_age() {
     let (_, html) = page(&app, "/embed/acme/jobs/42", &launch_for("acme")).await;
     assert!(!html.contains("not answering"));
 
-    app.suite_faults(json!({"error_rate": 1.0, "status": 503})).await;
+    app.suite_faults(json!({"error_rate": 1.0, "status": 503}))
+        .await;
     let (status, html) = page(&app, "/embed/acme/jobs/42", &launch_for("acme")).await;
 
     assert_eq!(status, 200);
@@ -193,7 +207,8 @@ async fn an_unreachable_suite_with_nothing_known_is_a_503_page() {
     let app = WebApp::spawn_with_cache(Duration::ZERO).await;
     let acme = app.add_tenant(TenantOptions::new("acme")).await;
     app.link(acme, EntityKind::Job, "42", "prj_unknown").await;
-    app.suite_faults(json!({"error_rate": 1.0, "status": 503})).await;
+    app.suite_faults(json!({"error_rate": 1.0, "status": 503}))
+        .await;
 
     let (status, html) = page(&app, "/embed/acme/jobs/42", &launch_for("acme")).await;
 
@@ -245,9 +260,11 @@ async fn the_stylesheet_is_served_locally_with_nosniff() {
     let answer = app.get("/static/liaison.css").await;
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
-    assert!(answer.headers()["content-type"]
-        .to_str()
-        .expect("ascii")
-        .starts_with("text/css"));
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/css")
+    );
     app.stop().await;
 }

@@ -19,8 +19,16 @@ fn user_by_email<'a>(state: &'a Value, email: &str) -> &'a Value {
 
 async fn follow_to_suite(app: &WebApp, path: &str) -> String {
     let answer = app.get(path).await;
-    assert_eq!(answer.status(), 303, "{}", answer.text().await.unwrap_or_default());
-    let location = answer.headers()["location"].to_str().expect("ascii").to_owned();
+    assert_eq!(
+        answer.status(),
+        303,
+        "{}",
+        answer.text().await.unwrap_or_default()
+    );
+    let location = answer.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert!(
         location.starts_with(&format!("{}/login/", app.suite.base_url())),
         "a one-time login URL of the suite: {location}"
@@ -38,7 +46,10 @@ async fn the_job_popup_lands_on_the_project_as_the_mapped_suite_user() {
     let project = seed_project(&app.suite_client(), "Recruiter view").await;
     app.link(acme, EntityKind::Job, "42", &project).await;
     let html = app
-        .get(&format!("/embed/acme/jobs/42?launch={}", launch_for("acme")))
+        .get(&format!(
+            "/embed/acme/jobs/42?launch={}",
+            launch_for("acme")
+        ))
         .await
         .text()
         .await
@@ -51,7 +62,11 @@ async fn the_job_popup_lands_on_the_project_as_the_mapped_suite_user() {
     let state = app.suite_state().await;
     let user = user_by_email(&state, "rita@acme.test");
     assert_eq!(user["role"], "manager", "recruiter maps to manager");
-    let login = state["logins"].as_array().expect("logins").last().expect("a login");
+    let login = state["logins"]
+        .as_array()
+        .expect("logins")
+        .last()
+        .expect("a login");
     assert_eq!(login["user_id"], user["id"]);
     assert_eq!(login["path"], format!("/projects/{project}"));
     let link = equivalence::lookup_by_ats(&app.database.db, acme, EntityKind::User, "ats-user-7")
@@ -69,8 +84,12 @@ async fn the_application_popup_lands_on_the_invitation_and_reuses_the_user() {
     let client = app.suite_client();
     let project = seed_project(&client, "Reviewer view").await;
     let invitation = seed_invitation(&client, &project, "cand@example.com").await;
-    app.link(acme, EntityKind::Application, "app-1", &invitation).await;
-    let path = format!("/open/acme/applications/app-1?launch={}", launch_for("acme"));
+    app.link(acme, EntityKind::Application, "app-1", &invitation)
+        .await;
+    let path = format!(
+        "/open/acme/applications/app-1?launch={}",
+        launch_for("acme")
+    );
 
     let first = follow_to_suite(&app, &path).await;
     let second = follow_to_suite(&app, &path).await;
@@ -79,7 +98,10 @@ async fn the_application_popup_lands_on_the_invitation_and_reuses_the_user() {
     assert_eq!(second, first, "each click gets a fresh one-time link");
     let state = app.suite_state().await;
     let users = state["users"].as_object().expect("users");
-    let ritas = users.values().filter(|u| u["email"] == "rita@acme.test").count();
+    let ritas = users
+        .values()
+        .filter(|u| u["email"] == "rita@acme.test")
+        .count();
     assert_eq!(ritas, 1, "the suite user is found, not created twice");
     app.stop().await;
 }
@@ -110,7 +132,10 @@ async fn the_popup_for_an_unsynced_job_is_a_404_page() {
     let app = WebApp::spawn().await;
     app.add_tenant(TenantOptions::new("acme")).await;
     let answer = app
-        .get(&format!("/open/acme/jobs/nope?launch={}", launch_for("acme")))
+        .get(&format!(
+            "/open/acme/jobs/nope?launch={}",
+            launch_for("acme")
+        ))
         .await;
     assert_eq!(answer.status(), 404);
     app.stop().await;

@@ -26,8 +26,19 @@ fn free_port() -> u16 {
 fn make_certificate(dir: &Path) {
     let status = std::process::Command::new("openssl")
         .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=test-idp", "-keyout", "idp-private-key.pem", "-out", "idp-public-cert.pem",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test-idp",
+            "-keyout",
+            "idp-private-key.pem",
+            "-out",
+            "idp-public-cert.pem",
         ])
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
@@ -45,8 +56,16 @@ async fn start_idp(app: &WebApp, audience: &str) -> Idp {
     let process = NodeProcess::start(
         "node_modules/saml-idp/bin/run.js",
         &[
-            "--host", "127.0.0.1", "--port", &port, "--acsUrl", &acs, "--audience", audience,
-            "--issuer", "urn:test:idp",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--acsUrl",
+            &acs,
+            "--audience",
+            audience,
+            "--issuer",
+            "urn:test:idp",
         ],
         dir.path(),
     )
@@ -82,7 +101,9 @@ async fn tenant_with(app: &WebApp, idp: &Idp) {
 
 fn attribute(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\"");
-    let at = html.find(&marker).unwrap_or_else(|| panic!("{name} in {html}"));
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{name} in {html}"));
     let rest = &html[at..];
     let start = rest.find("value=").expect("value") + 7;
     let quote = rest.as_bytes()[start - 1] as char;
@@ -90,23 +111,44 @@ fn attribute(html: &str, name: &str) -> String {
 }
 
 fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#x3D;", "=").replace("&#x27;", "'").replace("&amp;", "&")
+    text.replace("&quot;", "\"")
+        .replace("&#x3D;", "=")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Starts sign-in at Liaison, signs in at the IdP as `email`: the SAMLResponse and RelayState.
 async fn signed_response(app: &WebApp, idp: &Idp, email: &str) -> (String, String) {
-    let start = app.get("/sso/acme/login?return_to=%2Fembed%2Facme%2Fjobs%2F1").await;
-    assert_eq!(start.status(), 303, "{}", start.text().await.unwrap_or_default());
-    let to_idp = start.headers()["location"].to_str().expect("ascii").to_owned();
+    let start = app
+        .get("/sso/acme/login?return_to=%2Fembed%2Facme%2Fjobs%2F1")
+        .await;
+    assert_eq!(
+        start.status(),
+        303,
+        "{}",
+        start.text().await.unwrap_or_default()
+    );
+    let to_idp = start.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert!(to_idp.starts_with(&idp.base), "{to_idp}");
-    let login_page = reqwest::get(&to_idp).await.expect("idp").text().await.expect("page");
+    let login_page = reqwest::get(&to_idp)
+        .await
+        .expect("idp")
+        .text()
+        .await
+        .expect("page");
     let authn_request = unescape(&attribute(&login_page, "_authnRequest"));
     let client = reqwest::Client::new();
     let answer = client
         .post(format!("{}/signin", idp.base))
         .form(&[
             ("userName", email),
-            ("nameIdFormat", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"),
+            (
+                "nameIdFormat",
+                "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            ),
             ("email", email),
             ("firstName", "Saml"),
             ("lastName", "Tester"),
@@ -145,7 +187,11 @@ fn encode(xml: &str) -> String {
 fn strip_signatures(xml: &str) -> String {
     let mut out = xml.to_owned();
     while let Some(start) = out.find("<Signature").or_else(|| out.find("<ds:Signature")) {
-        let close = if out[start..].starts_with("<ds:") { "</ds:Signature>" } else { "</Signature>" };
+        let close = if out[start..].starts_with("<ds:") {
+            "</ds:Signature>"
+        } else {
+            "</Signature>"
+        };
         let end = out[start..].find(close).expect("closing tag") + start + close.len();
         out.replace_range(start..end, "");
     }
@@ -165,13 +211,26 @@ async fn a_signed_response_logs_in_and_metadata_names_the_acs() {
     let app = WebApp::spawn().await;
     let idp = start_idp(&app, &sp_entity_id(&app)).await;
     tenant_with(&app, &idp).await;
-    let metadata = app.get("/sso/acme/saml/metadata").await.text().await.expect("xml");
-    assert!(metadata.contains(&app.url("/sso/acme/saml/acs")), "{metadata}");
+    let metadata = app
+        .get("/sso/acme/saml/metadata")
+        .await
+        .text()
+        .await
+        .expect("xml");
+    assert!(
+        metadata.contains(&app.url("/sso/acme/saml/acs")),
+        "{metadata}"
+    );
 
     let (response, relay) = signed_response(&app, &idp, "saml.user@idp.example").await;
     let answer = post_acs(&app, &response, &relay).await;
 
-    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap_or_default());
+    assert_eq!(
+        answer.status(),
+        200,
+        "{}",
+        answer.text().await.unwrap_or_default()
+    );
     idp.process.stop().await;
     app.stop().await;
 }
@@ -198,9 +257,17 @@ async fn unsigned_and_altered_responses_are_refused() {
     let xml = decode(&response);
 
     let unsigned = encode(&strip_signatures(&xml));
-    assert_eq!(post_acs(&app, &unsigned, &relay).await.status(), 401, "unsigned");
+    assert_eq!(
+        post_acs(&app, &unsigned, &relay).await.status(),
+        401,
+        "unsigned"
+    );
     let altered = encode(&xml.replace("saml.user@idp.example", "admin@idp.example"));
-    assert_eq!(post_acs(&app, &altered, &relay).await.status(), 401, "altered");
+    assert_eq!(
+        post_acs(&app, &altered, &relay).await.status(),
+        401,
+        "altered"
+    );
 
     // Neither attempt spent the request: the genuine response still works.
     assert_eq!(post_acs(&app, &response, &relay).await.status(), 200);

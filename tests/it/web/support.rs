@@ -155,11 +155,18 @@ frame_ancestors = [{ancestors}]
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// `get` with an owned path, for many requests at once.
-    pub fn get_owned(&self, path: String) -> impl std::future::Future<Output = reqwest::Response> + '_ {
+    pub fn get_owned(
+        &self,
+        path: String,
+    ) -> impl std::future::Future<Output = reqwest::Response> + '_ {
         async move { self.get(&path).await }
     }
 
@@ -203,16 +210,20 @@ pub async fn seed_project(client: &SuiteClient, title: &str) -> String {
         .await
         .expect("project");
     let project_id = project.id().to_owned();
-    let questions = ["Tell us about yourself", "Why this role?", "A hard problem you solved"]
-        .iter()
-        .enumerate()
-        .map(|(i, text)| suite::QuestionRequest {
-            text: (*text).to_owned(),
-            thinking_seconds: 30 + i as u32,
-            answer_seconds: 120,
-            retakes: 1,
-        })
-        .collect::<Vec<_>>();
+    let questions = [
+        "Tell us about yourself",
+        "Why this role?",
+        "A hard problem you solved",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, text)| suite::QuestionRequest {
+        text: (*text).to_owned(),
+        thinking_seconds: 30 + i as u32,
+        answer_seconds: 120,
+        retakes: 1,
+    })
+    .collect::<Vec<_>>();
     client
         .replace_questions(&project_id, &questions)
         .await
@@ -261,7 +272,11 @@ pub async fn complete_with_reviews(app: &WebApp, invitation_id: &str, reviews: V
         .send()
         .await
         .expect("complete");
-    assert!(answer.status().is_success(), "{}", answer.text().await.unwrap_or_default());
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap_or_default()
+    );
 }
 
 pub fn now() -> i64 {
