@@ -101,7 +101,7 @@ impl SuitePort for SuiteUsers {
                         .into_iter()
                         .find(|user| user.id == existing_id)
                         .map(user_state)
-                        .ok_or_else(|| PartnerError::NotFound(existing_id))
+                        .ok_or(PartnerError::NotFound(existing_id))
                 }
             }
         })

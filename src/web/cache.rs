@@ -53,8 +53,11 @@ impl<T> Slot<T> {
     }
 }
 
+/// Entries by (tenant, key).
+type Slots<T> = HashMap<(String, String), Arc<Slot<T>>>;
+
 pub struct PageCache<T> {
-    slots: Mutex<HashMap<(String, String), Arc<Slot<T>>>>,
+    slots: Mutex<Slots<T>>,
     fresh_for: Duration,
     max_entries: usize,
 }
@@ -135,7 +138,7 @@ impl<T: Send + Sync> PageCache<T> {
     }
 }
 
-fn evict_oldest<T>(slots: &mut HashMap<(String, String), Arc<Slot<T>>>, count: usize) {
+fn evict_oldest<T>(slots: &mut Slots<T>, count: usize) {
     let mut ages: Vec<_> = slots
         .iter()
         .map(|(key, slot)| {

@@ -163,11 +163,8 @@ frame_ancestors = [{ancestors}]
     }
 
     /// `get` with an owned path, for many requests at once.
-    pub fn get_owned(
-        &self,
-        path: String,
-    ) -> impl std::future::Future<Output = reqwest::Response> + '_ {
-        async move { self.get(&path).await }
+    pub async fn get_owned(&self, path: String) -> reqwest::Response {
+        self.get(&path).await
     }
 
     pub async fn suite_state(&self) -> Value {
