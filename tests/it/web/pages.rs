@@ -27,6 +27,12 @@ async fn page(app: &WebApp, path: &str, launch: &str) -> (u16, String) {
     (status, answer.text().await.expect("body"))
 }
 
+fn portuguese_launch() -> String {
+    let mut pt = claims("acme");
+    pt["locale"] = json!("pt-BR");
+    sign(&pt, &launch_secret("acme"))
+}
+
 #[tokio::test]
 async fn the_job_page_shows_title_status_questions_in_order_and_counts() {
     let app = WebApp::spawn().await;
@@ -120,6 +126,9 @@ async fn an_archived_project_says_so() {
     let (_, html) = page(&app, "/embed/acme/jobs/1", &launch_for("acme")).await;
     assert!(html.contains("status-archived"));
     assert!(html.contains("This interview project is archived"));
+    let (_, html) = page(&app, "/embed/acme/jobs/1", &portuguese_launch()).await;
+    assert!(html.contains("Arquivado"));
+    assert!(html.contains("Este projeto de entrevista está arquivado"));
     app.stop().await;
 }
 
@@ -199,6 +208,10 @@ async fn an_unreachable_suite_shows_the_last_known_data_with_its_age() {
     assert!(html.contains("Data engineer"), "the last known data");
     assert!(html.contains("The suite is not answering"));
     assert!(html.contains("minutes ago"));
+    let (status, html) = page(&app, "/embed/acme/jobs/42", &portuguese_launch()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("A plataforma não está respondendo"));
+    assert!(html.contains("minutos atrás"));
     app.stop().await;
 }
 
@@ -214,6 +227,9 @@ async fn an_unreachable_suite_with_nothing_known_is_a_503_page() {
 
     assert_eq!(status, 503);
     assert!(html.contains("The suite is not answering"));
+    let (status, html) = page(&app, "/embed/acme/jobs/42", &portuguese_launch()).await;
+    assert_eq!(status, 503);
+    assert!(html.contains("<html lang=\"pt-BR\">"));
     app.stop().await;
 }
 
