@@ -14,7 +14,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,7 +23,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::tenant::{SsoKind, Tenant};
 use crate::web::access::{AccessQuery, now_s, page_context, require_session, resolve_tenant};
-use crate::web::error::{PageError, render};
+use crate::web::error::{PageError, PageQuery, render};
 use crate::web::headers::page_headers;
 use crate::web::i18n::Strings;
 use crate::web::session::{self, Session, SessionOrigin};
@@ -84,7 +84,7 @@ pub struct LoginQuery {
 pub async fn start_sign_in(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(query): Query<LoginQuery>,
+    PageQuery(query): PageQuery<LoginQuery>,
 ) -> Result<Response, PageError> {
     let tenant = resolve_tenant(&state, &slug).await?;
     let return_to = match query.return_to.as_deref() {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -20,7 +20,7 @@ use super::{Identity, complete_sign_in};
 use crate::app::AppState;
 use crate::tenant::Tenant;
 use crate::web::access::{page_context, resolve_tenant};
-use crate::web::error::PageError;
+use crate::web::error::{PageError, PageQuery};
 use crate::web::session::SessionOrigin;
 
 /// The HTTP client for identity providers: no redirects followed (the spec forbids them for
@@ -123,7 +123,7 @@ pub struct CallbackQuery {
 pub async fn finish_oidc_sign_in(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(query): Query<CallbackQuery>,
+    PageQuery(query): PageQuery<CallbackQuery>,
 ) -> Result<Response, PageError> {
     let tenant = resolve_tenant(&state, &slug).await?;
     if let Some(error) = query.error {

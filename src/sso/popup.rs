@@ -3,7 +3,7 @@
 //! the person's suite user with the tenant's role mapping, asks the suite for a one-time login
 //! URL for the linked project or invitation page, and redirects there.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -13,7 +13,7 @@ use crate::equivalence::{self, EntityKind};
 use crate::sync::flows::users::ensure_user;
 use crate::sync::ports::SuitePort as _;
 use crate::web::access::{AccessQuery, require_session, resolve_tenant};
-use crate::web::error::PageError;
+use crate::web::error::{PageError, PageQuery};
 use crate::web::pages::path_segment;
 use crate::web::port::{PageSource as _, SourceError};
 use crate::web::session::random_id;
@@ -22,7 +22,7 @@ use crate::web::suite_source::SuiteSource;
 pub async fn open_job(
     State(state): State<AppState>,
     Path((slug, ats_job_id)): Path<(String, String)>,
-    Query(query): Query<AccessQuery>,
+    PageQuery(query): PageQuery<AccessQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     open_in_suite(state, slug, EntityKind::Job, ats_job_id, query, headers).await
@@ -31,7 +31,7 @@ pub async fn open_job(
 pub async fn open_application(
     State(state): State<AppState>,
     Path((slug, ats_application_id)): Path<(String, String)>,
-    Query(query): Query<AccessQuery>,
+    PageQuery(query): PageQuery<AccessQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     open_in_suite(

@@ -148,3 +148,27 @@ impl IntoResponse for PageError {
         (status, page_headers(&context.frame_ancestors), Html(body)).into_response()
     }
 }
+
+/// `Query<T>` that rejects with an HTML 400 page instead of axum's plain text.
+pub struct PageQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for PageQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| PageError::BadRequest {
+                context: PageContext::default(),
+                message: rejection.body_text(),
+            })
+    }
+}

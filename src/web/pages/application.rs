@@ -2,7 +2,7 @@
 //! dates, each review, the average score and overall recommendation, and a link to the recording.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
@@ -11,7 +11,7 @@ use super::{PageState, format_time, respond, state_now};
 use crate::app::AppState;
 use crate::equivalence::{self, EntityKind};
 use crate::web::access::{AccessQuery, require_session, resolve_tenant};
-use crate::web::error::{PageError, render};
+use crate::web::error::{PageError, PageQuery, render};
 use crate::web::i18n::Strings;
 use crate::web::port::{
     InvitationView, PageSource, Recommendation, ResultView, ReviewView, SourceError,
@@ -118,7 +118,7 @@ pub struct ApplicationPage<'a> {
 pub async fn show_application_page(
     State(state): State<AppState>,
     Path((slug, ats_application_id)): Path<(String, String)>,
-    Query(query): Query<AccessQuery>,
+    PageQuery(query): PageQuery<AccessQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let tenant = resolve_tenant(&state, &slug).await?;

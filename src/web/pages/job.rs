@@ -2,7 +2,7 @@
 //! in order, invitation counts by status, and "Open in suite".
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
@@ -10,7 +10,7 @@ use super::{PageState, respond, state_now};
 use crate::app::AppState;
 use crate::equivalence::{self, EntityKind};
 use crate::web::access::{AccessQuery, require_session, resolve_tenant};
-use crate::web::error::{PageError, render};
+use crate::web::error::{PageError, PageQuery, render};
 use crate::web::i18n::Strings;
 use crate::web::port::{InvitationStatus, PageSource, ProjectView, QuestionView, SourceError};
 
@@ -117,7 +117,7 @@ pub struct JobPage<'a> {
 pub async fn show_job_page(
     State(state): State<AppState>,
     Path((slug, ats_job_id)): Path<(String, String)>,
-    Query(query): Query<AccessQuery>,
+    PageQuery(query): PageQuery<AccessQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let tenant = resolve_tenant(&state, &slug).await?;
