@@ -136,6 +136,14 @@ async fn no_token_and_no_session_is_401_and_an_unknown_tenant_is_404() {
         app.get("/embed/acme/jobs/1?s=forged.token").await.status(),
         401
     );
+    let malformed = app.get("/embed/acme/jobs/1?launch=a&launch=b").await;
+    assert_eq!(malformed.status(), 400);
+    assert!(
+        malformed.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
     let unknown = app
         .get(&format!(
             "/embed/nobody/jobs/1?launch={}",
