@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -14,6 +15,7 @@ use openidconnect::{
 };
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
 
 use super::logins::{self, LoginKind, PendingLogin};
 use super::{Identity, complete_sign_in};
@@ -21,7 +23,7 @@ use crate::app::AppState;
 use crate::tenant::Tenant;
 use crate::web::access::{page_context, resolve_tenant};
 use crate::web::error::{PageError, PageQuery};
-use crate::web::session::SessionOrigin;
+use crate::web::session::{SessionOrigin, read_cookie};
 
 /// The HTTP client for identity providers: no redirects followed (the spec forbids them for
 /// these calls), short timeouts.
@@ -107,7 +109,30 @@ pub async fn start(
         return_to,
     };
     logins::begin(&state.db, key, tenant.id, LoginKind::Oidc, &login).await?;
-    Ok(Redirect::to(url.as_str()).into_response())
+    // Binds the sign-in to this browser: a callback URL planted in someone else's browser
+    // (login CSRF) arrives without this cookie. The popup is a top-level window, so a Lax
+    // cookie comes back with the provider's redirect.
+    let secure = if state.settings.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={}; Path=/sso/{}/oidc/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        binding_cookie(tenant),
+        csrf.secret(),
+        tenant.slug(),
+        logins::LOGIN_TTL_MS / 1000
+    );
+    let mut response = Redirect::to(url.as_str()).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+fn binding_cookie(tenant: &Tenant) -> String {
+    format!("liaison_oidc_{}", tenant.slug())
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +149,7 @@ pub async fn finish_oidc_sign_in(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     PageQuery(query): PageQuery<CallbackQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let tenant = resolve_tenant(&state, &slug).await?;
     if let Some(error) = query.error {
@@ -139,6 +165,19 @@ pub async fn finish_oidc_sign_in(
         .master_key
         .as_ref()
         .ok_or_else(|| PageError::Internal(anyhow::anyhow!("no master key configured")))?;
+    let bound = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| read_cookie(value, &binding_cookie(&tenant)))
+        .is_some_and(|cookie| bool::from(cookie.as_bytes().ct_eq(returned_state.as_bytes())));
+    if !bound {
+        return Err(idp_error(
+            &tenant,
+            "state",
+            "not the sign-in this browser started",
+        ));
+    }
     // An unknown, expired or already spent `state` ends here: forged or replayed callback.
     let Some(login) =
         logins::finish(&state.db, key, tenant.id, LoginKind::Oidc, &returned_state).await?

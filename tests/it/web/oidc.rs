@@ -227,3 +227,32 @@ async fn a_replayed_callback_is_refused() {
     provider.process.stop().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_callback_opened_in_another_browser_is_refused() {
+    let app = WebApp::spawn().await;
+    let provider = start_provider(&app, "acme").await;
+    tenant_with(&app, &provider).await;
+    let attacker = browser();
+    let auth = authorization_url(&app, &attacker, "").await;
+    let callback = walk_provider(&attacker, auth, &provider.issuer).await;
+
+    // Login CSRF: the attacker's callback planted in the victim's browser.
+    let victim = browser();
+    let answer = victim.get(callback.clone()).send().await.expect("callback");
+
+    assert_eq!(answer.status(), 401);
+    assert!(answer.headers().get("set-cookie").is_none());
+    // The sign-in was not spent by the refused attempt.
+    assert_eq!(
+        attacker
+            .get(callback)
+            .send()
+            .await
+            .expect("callback")
+            .status(),
+        200
+    );
+    provider.process.stop().await;
+    app.stop().await;
+}
