@@ -15,7 +15,9 @@ const browser = await chromium.launch({
 });
 const result = { rendered: false, heading: null, text: null, popup: null, blocked: [] };
 try {
-  const context = await browser.newContext();
+  // LIAISON_VIEWPORT=320 and LIAISON_SCREENSHOT=file.png let a person look at the result.
+  const width = Number(process.env.LIAISON_VIEWPORT || 1280);
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
   page.on('console', (message) => {
     if (/frame-ancestors|Refused to display|Content Security Policy/i.test(message.text())) {
@@ -32,6 +34,9 @@ try {
     result.rendered = true;
   } catch (_) {
     result.rendered = false;
+  }
+  if (process.env.LIAISON_SCREENSHOT) {
+    await page.screenshot({ path: process.env.LIAISON_SCREENSHOT, fullPage: true });
   }
   if (mode === '--open' && result.rendered) {
     const [popup] = await Promise.all([

@@ -17,7 +17,7 @@ async fn parent_page(src: String) -> SocketAddr {
     let address = listener.local_addr().expect("address");
     let html = format!(
         "<!doctype html><title>ATS</title><h1>ATS job</h1>\
-         <iframe src=\"{src}\" title=\"Video interview\" width=\"900\" height=\"700\"></iframe>"
+         <iframe src=\"{src}\" title=\"Video interview\" style=\"width:100%;height:760px;border:1px solid #ccc\"></iframe>"
     );
     let router =
         axum::Router::new().route("/", axum::routing::get(move || async move { Html(html) }));
