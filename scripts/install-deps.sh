@@ -3,11 +3,13 @@
 # Safe to run again: it does nothing when everything is there.
 set -euo pipefail
 
-packages=(pkg-config libssl-dev libxml2-dev libxmlsec1-dev libclang-dev clang postgresql)
+# nodejs/npm and chromium: the embed tests' identity providers (tests/js) and headless browser.
+packages=(pkg-config libssl-dev libxml2-dev libxmlsec1-dev libclang-dev clang postgresql openssl chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "==> installing Debian packages: ${missing[*]}"

@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
+# The embed tests' identity providers and browser driver (npm, pinned by the lock file).
+if [ ! -d tests/js/node_modules ]; then
+  echo "==> npm ci (tests/js)"
+  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
   run_tests=(cargo nextest run --workspace --no-fail-fast)
   build_tests=(cargo nextest run --workspace --no-run)

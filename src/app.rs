@@ -26,6 +26,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// One suite client per tenant (token cache, limits).
     pub suite_clients: SuiteClients,
+    /// The embed pages' session keys and caches.
+    pub web: crate::web::WebState,
     pub shutdown: CancellationToken,
     /// Wakes this process's workers when work was just enqueued (they poll otherwise).
     pub wake: Arc<Notify>,
@@ -47,6 +49,7 @@ impl AppState {
         Ok(AppState {
             db,
             suite_clients,
+            web: crate::web::WebState::new(master_key.as_ref()),
             settings: Arc::new(settings),
             master_key,
             metrics: Metrics::new(),
@@ -92,6 +95,11 @@ impl App {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// For tests: adjust the state (e.g. `public_url` once the port is known) before serving.
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
     }
 
     /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.

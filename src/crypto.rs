@@ -43,6 +43,17 @@ impl MasterKey {
         Ok(Self(bytes.into()))
     }
 
+    /// A 32-byte key for one purpose (e.g. signing web sessions), derived with HMAC-SHA256 so
+    /// that every process sharing the master key derives the same one and the master key itself
+    /// is never used for two things.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
         let cipher = Aes256Gcm::new(&self.0);
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);

@@ -18,12 +18,14 @@ pub mod inbound;
 pub mod queue;
 pub mod signature;
 pub mod sim;
+pub mod sso;
 pub mod store;
 pub mod suite;
 pub mod sync;
 pub mod telemetry;
 pub mod tenant;
 pub mod time;
+pub mod web;
 
 pub use app::App;
 pub use config::Settings;

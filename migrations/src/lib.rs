@@ -10,6 +10,7 @@ mod m20261123_000001_create_core_tables;
 mod m20261123_000002_create_suite_grants;
 mod m20261123_000003_create_poll_state;
 mod m20261123_000004_create_sync_state;
+mod m20261123_000005_create_sso_logins;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_suite_grants::Migration),
             Box::new(m20261123_000003_create_poll_state::Migration),
             Box::new(m20261123_000004_create_sync_state::Migration),
+            Box::new(m20261123_000005_create_sso_logins::Migration),
         ]
     }
 }

@@ -30,6 +30,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::inbound::router())
         .nest("/api/v1", crate::api::router())
         .merge(crate::suite::callback::router())
+        .merge(crate::web::router())
+        .merge(crate::sso::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

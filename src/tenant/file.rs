@@ -348,7 +348,7 @@ impl TenantConfig {
     }
 }
 
-pub(crate) fn is_valid_slug(slug: &str) -> bool {
+pub fn is_valid_slug(slug: &str) -> bool {
     (1..=63).contains(&slug.len())
         && slug
             .bytes()

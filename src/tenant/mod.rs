@@ -4,7 +4,8 @@
 mod file;
 mod repo;
 
-pub(crate) use file::is_valid_slug;
+pub use file::is_valid_slug;
+pub use file::is_valid_slug as is_slug;
 pub use file::{
     AtsKind, AtsSettings, EmbedSettings, RoleMap, SsoKind, SsoSettings, SuiteAuth, SuiteSettings,
     TenantConfig, TenantFileError, WritebackMode, WritebackSettings,

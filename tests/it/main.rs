@@ -20,8 +20,9 @@ mod store;
 mod suite_client;
 mod support;
 mod sync;
+mod web;
+mod worker;
+mod xml_feed;
 
 /// The sync test world, shared with the chaos test.
 use sync::world as sync_world;
-mod worker;
-mod xml_feed;

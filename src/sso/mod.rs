@@ -1,0 +1,239 @@
+//! Single sign-on with the tenant's identity provider (OIDC or SAML 2.0), and the popup that
+//! signs a person into the suite. Identity providers refuse to be framed, so sign-in runs in a
+//! popup window; when it is done, the popup hands the new session to the iframe that opened it
+//! (`postMessage` to Liaison's exact origin) and the iframe reloads with it.
+
+pub mod logins;
+pub mod oidc;
+pub mod popup;
+pub mod saml;
+pub mod suite_users;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::tenant::{SsoKind, Tenant};
+use crate::web::access::{AccessQuery, now_s, page_context, require_session, resolve_tenant};
+use crate::web::error::{PageError, PageQuery, render};
+use crate::web::headers::page_headers;
+use crate::web::i18n::Strings;
+use crate::web::session::{self, Session, SessionOrigin};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sso/{tenant}/login", get(start_sign_in))
+        .route(
+            "/sso/{tenant}/oidc/callback",
+            get(oidc::finish_oidc_sign_in),
+        )
+        .route("/sso/{tenant}/saml/metadata", get(saml::show_saml_metadata))
+        .route("/sso/{tenant}/saml/acs", post(saml::consume_saml_response))
+        .route("/sso/{tenant}/logout", post(sign_out))
+        .route("/open/{tenant}/jobs/{ats_job_id}", get(popup::open_job))
+        .route(
+            "/open/{tenant}/applications/{ats_application_id}",
+            get(popup::open_application),
+        )
+}
+
+/// Who the identity provider says signed in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub subject: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Option<String>,
+}
+
+/// A path on Liaison to come back to: only the tenant's own embed pages and popups, so the
+/// parameter cannot send anyone elsewhere (no other host, no scheme, no `//`, no backslash).
+pub fn safe_return_to(slug: &str, path: &str) -> Option<String> {
+    let allowed = [format!("/embed/{slug}/"), format!("/open/{slug}/")];
+    let ok = allowed
+        .iter()
+        .any(|prefix| path.starts_with(prefix.as_str()))
+        && !path.contains("//")
+        && !path.contains('\\')
+        && !path.contains("..")
+        && path.chars().all(|c| c.is_ascii_graphic());
+    ok.then(|| path.to_owned())
+}
+
+/// `path` with the session appended, for places where the cookie may not be kept.
+pub fn with_session(path: &str, token: &str) -> String {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{separator}s={token}")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+/// `GET /sso/{tenant}/login?return_to=PATH`: to the tenant's identity provider.
+#[tracing::instrument(skip_all, fields(tenant = %slug))]
+pub async fn start_sign_in(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    PageQuery(query): PageQuery<LoginQuery>,
+) -> Result<Response, PageError> {
+    let tenant = resolve_tenant(&state, &slug).await?;
+    let return_to = match query.return_to.as_deref() {
+        None | Some("") => String::new(),
+        Some(path) => safe_return_to(tenant.slug(), path).ok_or_else(|| PageError::BadRequest {
+            context: page_context(&tenant, None),
+            message: "return_to must be one of this tenant's pages".to_owned(),
+        })?,
+    };
+    match tenant.config.sso.kind {
+        SsoKind::Oidc => oidc::start(&state, &tenant, return_to).await,
+        SsoKind::Saml => saml::start(&state, &tenant, return_to).await,
+        SsoKind::None => Err(PageError::NotFound {
+            context: page_context(&tenant, None),
+        }),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/signed_in.html")]
+struct SignedInPage<'a> {
+    t: &'static Strings,
+    lang: &'static str,
+    origin: &'a str,
+    session: &'a str,
+    return_to: &'a str,
+    continue_url: Option<String>,
+}
+
+/// Liaison's own origin (`scheme://host[:port]`), the only target the popup posts to.
+fn own_origin(state: &AppState) -> String {
+    url::Url::parse(&state.settings.public_url)
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// Ends a successful sign-in: a session for `identity`, its cookie, and either straight on to
+/// a popup target (`/open/...`) or the "signed in" page that hands the session to the iframe.
+pub fn complete_sign_in(
+    state: &AppState,
+    tenant: &Tenant,
+    identity: Identity,
+    origin: SessionOrigin,
+    return_to: &str,
+) -> Response {
+    let mut session = Session::new(
+        tenant.slug(),
+        format!("sso:{}", identity.subject),
+        identity.email,
+        origin,
+        now_s(),
+    );
+    session.name = identity.name;
+    session.role = identity.role;
+    let token = state.web.keys().sign(&session);
+    tracing::info!(tenant = %tenant.slug(), origin = ?origin, "signed in with SSO");
+    let context = page_context(tenant, None);
+    let mut headers = page_headers(&context.frame_ancestors);
+    let cookie = session::session_cookie(tenant.slug(), &token, session::SSO_SESSION_S);
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    if return_to.starts_with("/open/") {
+        return (headers, Redirect::to(&with_session(return_to, &token))).into_response();
+    }
+    let t = context.locale.strings();
+    let page = SignedInPage {
+        t,
+        lang: context.locale.tag(),
+        origin: &own_origin(state),
+        session: &token,
+        return_to,
+        continue_url: (!return_to.is_empty()).then(|| with_session(return_to, &token)),
+    };
+    (headers, Html(render(&page))).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    s: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /sso/{tenant}/logout`: ends the session (CSRF token required) and clears its cookie.
+#[tracing::instrument(skip_all, fields(tenant = %slug))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<SignOutForm>,
+) -> Result<Response, PageError> {
+    let tenant: Arc<Tenant> = resolve_tenant(&state, &slug).await?;
+    let query = AccessQuery {
+        launch: None,
+        s: form.s,
+    };
+    let access = require_session(&state, tenant.clone(), &query, &headers, "")?;
+    if !state.web.keys().check_csrf(&access.session, &form.csrf) {
+        return Err(PageError::Forbidden {
+            context: access.context,
+            reason: "missing or wrong CSRF token".to_owned(),
+        });
+    }
+    let mut response_headers = page_headers(&access.context.frame_ancestors);
+    if let Ok(value) = HeaderValue::from_str(&session::clear_cookie(tenant.slug())) {
+        response_headers.insert(header::SET_COOKIE, value);
+    }
+    let t = access.locale().strings();
+    Ok((
+        StatusCode::OK,
+        response_headers,
+        Html(format!(
+            "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><title>{}</title>\
+             <link rel=\"stylesheet\" href=\"/static/liaison.css\">\
+             <main class=\"liaison\"><p class=\"notice\">{}</p></main></html>",
+            access.locale().tag(),
+            t.sign_out,
+            t.sign_out
+        )),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_stays_on_the_tenant_s_own_pages() {
+        assert!(safe_return_to("acme", "/embed/acme/jobs/42").is_some());
+        assert!(safe_return_to("acme", "/open/acme/applications/7").is_some());
+        for bad in [
+            "https://evil.example/embed/acme/jobs/1",
+            "//evil.example",
+            "/embed/globex/jobs/1",
+            "/embed/acme/../../admin",
+            "/embed/acme/jobs/1\\x",
+            "/embed/acme//evil",
+            "/sso/acme/login",
+        ] {
+            assert!(safe_return_to("acme", bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_session_is_appended_to_a_path() {
+        assert_eq!(with_session("/open/a/jobs/1", "t"), "/open/a/jobs/1?s=t");
+        assert_eq!(with_session("/x?y=1", "t"), "/x?y=1&s=t");
+    }
+}

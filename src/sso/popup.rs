@@ -1,0 +1,139 @@
+//! The popup into the suite: `GET /open/{tenant}/jobs/{id}` and `/applications/{id}`. With a
+//! session (SSO or launch; without one, off to SSO sign-in and back here), it finds or creates
+//! the person's suite user with the tenant's role mapping, asks the suite for a one-time login
+//! URL for the linked project or invitation page, and redirects there.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::suite_users::SuiteUsers;
+use crate::app::AppState;
+use crate::equivalence::{self, EntityKind};
+use crate::sync::flows::users::ensure_user;
+use crate::sync::ports::SuitePort as _;
+use crate::web::access::{AccessQuery, require_session, resolve_tenant};
+use crate::web::error::{PageError, PageQuery};
+use crate::web::pages::path_segment;
+use crate::web::port::{PageSource as _, SourceError};
+use crate::web::session::random_id;
+use crate::web::suite_source::SuiteSource;
+
+pub async fn open_job(
+    State(state): State<AppState>,
+    Path((slug, ats_job_id)): Path<(String, String)>,
+    PageQuery(query): PageQuery<AccessQuery>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    open_in_suite(state, slug, EntityKind::Job, ats_job_id, query, headers).await
+}
+
+pub async fn open_application(
+    State(state): State<AppState>,
+    Path((slug, ats_application_id)): Path<(String, String)>,
+    PageQuery(query): PageQuery<AccessQuery>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    open_in_suite(
+        state,
+        slug,
+        EntityKind::Application,
+        ats_application_id,
+        query,
+        headers,
+    )
+    .await
+}
+
+/// The suite web app's page for a linked object.
+pub fn suite_path(kind: EntityKind, suite_id: &str) -> String {
+    match kind {
+        EntityKind::Job => format!("/projects/{}", path_segment(suite_id)),
+        _ => format!("/invitations/{}", path_segment(suite_id)),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %slug, kind = %kind))]
+async fn open_in_suite(
+    state: AppState,
+    slug: String,
+    kind: EntityKind,
+    ats_id: String,
+    query: AccessQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let tenant = resolve_tenant(&state, &slug).await?;
+    let segment = if kind == EntityKind::Job {
+        "jobs"
+    } else {
+        "applications"
+    };
+    let here = format!("/open/{slug}/{segment}/{}", path_segment(&ats_id));
+    let access = match require_session(&state, tenant, &query, &headers, &here) {
+        Ok(access) => access,
+        Err(PageError::Unauthorized { context, .. }) if context.sso => {
+            let back: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+            return Ok(Redirect::to(&format!("/sso/{slug}/login?return_to={back}")).into_response());
+        }
+        Err(error) => return Err(error),
+    };
+    let tenant = &access.tenant;
+    let link = equivalence::lookup_by_ats(&state.db, tenant.id, kind, &ats_id)
+        .await?
+        .ok_or_else(|| PageError::NotFound {
+            context: access.context.clone(),
+        })?;
+    let client = state
+        .suite_clients
+        .for_tenant(tenant)
+        .map_err(|error| PageError::Internal(error.into()))?;
+    let users = SuiteUsers::new(client.clone());
+    let session = &access.session;
+    let unavailable = || PageError::Unavailable {
+        context: access.context.clone(),
+    };
+    let user_id = match ensure_user(
+        &state.db,
+        tenant,
+        &users,
+        &session.sub,
+        &session.email,
+        &session.display_name(),
+        session.role.as_deref(),
+    )
+    .await
+    {
+        Ok(user_id) => user_id,
+        Err(error) => {
+            // The same person may already be linked under another ATS id (a launch before an
+            // SSO sign-in): the suite user with their email is still theirs.
+            tracing::info!(error = %error, "ensure_user failed; looking the user up by email");
+            users
+                .find_user(&session.email)
+                .await
+                .ok()
+                .flatten()
+                .filter(|user| user.active)
+                .map(|user| user.id)
+                .ok_or_else(unavailable)?
+        }
+    };
+    let redirect_path = suite_path(kind, &link.suite_id);
+    let attempt = format!("{}:{redirect_path}:{}", session.sid, random_id());
+    let login_url = SuiteSource::new(client)
+        .login_url(&attempt, &user_id, &redirect_path)
+        .await
+        .map_err(|error| match error {
+            SourceError::Unreachable(_) => unavailable(),
+            other => PageError::Internal(anyhow::anyhow!(other)),
+        })?;
+    tracing::info!(suite_user = %user_id, "opening the suite");
+    let mut response = Redirect::to(&login_url).into_response();
+    let response_headers = response.headers_mut();
+    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response_headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}

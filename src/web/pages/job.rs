@@ -1,0 +1,171 @@
+//! `GET /embed/{tenant}/jobs/{ats_job_id}`: the linked project's title and status, its questions
+//! in order, invitation counts by status, and "Open in suite".
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::{PageState, respond, state_now};
+use crate::app::AppState;
+use crate::equivalence::{self, EntityKind};
+use crate::web::access::{AccessQuery, require_session, resolve_tenant};
+use crate::web::error::{PageError, PageQuery, render};
+use crate::web::i18n::Strings;
+use crate::web::port::{InvitationStatus, PageSource, ProjectView, QuestionView, SourceError};
+
+/// Everything the job page shows, as one cached value.
+#[derive(Debug)]
+pub struct JobData {
+    pub project: ProjectView,
+    pub questions: Vec<QuestionView>,
+    /// Invitations per status, in `InvitationStatus::ALL` order.
+    pub counts: [usize; 5],
+}
+
+pub async fn fetch_job(source: &dyn PageSource, project_id: &str) -> Result<JobData, SourceError> {
+    let (project, questions, invitations) = tokio::try_join!(
+        source.project(project_id),
+        source.questions(project_id),
+        source.invitations(project_id, None),
+    )?;
+    let mut counts = [0; 5];
+    for invitation in &invitations {
+        if let Some(slot) = InvitationStatus::ALL
+            .iter()
+            .position(|status| *status == invitation.status)
+        {
+            counts[slot] += 1;
+        }
+    }
+    Ok(JobData {
+        project,
+        questions,
+        counts,
+    })
+}
+
+pub struct CountRow {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: usize,
+}
+
+pub struct JobReady<'a> {
+    pub title: &'a str,
+    pub status_key: &'static str,
+    pub status_label: &'static str,
+    pub archived: bool,
+    pub counts: Vec<CountRow>,
+    pub questions: &'a [QuestionView],
+}
+
+pub enum JobView<'a> {
+    NotSynced,
+    Missing,
+    Ready(JobReady<'a>),
+}
+
+pub fn status_label(t: &'static Strings, status: InvitationStatus) -> &'static str {
+    match status {
+        InvitationStatus::Sent => t.invitation_sent,
+        InvitationStatus::Started => t.invitation_started,
+        InvitationStatus::Completed => t.invitation_completed,
+        InvitationStatus::Expired => t.invitation_expired,
+        InvitationStatus::Cancelled => t.invitation_cancelled,
+    }
+}
+
+fn job_view<'a>(t: &'static Strings, data: &'a JobData) -> JobReady<'a> {
+    let archived = data.project.archived;
+    JobReady {
+        title: &data.project.title,
+        status_key: if archived { "archived" } else { "open" },
+        status_label: if archived {
+            t.status_archived
+        } else {
+            t.status_open
+        },
+        archived,
+        counts: InvitationStatus::ALL
+            .iter()
+            .zip(data.counts)
+            .map(|(status, value)| CountRow {
+                key: status.as_str(),
+                label: status_label(t, *status),
+                value,
+            })
+            .collect(),
+        questions: &data.questions,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/job.html")]
+pub struct JobPage<'a> {
+    pub t: &'static Strings,
+    pub lang: &'static str,
+    pub view: JobView<'a>,
+    pub stale_minutes: Option<i64>,
+    pub open_url: String,
+    pub tenant: &'a str,
+    pub session: &'a str,
+    pub csrf: String,
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %slug))]
+pub async fn show_job_page(
+    State(state): State<AppState>,
+    Path((slug, ats_job_id)): Path<(String, String)>,
+    PageQuery(query): PageQuery<AccessQuery>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let tenant = resolve_tenant(&state, &slug).await?;
+    let here = format!("/embed/{slug}/jobs/{}", super::path_segment(&ats_job_id));
+    let access = require_session(&state, tenant, &query, &headers, &here)?;
+    let tenant = &access.tenant;
+    let link =
+        equivalence::lookup_by_ats(&state.db, tenant.id, EntityKind::Job, &ats_job_id).await?;
+    let read = match &link {
+        Some(link) => {
+            let source = state.web.source(&state, tenant)?;
+            let project_id = link.suite_id.as_str();
+            Some(
+                state
+                    .web
+                    .jobs()
+                    .get(tenant.slug(), project_id, || {
+                        fetch_job(source.as_ref(), project_id)
+                    })
+                    .await,
+            )
+        }
+        None => None,
+    };
+    let context = access.context.clone();
+    let page_state = state_now(link.is_some(), read, || PageError::Unavailable { context })?;
+    let t = access.locale().strings();
+    let (view, stale_minutes) = match &page_state {
+        PageState::NotSynced => (JobView::NotSynced, None),
+        PageState::Missing => (JobView::Missing, None),
+        PageState::Ready {
+            data,
+            stale_minutes,
+        } => (JobView::Ready(job_view(t, data)), *stale_minutes),
+    };
+    let page = JobPage {
+        t,
+        lang: access.locale().tag(),
+        view,
+        stale_minutes,
+        open_url: format!(
+            "/open/{slug}/jobs/{}?s={}",
+            super::path_segment(&ats_job_id),
+            access.token
+        ),
+        tenant: tenant.slug(),
+        session: &access.token,
+        csrf: state.web.keys().csrf_token(&access.session),
+    };
+    Ok(respond(&access, render(&page)))
+}

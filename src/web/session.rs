@@ -1,0 +1,288 @@
+//! Web sessions, signed rather than stored: `base64url(json) "." base64url(HMAC-SHA256)`, under a
+//! key derived from the master key (so every Liaison process accepts every other's sessions).
+//! A session names its tenant and expires; the signature covers both, so it cannot be moved to
+//! another tenant or stretched.
+//!
+//! Inside an iframe the cookie may be blocked (third-party cookies), so the same token also
+//! travels in the page's links and forms as `s=...`; the cookie is a convenience, not a need.
+//! CSRF tokens for forms are derived from the session id: a form without the right one is refused.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq as _;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// How long a session started by a launch link lasts.
+pub const LAUNCH_SESSION_S: i64 = 30 * 60;
+/// How long a session started by SSO lasts.
+pub const SSO_SESSION_S: i64 = 8 * 60 * 60;
+
+/// How a session began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionOrigin {
+    Launch,
+    Oidc,
+    Saml,
+}
+
+/// Who is signed in, for which tenant, until when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Random; names the session in CSRF tokens and one-time-login idempotency keys.
+    pub sid: String,
+    pub tenant: String,
+    /// The ATS user id (launch) or `sso:<subject>` (SSO).
+    pub sub: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub locale: Option<String>,
+    pub origin: SessionOrigin,
+    /// Unix seconds.
+    pub exp: i64,
+}
+
+impl Session {
+    pub fn new(tenant: &str, sub: String, email: String, origin: SessionOrigin, now: i64) -> Self {
+        let lifetime = match origin {
+            SessionOrigin::Launch => LAUNCH_SESSION_S,
+            SessionOrigin::Oidc | SessionOrigin::Saml => SSO_SESSION_S,
+        };
+        Self {
+            sid: random_id(),
+            tenant: tenant.to_owned(),
+            sub,
+            email,
+            name: None,
+            role: None,
+            locale: None,
+            origin,
+            exp: now + lifetime,
+        }
+    }
+
+    /// A display name: the given one, else the part of the email before `@`.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            self.email
+                .split('@')
+                .next()
+                .unwrap_or(&self.email)
+                .to_owned()
+        })
+    }
+}
+
+/// 128 random bits, URL-safe.
+pub fn random_id() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error("the session token is malformed or its signature does not match")]
+    Invalid,
+    #[error("the session has expired")]
+    Expired,
+    #[error("the session belongs to another tenant")]
+    WrongTenant,
+}
+
+/// Signs and checks sessions and CSRF tokens.
+#[derive(Clone)]
+pub struct SessionKeys {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for SessionKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKeys(***)")
+    }
+}
+
+impl SessionKeys {
+    pub fn new(key: [u8; 32]) -> Self {
+        Self { key }
+    }
+
+    fn mac(&self, domain: &str, data: &[u8]) -> Vec<u8> {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(domain.as_bytes());
+        mac.update(b"\0");
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    pub fn sign(&self, session: &Session) -> String {
+        let body = serde_json::to_vec(session).unwrap_or_default();
+        let body = URL_SAFE_NO_PAD.encode(body);
+        let tag = URL_SAFE_NO_PAD.encode(self.mac("session", body.as_bytes()));
+        format!("{body}.{tag}")
+    }
+
+    /// The session in `token` if it is ours, unexpired at `now` and for `tenant`.
+    pub fn verify(&self, token: &str, tenant: &str, now: i64) -> Result<Session, SessionError> {
+        let (body, tag) = token.split_once('.').ok_or(SessionError::Invalid)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| SessionError::Invalid)?;
+        let expected = self.mac("session", body.as_bytes());
+        if !bool::from(expected.ct_eq(&tag)) {
+            return Err(SessionError::Invalid);
+        }
+        let body = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| SessionError::Invalid)?;
+        let session: Session = serde_json::from_slice(&body).map_err(|_| SessionError::Invalid)?;
+        if session.exp <= now {
+            return Err(SessionError::Expired);
+        }
+        if session.tenant != tenant {
+            return Err(SessionError::WrongTenant);
+        }
+        Ok(session)
+    }
+
+    /// The CSRF token that forms of this session carry.
+    pub fn csrf_token(&self, session: &Session) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac("csrf", session.sid.as_bytes()))
+    }
+
+    pub fn check_csrf(&self, session: &Session, token: &str) -> bool {
+        let expected = self.csrf_token(session);
+        bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    }
+}
+
+/// The cookie that carries a tenant's session where the browser keeps it. Partitioned (CHIPS) so
+/// that browsers which block third-party cookies may still keep it for this ATS; the page works
+/// without it.
+pub fn cookie_name(tenant: &str) -> String {
+    format!("liaison_session_{tenant}")
+}
+
+pub fn session_cookie(tenant: &str, token: &str, max_age_s: i64) -> String {
+    format!(
+        "{}={token}; Path=/; Max-Age={max_age_s}; Secure; HttpOnly; SameSite=None; Partitioned",
+        cookie_name(tenant)
+    )
+}
+
+pub fn clear_cookie(tenant: &str) -> String {
+    session_cookie(tenant, "", 0)
+}
+
+/// The value of cookie `name` in a `Cookie` header.
+pub fn read_cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn keys() -> SessionKeys {
+        SessionKeys::new([7; 32])
+    }
+
+    fn session() -> Session {
+        Session::new(
+            "acme",
+            "u-1".into(),
+            "ana@acme.test".into(),
+            SessionOrigin::Launch,
+            NOW,
+        )
+    }
+
+    #[test]
+    fn a_signed_session_verifies_for_its_tenant_only() {
+        let token = keys().sign(&session());
+        assert_eq!(
+            keys().verify(&token, "acme", NOW),
+            Ok(session_with_sid(&token))
+        );
+        assert_eq!(
+            keys().verify(&token, "globex", NOW),
+            Err(SessionError::WrongTenant)
+        );
+    }
+
+    fn session_with_sid(token: &str) -> Session {
+        keys().verify(token, "acme", NOW).expect("valid")
+    }
+
+    #[test]
+    fn sessions_expire() {
+        let token = keys().sign(&session());
+        assert_eq!(
+            keys().verify(&token, "acme", NOW + LAUNCH_SESSION_S),
+            Err(SessionError::Expired)
+        );
+    }
+
+    #[test]
+    fn an_altered_or_foreign_session_is_refused() {
+        let token = keys().sign(&session());
+        let mut forged = session();
+        forged.tenant = "globex".into();
+        let forged_body = keys().sign(&forged);
+        let (body, _) = forged_body.split_once('.').expect("dot");
+        let (_, tag) = token.split_once('.').expect("dot");
+        let spliced = format!("{body}.{tag}");
+        assert_eq!(
+            keys().verify(&spliced, "globex", NOW),
+            Err(SessionError::Invalid)
+        );
+        let other = SessionKeys::new([8; 32]).sign(&session());
+        assert_eq!(
+            keys().verify(&other, "acme", NOW),
+            Err(SessionError::Invalid)
+        );
+        assert_eq!(
+            keys().verify("garbage", "acme", NOW),
+            Err(SessionError::Invalid)
+        );
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_the_session() {
+        let one = session();
+        let two = session();
+        let token = keys().csrf_token(&one);
+        assert!(keys().check_csrf(&one, &token));
+        assert!(!keys().check_csrf(&two, &token));
+        assert!(!keys().check_csrf(&one, ""));
+    }
+
+    #[test]
+    fn the_cookie_is_partitioned_and_cross_site() {
+        let cookie = session_cookie("acme", "tok", 60);
+        for part in [
+            "Secure",
+            "HttpOnly",
+            "SameSite=None",
+            "Partitioned",
+            "Path=/",
+        ] {
+            assert!(cookie.contains(part), "{part} missing in {cookie}");
+        }
+        assert_eq!(
+            read_cookie("a=1; liaison_session_acme=tok", &cookie_name("acme")),
+            Some("tok")
+        );
+    }
+}

@@ -1,0 +1,34 @@
+// Liaison's pages read without this script. It only makes sign-in smoother:
+// - in the iframe, "Sign in" opens a popup (identity providers refuse to be framed) and waits
+//   for the popup to hand over the new session, then reloads the page with it;
+// - in the popup, once signed in, it hands the session to the window that opened it, posting
+//   only to Liaison's own origin, and closes.
+(function () {
+  "use strict";
+  var done = document.getElementById("liaison-signed-in");
+  if (done && window.opener) {
+    var origin = done.getAttribute("data-origin");
+    window.opener.postMessage(
+      { type: "liaison:signed-in", session: done.getAttribute("data-session") },
+      origin
+    );
+    window.close();
+    return;
+  }
+  var links = document.querySelectorAll("a[data-liaison-popup]");
+  Array.prototype.forEach.call(links, function (link) {
+    link.addEventListener("click", function (event) {
+      var popup = window.open(link.href, "liaison-sign-in", "popup,width=520,height=640");
+      if (popup) { event.preventDefault(); }
+    });
+  });
+  window.addEventListener("message", function (event) {
+    if (event.origin !== window.location.origin) { return; }
+    var data = event.data || {};
+    if (data.type !== "liaison:signed-in" || typeof data.session !== "string") { return; }
+    var url = new URL(window.location.href);
+    url.searchParams.delete("launch");
+    url.searchParams.set("s", data.session);
+    window.location.replace(url.toString());
+  });
+})();

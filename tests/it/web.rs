@@ -1,0 +1,10 @@
+//! The integration frontend and SSO, against the real suite simulator, real identity providers
+//! (`oidc-provider`, `saml-idp` from npm) and a real browser (headless Chromium).
+
+mod browser;
+mod launch;
+mod oidc;
+mod pages;
+mod popup;
+mod saml;
+mod support;

@@ -1,0 +1,38 @@
+// An independent OpenID provider for Liaison's tests: `oidc-provider` on 127.0.0.1 (a free port),
+// one confidential client, PKCE required, a fresh RSA signing key, dev interactions (any login
+// name, password ignored). Prints "LISTENING <port>" once ready.
+// Usage: node oidc-provider.mjs <redirect_uri> <client_id> <client_secret>
+import http from 'node:http';
+import { generateKeyPairSync } from 'node:crypto';
+import Provider from 'oidc-provider';
+
+const [redirectUri, clientId, clientSecret] = process.argv.slice(2);
+const server = http.createServer();
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', use: 'sig', alg: 'RS256' };
+  const provider = new Provider(`http://127.0.0.1:${port}`, {
+    clients: [{
+      client_id: clientId,
+      client_secret: clientSecret,
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+    }],
+    jwks: { keys: [jwk] },
+    pkce: { required: () => true },
+    features: { devInteractions: { enabled: true } },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    async findAccount(ctx, id) {
+      return {
+        accountId: id,
+        async claims() {
+          return { sub: id, email: `${id}@idp.example`, email_verified: true, name: `User ${id}` };
+        },
+      };
+    },
+  });
+  server.on('request', provider.callback());
+  console.log(`LISTENING ${port}`);
+});
