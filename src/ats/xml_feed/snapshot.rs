@@ -7,7 +7,9 @@
 //! a job that comes back with its old content is a new event, while re-running a poll (or a
 //! webhook and a poll seeing the same change) deduplicates.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, DeriveIden, TransactionTrait};
 
 use super::parser::JobError;
@@ -122,42 +124,20 @@ async fn upsert_changed(
     max_attempts: u32,
     report: &mut PollReport,
 ) -> Result<(), AdapterError> {
-    let (s, p) = (XmlFeedStaging::Table, XmlFeedSnapshots::Table);
+    // Plain keyset range scans and primary-key lookups only: their cost does not depend on the
+    // planner's view of tables that grew within this very transaction.
     let mut after = String::new();
     loop {
         let select = Query::select()
-            .column((s, XmlFeedStaging::Reference))
-            .column((s, XmlFeedStaging::ContentHash))
-            .column((s, XmlFeedStaging::Event))
-            .expr_as(
-                Expr::col((p, XmlFeedSnapshots::Generation)),
-                Alias::new("generation"),
-            )
-            .expr_as(
-                Expr::col((p, XmlFeedSnapshots::Reference)),
-                Alias::new("known"),
-            )
-            .from(s)
-            .left_join(
-                p,
-                Expr::col((p, XmlFeedSnapshots::TenantId))
-                    .equals((s, XmlFeedStaging::TenantId))
-                    .and(
-                        Expr::col((p, XmlFeedSnapshots::Reference))
-                            .equals((s, XmlFeedStaging::Reference)),
-                    ),
-            )
-            .and_where(Expr::col((s, XmlFeedStaging::TenantId)).eq(tenant.0))
-            .and_where(Expr::col((s, XmlFeedStaging::ContentHash)).is_not_null())
-            .and_where(Expr::col((s, XmlFeedStaging::Reference)).gt(after.as_str()))
-            .cond_where(
-                Expr::col((p, XmlFeedSnapshots::Reference))
-                    .is_null()
-                    .or(Expr::col((p, XmlFeedSnapshots::Closed)).eq(true))
-                    .or(Expr::col((p, XmlFeedSnapshots::ContentHash))
-                        .ne(Expr::col((s, XmlFeedStaging::ContentHash)))),
-            )
-            .order_by((s, XmlFeedStaging::Reference), Order::Asc)
+            .columns([
+                XmlFeedStaging::Reference,
+                XmlFeedStaging::ContentHash,
+                XmlFeedStaging::Event,
+            ])
+            .from(XmlFeedStaging::Table)
+            .and_where(Expr::col(XmlFeedStaging::TenantId).eq(tenant.0))
+            .and_where(Expr::col(XmlFeedStaging::Reference).gt(after.as_str()))
+            .order_by(XmlFeedStaging::Reference, Order::Asc)
             .limit(DIFF_BATCH)
             .to_owned();
         let rows = txn.query_all(&select).await?;
@@ -165,22 +145,33 @@ async fn upsert_changed(
             return Ok(());
         };
         after = last.try_get("", "reference")?;
-        let mut events = Vec::with_capacity(rows.len());
-        let mut snapshot_rows = Vec::with_capacity(rows.len());
+        let mut staged = Vec::with_capacity(rows.len());
         for row in &rows {
-            let reference: String = row.try_get("", "reference")?;
-            let hash: String = row.try_get("", "content_hash")?;
-            let job: Option<String> = row.try_get("", "event")?;
-            let generation: Option<i32> = row.try_get("", "generation")?;
-            let known: Option<String> = row.try_get("", "known")?;
+            let hash: Option<String> = row.try_get("", "content_hash")?;
+            // A job kept as it was (unreadable this time) is neither new nor changed.
+            if let Some(hash) = hash {
+                let reference: String = row.try_get("", "reference")?;
+                let job: Option<String> = row.try_get("", "event")?;
+                staged.push((reference, hash, job));
+            }
+        }
+        let known = snapshot_rows(txn, tenant, staged.iter().map(|(r, _, _)| r.clone())).await?;
+        let mut events = Vec::new();
+        let mut snapshot_rows = Vec::new();
+        for (reference, hash, job) in staged {
+            let generation = match known.get(&reference) {
+                Some(previous) if !previous.closed && previous.hash == hash => continue,
+                Some(previous) => {
+                    report.changed += 1;
+                    previous.generation
+                }
+                None => {
+                    report.new += 1;
+                    0
+                }
+            };
             let job: AtsJob = serde_json::from_str(job.as_deref().unwrap_or("null"))
                 .map_err(|e| DbErr::Json(e.to_string()))?;
-            if known.is_some() {
-                report.changed += 1;
-            } else {
-                report.new += 1;
-            }
-            let generation = generation.unwrap_or(0);
             let event = InboundEvent {
                 source: Source::Poll,
                 delivery_id: format!("xml:{reference}:{hash}:{generation}"),
@@ -192,9 +183,52 @@ async fn upsert_changed(
             events.push(NewEvent::received(tenant, event, payload));
             snapshot_rows.push((reference, hash, generation));
         }
-        count(report, insert_events(txn, &events, max_attempts).await?);
-        write_snapshot(txn, tenant, &snapshot_rows).await?;
+        if !events.is_empty() {
+            count(report, insert_events(txn, &events, max_attempts).await?);
+            write_snapshot(txn, tenant, &snapshot_rows).await?;
+        }
     }
+}
+
+/// A snapshot row, as the diff needs it.
+struct Known {
+    hash: String,
+    closed: bool,
+    generation: i32,
+}
+
+async fn snapshot_rows(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    references: impl Iterator<Item = String>,
+) -> Result<HashMap<String, Known>, DbErr> {
+    let references: Vec<String> = references.collect();
+    if references.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let select = Query::select()
+        .columns([
+            XmlFeedSnapshots::Reference,
+            XmlFeedSnapshots::ContentHash,
+            XmlFeedSnapshots::Closed,
+            XmlFeedSnapshots::Generation,
+        ])
+        .from(XmlFeedSnapshots::Table)
+        .and_where(Expr::col(XmlFeedSnapshots::TenantId).eq(tenant.0))
+        .and_where(Expr::col(XmlFeedSnapshots::Reference).is_in(references))
+        .to_owned();
+    let mut known = HashMap::new();
+    for row in txn.query_all(&select).await? {
+        known.insert(
+            row.try_get("", "reference")?,
+            Known {
+                hash: row.try_get("", "content_hash")?,
+                closed: row.try_get("", "closed")?,
+                generation: row.try_get("", "generation")?,
+            },
+        );
+    }
+    Ok(known)
 }
 
 async fn write_snapshot(
@@ -244,28 +278,15 @@ async fn close_removed(
     max_attempts: u32,
     report: &mut PollReport,
 ) -> Result<(), AdapterError> {
-    let (s, p) = (XmlFeedStaging::Table, XmlFeedSnapshots::Table);
     let mut after = String::new();
     loop {
-        let still_there = Query::select()
-            .expr(Expr::val(1))
-            .from(s)
-            .and_where(
-                Expr::col((s, XmlFeedStaging::TenantId)).equals((p, XmlFeedSnapshots::TenantId)),
-            )
-            .and_where(
-                Expr::col((s, XmlFeedStaging::Reference)).equals((p, XmlFeedSnapshots::Reference)),
-            )
-            .to_owned();
         let select = Query::select()
-            .column((p, XmlFeedSnapshots::Reference))
-            .column((p, XmlFeedSnapshots::Generation))
-            .from(p)
-            .and_where(Expr::col((p, XmlFeedSnapshots::TenantId)).eq(tenant.0))
-            .and_where(Expr::col((p, XmlFeedSnapshots::Closed)).eq(false))
-            .and_where(Expr::col((p, XmlFeedSnapshots::Reference)).gt(after.as_str()))
-            .and_where(Expr::exists(still_there).not())
-            .order_by((p, XmlFeedSnapshots::Reference), Order::Asc)
+            .columns([XmlFeedSnapshots::Reference, XmlFeedSnapshots::Generation])
+            .from(XmlFeedSnapshots::Table)
+            .and_where(Expr::col(XmlFeedSnapshots::TenantId).eq(tenant.0))
+            .and_where(Expr::col(XmlFeedSnapshots::Reference).gt(after.as_str()))
+            .and_where(Expr::col(XmlFeedSnapshots::Closed).eq(false))
+            .order_by(XmlFeedSnapshots::Reference, Order::Asc)
             .limit(DIFF_BATCH)
             .to_owned();
         let rows = txn.query_all(&select).await?;
@@ -273,11 +294,19 @@ async fn close_removed(
             return Ok(());
         };
         after = last.try_get("", "reference")?;
-        let mut events = Vec::with_capacity(rows.len());
-        let mut references = Vec::with_capacity(rows.len());
+        let mut open = Vec::with_capacity(rows.len());
         for row in &rows {
             let reference: String = row.try_get("", "reference")?;
             let generation: i32 = row.try_get("", "generation")?;
+            open.push((reference, generation));
+        }
+        let present = staged_references(txn, tenant, open.iter().map(|(r, _)| r.clone())).await?;
+        let mut events = Vec::new();
+        let mut references = Vec::new();
+        for (reference, generation) in open {
+            if present.contains(&reference) {
+                continue;
+            }
             report.removed += 1;
             let event = InboundEvent {
                 source: Source::Poll,
@@ -292,9 +321,12 @@ async fn close_removed(
             events.push(NewEvent::received(tenant, event, payload));
             references.push(reference);
         }
+        if references.is_empty() {
+            continue;
+        }
         count(report, insert_events(txn, &events, max_attempts).await?);
         let update = Query::update()
-            .table(p)
+            .table(XmlFeedSnapshots::Table)
             .value(XmlFeedSnapshots::Closed, true)
             .value(
                 XmlFeedSnapshots::Generation,
@@ -306,6 +338,24 @@ async fn close_removed(
             .to_owned();
         txn.execute(&update).await?;
     }
+}
+
+async fn staged_references(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    references: impl Iterator<Item = String>,
+) -> Result<HashSet<String>, DbErr> {
+    let select = Query::select()
+        .column(XmlFeedStaging::Reference)
+        .from(XmlFeedStaging::Table)
+        .and_where(Expr::col(XmlFeedStaging::TenantId).eq(tenant.0))
+        .and_where(Expr::col(XmlFeedStaging::Reference).is_in(references.collect::<Vec<_>>()))
+        .to_owned();
+    let mut present = HashSet::new();
+    for row in txn.query_all(&select).await? {
+        present.insert(row.try_get("", "reference")?);
+    }
+    Ok(present)
 }
 
 /// Each skipped job becomes an entry of the event log (status `processed`: nothing to apply).
