@@ -108,10 +108,19 @@ pub async fn commit(
     max_attempts: u32,
     skips: &[JobError],
 ) -> Result<PollReport, AdapterError> {
+    if crate::store::is_postgres(db) {
+        // The staging table was just filled: fresh statistics keep the range scans below on
+        // their indexes.
+        db.execute_unprepared("ANALYZE xml_feed_staging, xml_feed_snapshots")
+            .await?;
+    }
     let txn = db.begin().await?;
     let mut report = PollReport::default();
+    // Reads first (the tables they scan do not change meanwhile), then two set-based writes.
     upsert_changed(&txn, tenant.id, max_attempts, &mut report).await?;
     close_removed(&txn, tenant.id, max_attempts, &mut report).await?;
+    mark_closed(&txn, tenant.id).await?;
+    write_snapshot(&txn, tenant.id).await?;
     report_skips(&txn, tenant.id, skips, &mut report).await?;
     clear_staging(&txn, tenant.id).await?;
     txn.commit().await?;
@@ -157,7 +166,6 @@ async fn upsert_changed(
         }
         let known = snapshot_rows(txn, tenant, staged.iter().map(|(r, _, _)| r.clone())).await?;
         let mut events = Vec::new();
-        let mut snapshot_rows = Vec::new();
         for (reference, hash, job) in staged {
             let generation = match known.get(&reference) {
                 Some(previous) if !previous.closed && previous.hash == hash => continue,
@@ -181,12 +189,8 @@ async fn upsert_changed(
             };
             let payload = serde_json::to_string(&event.body).unwrap_or_default();
             events.push(NewEvent::received(tenant, event, payload));
-            snapshot_rows.push((reference, hash, generation));
         }
-        if !events.is_empty() {
-            count(report, insert_events(txn, &events, max_attempts).await?);
-            write_snapshot(txn, tenant, &snapshot_rows).await?;
-        }
+        count(report, insert_events(txn, &events, max_attempts).await?);
     }
 }
 
@@ -231,13 +235,21 @@ async fn snapshot_rows(
     Ok(known)
 }
 
-async fn write_snapshot(
-    txn: &impl ConnectionTrait,
-    tenant: TenantId,
-    rows: &[(String, String, i32)],
-) -> Result<(), DbErr> {
-    let now = now_ms();
-    let mut insert = Query::insert()
+/// Every readable staged job becomes the snapshot's row for its reference (open, new hash; the
+/// generation is kept). One statement.
+async fn write_snapshot(txn: &impl ConnectionTrait, tenant: TenantId) -> Result<(), DbErr> {
+    let staged = Query::select()
+        .column(XmlFeedStaging::TenantId)
+        .column(XmlFeedStaging::Reference)
+        .column(XmlFeedStaging::ContentHash)
+        .expr(Expr::val(false))
+        .expr(Expr::val(0))
+        .expr(Expr::val(now_ms()))
+        .from(XmlFeedStaging::Table)
+        .and_where(Expr::col(XmlFeedStaging::TenantId).eq(tenant.0))
+        .and_where(Expr::col(XmlFeedStaging::ContentHash).is_not_null())
+        .to_owned();
+    let insert = Query::insert()
         .into_table(XmlFeedSnapshots::Table)
         .columns([
             XmlFeedSnapshots::TenantId,
@@ -247,6 +259,8 @@ async fn write_snapshot(
             XmlFeedSnapshots::Generation,
             XmlFeedSnapshots::UpdatedAt,
         ])
+        .select_from(staged)
+        .map_err(|e| DbErr::Custom(e.to_string()))?
         .on_conflict(
             OnConflict::columns([XmlFeedSnapshots::TenantId, XmlFeedSnapshots::Reference])
                 .update_columns([
@@ -257,19 +271,34 @@ async fn write_snapshot(
                 .to_owned(),
         )
         .to_owned();
-    for (reference, hash, generation) in rows {
-        insert
-            .values([
-                tenant.0.into(),
-                reference.clone().into(),
-                hash.clone().into(),
-                false.into(),
-                (*generation).into(),
-                now.into(),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
-    }
     txn.execute(&insert).await.map(drop)
+}
+
+/// Open snapshot rows absent from the feed are closed (and their generation counted). One
+/// statement.
+async fn mark_closed(txn: &impl ConnectionTrait, tenant: TenantId) -> Result<(), DbErr> {
+    let (s, p) = (XmlFeedStaging::Table, XmlFeedSnapshots::Table);
+    let still_there = Query::select()
+        .expr(Expr::val(1))
+        .from(s)
+        .and_where(Expr::col((s, XmlFeedStaging::TenantId)).equals((p, XmlFeedSnapshots::TenantId)))
+        .and_where(
+            Expr::col((s, XmlFeedStaging::Reference)).equals((p, XmlFeedSnapshots::Reference)),
+        )
+        .to_owned();
+    let update = Query::update()
+        .table(p)
+        .value(XmlFeedSnapshots::Closed, true)
+        .value(
+            XmlFeedSnapshots::Generation,
+            Expr::col(XmlFeedSnapshots::Generation).add(1),
+        )
+        .value(XmlFeedSnapshots::UpdatedAt, now_ms())
+        .and_where(Expr::col((p, XmlFeedSnapshots::TenantId)).eq(tenant.0))
+        .and_where(Expr::col((p, XmlFeedSnapshots::Closed)).eq(false))
+        .and_where(Expr::exists(still_there).not())
+        .to_owned();
+    txn.execute(&update).await.map(drop)
 }
 
 async fn close_removed(
@@ -302,7 +331,6 @@ async fn close_removed(
         }
         let present = staged_references(txn, tenant, open.iter().map(|(r, _)| r.clone())).await?;
         let mut events = Vec::new();
-        let mut references = Vec::new();
         for (reference, generation) in open {
             if present.contains(&reference) {
                 continue;
@@ -319,24 +347,8 @@ async fn close_removed(
             };
             let payload = serde_json::to_string(&event.body).unwrap_or_default();
             events.push(NewEvent::received(tenant, event, payload));
-            references.push(reference);
-        }
-        if references.is_empty() {
-            continue;
         }
         count(report, insert_events(txn, &events, max_attempts).await?);
-        let update = Query::update()
-            .table(XmlFeedSnapshots::Table)
-            .value(XmlFeedSnapshots::Closed, true)
-            .value(
-                XmlFeedSnapshots::Generation,
-                Expr::col(XmlFeedSnapshots::Generation).add(1),
-            )
-            .value(XmlFeedSnapshots::UpdatedAt, now_ms())
-            .and_where(Expr::col(XmlFeedSnapshots::TenantId).eq(tenant.0))
-            .and_where(Expr::col(XmlFeedSnapshots::Reference).is_in(references))
-            .to_owned();
-        txn.execute(&update).await?;
     }
 }
 
