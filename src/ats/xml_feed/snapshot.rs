@@ -7,7 +7,9 @@
 //! a job that comes back with its old content is a new event, while re-running a poll (or a
 //! webhook and a poll seeing the same change) deduplicates.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, DeriveIden, TransactionTrait};
 
 use super::parser::JobError;
@@ -106,10 +108,19 @@ pub async fn commit(
     max_attempts: u32,
     skips: &[JobError],
 ) -> Result<PollReport, AdapterError> {
+    if crate::store::is_postgres(db) {
+        // The staging table was just filled: fresh statistics keep the range scans below on
+        // their indexes.
+        db.execute_unprepared("ANALYZE xml_feed_staging, xml_feed_snapshots")
+            .await?;
+    }
     let txn = db.begin().await?;
     let mut report = PollReport::default();
+    // Reads first (the tables they scan do not change meanwhile), then two set-based writes.
     upsert_changed(&txn, tenant.id, max_attempts, &mut report).await?;
     close_removed(&txn, tenant.id, max_attempts, &mut report).await?;
+    mark_closed(&txn, tenant.id).await?;
+    write_snapshot(&txn, tenant.id).await?;
     report_skips(&txn, tenant.id, skips, &mut report).await?;
     clear_staging(&txn, tenant.id).await?;
     txn.commit().await?;
@@ -122,42 +133,20 @@ async fn upsert_changed(
     max_attempts: u32,
     report: &mut PollReport,
 ) -> Result<(), AdapterError> {
-    let (s, p) = (XmlFeedStaging::Table, XmlFeedSnapshots::Table);
+    // Plain keyset range scans and primary-key lookups only: their cost does not depend on the
+    // planner's view of tables that grew within this very transaction.
     let mut after = String::new();
     loop {
         let select = Query::select()
-            .column((s, XmlFeedStaging::Reference))
-            .column((s, XmlFeedStaging::ContentHash))
-            .column((s, XmlFeedStaging::Event))
-            .expr_as(
-                Expr::col((p, XmlFeedSnapshots::Generation)),
-                Alias::new("generation"),
-            )
-            .expr_as(
-                Expr::col((p, XmlFeedSnapshots::Reference)),
-                Alias::new("known"),
-            )
-            .from(s)
-            .left_join(
-                p,
-                Expr::col((p, XmlFeedSnapshots::TenantId))
-                    .equals((s, XmlFeedStaging::TenantId))
-                    .and(
-                        Expr::col((p, XmlFeedSnapshots::Reference))
-                            .equals((s, XmlFeedStaging::Reference)),
-                    ),
-            )
-            .and_where(Expr::col((s, XmlFeedStaging::TenantId)).eq(tenant.0))
-            .and_where(Expr::col((s, XmlFeedStaging::ContentHash)).is_not_null())
-            .and_where(Expr::col((s, XmlFeedStaging::Reference)).gt(after.as_str()))
-            .cond_where(
-                Expr::col((p, XmlFeedSnapshots::Reference))
-                    .is_null()
-                    .or(Expr::col((p, XmlFeedSnapshots::Closed)).eq(true))
-                    .or(Expr::col((p, XmlFeedSnapshots::ContentHash))
-                        .ne(Expr::col((s, XmlFeedStaging::ContentHash)))),
-            )
-            .order_by((s, XmlFeedStaging::Reference), Order::Asc)
+            .columns([
+                XmlFeedStaging::Reference,
+                XmlFeedStaging::ContentHash,
+                XmlFeedStaging::Event,
+            ])
+            .from(XmlFeedStaging::Table)
+            .and_where(Expr::col(XmlFeedStaging::TenantId).eq(tenant.0))
+            .and_where(Expr::col(XmlFeedStaging::Reference).gt(after.as_str()))
+            .order_by(XmlFeedStaging::Reference, Order::Asc)
             .limit(DIFF_BATCH)
             .to_owned();
         let rows = txn.query_all(&select).await?;
@@ -165,22 +154,32 @@ async fn upsert_changed(
             return Ok(());
         };
         after = last.try_get("", "reference")?;
-        let mut events = Vec::with_capacity(rows.len());
-        let mut snapshot_rows = Vec::with_capacity(rows.len());
+        let mut staged = Vec::with_capacity(rows.len());
         for row in &rows {
-            let reference: String = row.try_get("", "reference")?;
-            let hash: String = row.try_get("", "content_hash")?;
-            let job: Option<String> = row.try_get("", "event")?;
-            let generation: Option<i32> = row.try_get("", "generation")?;
-            let known: Option<String> = row.try_get("", "known")?;
+            let hash: Option<String> = row.try_get("", "content_hash")?;
+            // A job kept as it was (unreadable this time) is neither new nor changed.
+            if let Some(hash) = hash {
+                let reference: String = row.try_get("", "reference")?;
+                let job: Option<String> = row.try_get("", "event")?;
+                staged.push((reference, hash, job));
+            }
+        }
+        let known = snapshot_rows(txn, tenant, staged.iter().map(|(r, _, _)| r.clone())).await?;
+        let mut events = Vec::new();
+        for (reference, hash, job) in staged {
+            let generation = match known.get(&reference) {
+                Some(previous) if !previous.closed && previous.hash == hash => continue,
+                Some(previous) => {
+                    report.changed += 1;
+                    previous.generation
+                }
+                None => {
+                    report.new += 1;
+                    0
+                }
+            };
             let job: AtsJob = serde_json::from_str(job.as_deref().unwrap_or("null"))
                 .map_err(|e| DbErr::Json(e.to_string()))?;
-            if known.is_some() {
-                report.changed += 1;
-            } else {
-                report.new += 1;
-            }
-            let generation = generation.unwrap_or(0);
             let event = InboundEvent {
                 source: Source::Poll,
                 delivery_id: format!("xml:{reference}:{hash}:{generation}"),
@@ -190,20 +189,67 @@ async fn upsert_changed(
             };
             let payload = serde_json::to_string(&event.body).unwrap_or_default();
             events.push(NewEvent::received(tenant, event, payload));
-            snapshot_rows.push((reference, hash, generation));
         }
         count(report, insert_events(txn, &events, max_attempts).await?);
-        write_snapshot(txn, tenant, &snapshot_rows).await?;
     }
 }
 
-async fn write_snapshot(
+/// A snapshot row, as the diff needs it.
+struct Known {
+    hash: String,
+    closed: bool,
+    generation: i32,
+}
+
+async fn snapshot_rows(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
-    rows: &[(String, String, i32)],
-) -> Result<(), DbErr> {
-    let now = now_ms();
-    let mut insert = Query::insert()
+    references: impl Iterator<Item = String>,
+) -> Result<HashMap<String, Known>, DbErr> {
+    let references: Vec<String> = references.collect();
+    if references.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let select = Query::select()
+        .columns([
+            XmlFeedSnapshots::Reference,
+            XmlFeedSnapshots::ContentHash,
+            XmlFeedSnapshots::Closed,
+            XmlFeedSnapshots::Generation,
+        ])
+        .from(XmlFeedSnapshots::Table)
+        .and_where(Expr::col(XmlFeedSnapshots::TenantId).eq(tenant.0))
+        .and_where(Expr::col(XmlFeedSnapshots::Reference).is_in(references))
+        .to_owned();
+    let mut known = HashMap::new();
+    for row in txn.query_all(&select).await? {
+        known.insert(
+            row.try_get("", "reference")?,
+            Known {
+                hash: row.try_get("", "content_hash")?,
+                closed: row.try_get("", "closed")?,
+                generation: row.try_get("", "generation")?,
+            },
+        );
+    }
+    Ok(known)
+}
+
+/// Every readable staged job becomes the snapshot's row for its reference (open, new hash; the
+/// generation is kept). One statement.
+async fn write_snapshot(txn: &impl ConnectionTrait, tenant: TenantId) -> Result<(), DbErr> {
+    let staged = Query::select()
+        .column(XmlFeedStaging::TenantId)
+        .column(XmlFeedStaging::Reference)
+        .column(XmlFeedStaging::ContentHash)
+        .expr(Expr::val(false))
+        .expr(Expr::val(0))
+        .expr(Expr::val(now_ms()))
+        .from(XmlFeedStaging::Table)
+        .and_where(Expr::col(XmlFeedStaging::TenantId).eq(tenant.0))
+        .and_where(Expr::col(XmlFeedStaging::ContentHash).is_not_null())
+        .to_owned();
+    let insert = Query::insert()
         .into_table(XmlFeedSnapshots::Table)
         .columns([
             XmlFeedSnapshots::TenantId,
@@ -213,6 +259,8 @@ async fn write_snapshot(
             XmlFeedSnapshots::Generation,
             XmlFeedSnapshots::UpdatedAt,
         ])
+        .select_from(staged)
+        .map_err(|e| DbErr::Custom(e.to_string()))?
         .on_conflict(
             OnConflict::columns([XmlFeedSnapshots::TenantId, XmlFeedSnapshots::Reference])
                 .update_columns([
@@ -223,19 +271,34 @@ async fn write_snapshot(
                 .to_owned(),
         )
         .to_owned();
-    for (reference, hash, generation) in rows {
-        insert
-            .values([
-                tenant.0.into(),
-                reference.clone().into(),
-                hash.clone().into(),
-                false.into(),
-                (*generation).into(),
-                now.into(),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
-    }
     txn.execute(&insert).await.map(drop)
+}
+
+/// Open snapshot rows absent from the feed are closed (and their generation counted). One
+/// statement.
+async fn mark_closed(txn: &impl ConnectionTrait, tenant: TenantId) -> Result<(), DbErr> {
+    let (s, p) = (XmlFeedStaging::Table, XmlFeedSnapshots::Table);
+    let still_there = Query::select()
+        .expr(Expr::val(1))
+        .from(s)
+        .and_where(Expr::col((s, XmlFeedStaging::TenantId)).equals((p, XmlFeedSnapshots::TenantId)))
+        .and_where(
+            Expr::col((s, XmlFeedStaging::Reference)).equals((p, XmlFeedSnapshots::Reference)),
+        )
+        .to_owned();
+    let update = Query::update()
+        .table(p)
+        .value(XmlFeedSnapshots::Closed, true)
+        .value(
+            XmlFeedSnapshots::Generation,
+            Expr::col(XmlFeedSnapshots::Generation).add(1),
+        )
+        .value(XmlFeedSnapshots::UpdatedAt, now_ms())
+        .and_where(Expr::col((p, XmlFeedSnapshots::TenantId)).eq(tenant.0))
+        .and_where(Expr::col((p, XmlFeedSnapshots::Closed)).eq(false))
+        .and_where(Expr::exists(still_there).not())
+        .to_owned();
+    txn.execute(&update).await.map(drop)
 }
 
 async fn close_removed(
@@ -244,28 +307,15 @@ async fn close_removed(
     max_attempts: u32,
     report: &mut PollReport,
 ) -> Result<(), AdapterError> {
-    let (s, p) = (XmlFeedStaging::Table, XmlFeedSnapshots::Table);
     let mut after = String::new();
     loop {
-        let still_there = Query::select()
-            .expr(Expr::val(1))
-            .from(s)
-            .and_where(
-                Expr::col((s, XmlFeedStaging::TenantId)).equals((p, XmlFeedSnapshots::TenantId)),
-            )
-            .and_where(
-                Expr::col((s, XmlFeedStaging::Reference)).equals((p, XmlFeedSnapshots::Reference)),
-            )
-            .to_owned();
         let select = Query::select()
-            .column((p, XmlFeedSnapshots::Reference))
-            .column((p, XmlFeedSnapshots::Generation))
-            .from(p)
-            .and_where(Expr::col((p, XmlFeedSnapshots::TenantId)).eq(tenant.0))
-            .and_where(Expr::col((p, XmlFeedSnapshots::Closed)).eq(false))
-            .and_where(Expr::col((p, XmlFeedSnapshots::Reference)).gt(after.as_str()))
-            .and_where(Expr::exists(still_there).not())
-            .order_by((p, XmlFeedSnapshots::Reference), Order::Asc)
+            .columns([XmlFeedSnapshots::Reference, XmlFeedSnapshots::Generation])
+            .from(XmlFeedSnapshots::Table)
+            .and_where(Expr::col(XmlFeedSnapshots::TenantId).eq(tenant.0))
+            .and_where(Expr::col(XmlFeedSnapshots::Reference).gt(after.as_str()))
+            .and_where(Expr::col(XmlFeedSnapshots::Closed).eq(false))
+            .order_by(XmlFeedSnapshots::Reference, Order::Asc)
             .limit(DIFF_BATCH)
             .to_owned();
         let rows = txn.query_all(&select).await?;
@@ -273,11 +323,18 @@ async fn close_removed(
             return Ok(());
         };
         after = last.try_get("", "reference")?;
-        let mut events = Vec::with_capacity(rows.len());
-        let mut references = Vec::with_capacity(rows.len());
+        let mut open = Vec::with_capacity(rows.len());
         for row in &rows {
             let reference: String = row.try_get("", "reference")?;
             let generation: i32 = row.try_get("", "generation")?;
+            open.push((reference, generation));
+        }
+        let present = staged_references(txn, tenant, open.iter().map(|(r, _)| r.clone())).await?;
+        let mut events = Vec::new();
+        for (reference, generation) in open {
+            if present.contains(&reference) {
+                continue;
+            }
             report.removed += 1;
             let event = InboundEvent {
                 source: Source::Poll,
@@ -290,22 +347,27 @@ async fn close_removed(
             };
             let payload = serde_json::to_string(&event.body).unwrap_or_default();
             events.push(NewEvent::received(tenant, event, payload));
-            references.push(reference);
         }
         count(report, insert_events(txn, &events, max_attempts).await?);
-        let update = Query::update()
-            .table(p)
-            .value(XmlFeedSnapshots::Closed, true)
-            .value(
-                XmlFeedSnapshots::Generation,
-                Expr::col(XmlFeedSnapshots::Generation).add(1),
-            )
-            .value(XmlFeedSnapshots::UpdatedAt, now_ms())
-            .and_where(Expr::col(XmlFeedSnapshots::TenantId).eq(tenant.0))
-            .and_where(Expr::col(XmlFeedSnapshots::Reference).is_in(references))
-            .to_owned();
-        txn.execute(&update).await?;
     }
+}
+
+async fn staged_references(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    references: impl Iterator<Item = String>,
+) -> Result<HashSet<String>, DbErr> {
+    let select = Query::select()
+        .column(XmlFeedStaging::Reference)
+        .from(XmlFeedStaging::Table)
+        .and_where(Expr::col(XmlFeedStaging::TenantId).eq(tenant.0))
+        .and_where(Expr::col(XmlFeedStaging::Reference).is_in(references.collect::<Vec<_>>()))
+        .to_owned();
+    let mut present = HashSet::new();
+    for row in txn.query_all(&select).await? {
+        present.insert(row.try_get("", "reference")?);
+    }
+    Ok(present)
 }
 
 /// Each skipped job becomes an entry of the event log (status `processed`: nothing to apply).
