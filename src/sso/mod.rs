@@ -7,7 +7,6 @@ pub mod logins;
 pub mod oidc;
 pub mod popup;
 pub mod saml;
-pub mod suite_users;
 
 use std::sync::Arc;
 

@@ -7,10 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::suite_users::SuiteUsers;
 use crate::app::AppState;
 use crate::equivalence::{self, EntityKind};
 use crate::sync::flows::users::ensure_user;
+use crate::sync::partners::SuiteAdapter;
 use crate::sync::ports::SuitePort as _;
 use crate::web::access::{AccessQuery, require_session, resolve_tenant};
 use crate::web::error::{PageError, PageQuery};
@@ -87,7 +87,7 @@ async fn open_in_suite(
         .suite_clients
         .for_tenant(tenant)
         .map_err(|error| PageError::Internal(error.into()))?;
-    let users = SuiteUsers::new(client.clone());
+    let users = SuiteAdapter::new(client.clone());
     let session = &access.session;
     let unavailable = || PageError::Unavailable {
         context: access.context.clone(),

@@ -49,7 +49,12 @@ async fn wait_for(world: &World, what: &str, timeout: Duration, done: impl Fn(&W
             panic!(
                 "timed out waiting for {what}; depth {:?}; unfinished {:#?}",
                 queue::depth(world.app.db()).await.ok(),
-                world.unfinished_jobs().await.into_iter().take(10).collect::<Vec<_>>()
+                world
+                    .unfinished_jobs()
+                    .await
+                    .into_iter()
+                    .take(10)
+                    .collect::<Vec<_>>()
             );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -67,18 +72,36 @@ async fn queue_is_idle(world: &World) -> bool {
 async fn two_thousand_applications_survive_duplicates_reordering_outages_and_kills() {
     let count = applications();
     let world = World::new("tags").await;
-    let processes = if world.app.database.url.is_postgres() { 2 } else { 1 };
+    let processes = if world.app.database.url.is_postgres() {
+        2
+    } else {
+        1
+    };
     let job = world.publish_job("Chaos engineer").await;
 
-    world.gupy_post("/_sim/faults", json!({"duplicate_rate": 0.3, "shuffle": true})).await;
-    world.suite_post("/_sim/faults", json!({"error_rate": 0.2, "status": 503, "rate_limit_every": 50})).await;
+    world
+        .gupy_post(
+            "/_sim/faults",
+            json!({"duplicate_rate": 0.3, "shuffle": true}),
+        )
+        .await;
+    world
+        .suite_post(
+            "/_sim/faults",
+            json!({"error_rate": 0.2, "status": 503, "rate_limit_every": 50}),
+        )
+        .await;
 
     let mut workers: Vec<Child> = (0..processes).map(|_| spawn_worker(&world)).collect();
 
     let ids: Vec<i64> = futures::stream::iter(0..count)
         .map(|n| {
             let world = &world;
-            async move { world.apply_to(job, &format!("candidate{n}@example.com")).await }
+            async move {
+                world
+                    .apply_to(job, &format!("candidate{n}@example.com"))
+                    .await
+            }
         })
         .buffer_unordered(16)
         .collect()
@@ -93,17 +116,29 @@ async fn two_thousand_applications_survive_duplicates_reordering_outages_and_kil
     // Kill every worker process three times while invitations are being created.
     for fraction in [4, 2] {
         let target = count / fraction;
-        wait_for(&world, "invitations to progress", Duration::from_secs(300), |w| w.invitations().len() >= target).await;
+        wait_for(
+            &world,
+            "invitations to progress",
+            Duration::from_secs(300),
+            |w| w.invitations().len() >= target,
+        )
+        .await;
         for worker in &mut workers {
             worker.start_kill().expect("SIGKILL");
             let _ = worker.wait().await;
         }
         workers = (0..processes).map(|_| spawn_worker(&world)).collect();
     }
-    wait_for(&world, "every invitation", Duration::from_secs(600), |w| w.invitations().len() >= count).await;
+    wait_for(&world, "every invitation", Duration::from_secs(600), |w| {
+        w.invitations().len() >= count
+    })
+    .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
     while !queue_is_idle(&world).await {
-        assert!(tokio::time::Instant::now() < deadline, "the queue never drained");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queue never drained"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -114,12 +149,17 @@ async fn two_thousand_applications_survive_duplicates_reordering_outages_and_kil
     assert_eq!(invitations.len(), count, "one invitation per application");
     let mut per_candidate = std::collections::HashMap::new();
     for invitation in &invitations {
-        *per_candidate.entry(invitation["candidate_id"].to_string()).or_insert(0) += 1;
+        *per_candidate
+            .entry(invitation["candidate_id"].to_string())
+            .or_insert(0) += 1;
     }
     assert!(per_candidate.values().all(|n| *n == 1));
 
     // Interviews complete; the third kill lands while results are being written back.
-    let invitation_ids: Vec<String> = invitations.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect();
+    let invitation_ids: Vec<String> = invitations
+        .iter()
+        .filter_map(|i| i["id"].as_str().map(str::to_owned))
+        .collect();
     futures::stream::iter(invitation_ids)
         .for_each_concurrent(16, |id| {
             let world = &world;
@@ -140,25 +180,48 @@ async fn two_thousand_applications_survive_duplicates_reordering_outages_and_kil
             .filter(|a| a["tags"].as_array().is_some_and(|t| !t.is_empty()))
             .count()
     };
-    wait_for(&world, "write-backs to progress", Duration::from_secs(300), |w| tagged(w) >= count / 2).await;
+    wait_for(
+        &world,
+        "write-backs to progress",
+        Duration::from_secs(300),
+        |w| tagged(w) >= count / 2,
+    )
+    .await;
     for worker in &mut workers {
         worker.start_kill().expect("SIGKILL");
         let _ = worker.wait().await;
     }
     workers = (0..processes).map(|_| spawn_worker(&world)).collect();
-    wait_for(&world, "every write-back", Duration::from_secs(600), |w| tagged(w) >= count).await;
+    wait_for(&world, "every write-back", Duration::from_secs(600), |w| {
+        tagged(w) >= count
+    })
+    .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
     while !queue_is_idle(&world).await {
-        assert!(tokio::time::Instant::now() < deadline, "the queue never drained");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queue never drained"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     drop(workers);
 
     for id in &ids {
         assert_eq!(world.gupy_tags(*id), ["Apto"], "application {id}");
-        assert_eq!(world.gupy_application(*id)["comments"], json!([]), "application {id}");
+        assert_eq!(
+            world.gupy_application(*id)["comments"],
+            json!([]),
+            "application {id}"
+        );
     }
     let depth = queue::depth(world.app.db()).await.expect("depth");
-    assert_eq!((depth.pending, depth.running, depth.dead), (0, 0, 0), "{depth:?}");
-    assert_eq!(object_values(&world.suite_state()["invitations"]).len(), count);
+    assert_eq!(
+        (depth.pending, depth.running, depth.dead),
+        (0, 0, 0),
+        "{depth:?}"
+    );
+    assert_eq!(
+        object_values(&world.suite_state()["invitations"]).len(),
+        count
+    );
 }

@@ -1,9 +1,9 @@
 //! Liaison's integration tests: one binary, one module per concern.
 
 mod api;
-mod chaos;
 mod ats_gupy;
 mod ats_xml_feed;
+mod chaos;
 mod cli;
 mod equivalence;
 mod events;

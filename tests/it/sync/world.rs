@@ -152,7 +152,13 @@ impl World {
     /// A simulator control call, retried while the simulator's own fault injection refuses it.
     pub async fn suite_post_retrying(&self, path: &str, body: Value) -> Value {
         for _ in 0..50 {
-            let response = self.http.post(format!("{}{path}", self.suite.base_url())).json(&body).send().await.expect("suite");
+            let response = self
+                .http
+                .post(format!("{}{path}", self.suite.base_url()))
+                .json(&body)
+                .send()
+                .await
+                .expect("suite");
             if response.status().is_success() {
                 return response.json().await.unwrap_or(Value::Null);
             }
