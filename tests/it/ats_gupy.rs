@@ -55,6 +55,24 @@ fn subscriptions_at(sim: &RunningGupySim) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// A suite simulator for `tenant connect`'s suite half, and the tenant file pointed at it.
+async fn suite_sim() -> liaison::sim::suite::RunningSuiteSim {
+    liaison::sim::suite::spawn(
+        "127.0.0.1:0".parse().expect("addr"),
+        liaison::sim::suite::SuiteSimConfig::default(),
+    )
+    .await
+    .expect("suite simulator")
+}
+
+fn with_suite(toml: String, suite: &liaison::sim::suite::RunningSuiteSim) -> String {
+    toml.replace(
+        "base_url = \"http://127.0.0.1:9\"",
+        &format!("base_url = \"{}\"", suite.base_url()),
+    )
+    .replace("suite-client-S3CRET", "liaison-secret")
+}
+
 /// `liaison tenant connect` as a real process, with this app's database and public URL (async:
 /// the simulator it calls runs on this test's runtime).
 async fn connect(app: &TestApp, slug: &str) -> std::process::Output {
@@ -76,7 +94,13 @@ async fn connect(app: &TestApp, slug: &str) -> std::process::Output {
 async fn tenant_connect_registers_the_subscriptions_once() {
     let app = spawn_app().await;
     let sim = gupy_sim().await;
-    apply(app.db(), &app.master_key, &gupy_toml("acme", &sim.url())).await;
+    let suite = suite_sim().await;
+    apply(
+        app.db(),
+        &app.master_key,
+        &with_suite(gupy_toml("acme", &sim.url()), &suite),
+    )
+    .await;
 
     let first = connect(&app, "acme").await;
     let second = connect(&app, "acme").await;
@@ -171,7 +195,13 @@ async fn a_dropped_subscription_is_re_registered_by_the_periodic_check() {
 async fn simulator_deliveries_reach_the_inbox_through_the_registered_subscriptions() {
     let app = spawn_app().await;
     let sim = gupy_sim().await;
-    let tenant_id = apply(app.db(), &app.master_key, &gupy_toml("acme", &sim.url())).await;
+    let suite = suite_sim().await;
+    let tenant_id = apply(
+        app.db(),
+        &app.master_key,
+        &with_suite(gupy_toml("acme", &sim.url()), &suite),
+    )
+    .await;
     assert!(connect(&app, "acme").await.status.success());
 
     let job = control(
