@@ -1,0 +1,253 @@
+//! The sync engine end to end on SQLite: N applications (default 10,000) moved to the interview
+//! step in the Gupy simulator become invitations in the suite simulator (20 ms of latency per suite
+//! call), are completed there, and come back as tags in the Gupy simulator. Prints the total time,
+//! applications per second and p50/p99 time from the move to the invitation (sampled every 50 ms).
+//!
+//! `cargo bench --bench sync_end_to_end` (`LIAISON_BENCH_APPLICATIONS=N` to change the count).
+//! Not a test: it prints figures and exits non-zero below 1,000 applications per second.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use liaison::App;
+use liaison::ats::gupy::{GupyClient, subscriptions};
+use liaison::ats::http_client::shared_client;
+use liaison::config::{DatabaseUrl, Settings, generate_master_key};
+use liaison::crypto::MasterKey;
+use liaison::sim::gupy::{self, GupySimConfig};
+use liaison::sim::suite::{self, SuiteSimConfig};
+use liaison::suite::subscription::ensure_suite_subscription;
+use liaison::sync::runtime;
+use liaison::tenant::{self, TenantConfig};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+const TARGET_PER_SECOND: f64 = 1_000.0;
+const LATENCY_MS: u64 = 20;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(rate) if rate >= TARGET_PER_SECOND => ExitCode::SUCCESS,
+        Ok(_) => {
+            eprintln!("below the target of {TARGET_PER_SECOND} applications per second");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("benchmark failed: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn post(http: &reqwest::Client, url: String, body: Value) -> anyhow::Result<Value> {
+    let response = http.post(&url).json(&body).send().await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
+    Ok(response.json().await.unwrap_or(Value::Null))
+}
+
+async fn run() -> anyhow::Result<f64> {
+    let count: usize = std::env::var("LIAISON_BENCH_APPLICATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    let loopback = "127.0.0.1:0".parse()?;
+    let suite = suite::spawn(loopback, SuiteSimConfig::default()).await?;
+    let gupy = gupy::spawn(loopback, GupySimConfig::default()).await?;
+    let http = reqwest::Client::new();
+
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let master_key = generate_master_key();
+    let mut settings = Settings::defaults();
+    settings.database_url = DatabaseUrl(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    ));
+    settings.bind = format!("127.0.0.1:{port}");
+    settings.public_url = format!("http://127.0.0.1:{port}");
+    settings.master_key = Some(SecretString::from(master_key.clone()));
+    let public_url = settings.public_url.clone();
+    let app = App::build(settings).await?;
+    let state = app.state().clone();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(shutdown.clone()));
+
+    let key = MasterKey::from_base64(&master_key)?;
+    let config = TenantConfig::from_toml(&format!(
+        r#"
+slug = "bench"
+name = "Benchmark"
+[ats]
+kind = "gupy"
+base_url = "{}"
+token = "gupy-token"
+webhook_secret = "bench-hook-secret"
+[suite]
+base_url = "{}"
+client_id = "liaison"
+client_secret = "liaison-secret"
+"#,
+        gupy.url(),
+        suite.base_url()
+    ))?;
+    tenant::apply(&state.db, &key, &config).await?;
+    let bench = tenant::find(&state.db, &key, "bench")
+        .await?
+        .context("tenant")?;
+    let gupy_client = GupyClient::for_tenant(shared_client(), &bench)?;
+    subscriptions::ensure_subscriptions(&gupy_client, &bench, &public_url).await?;
+    ensure_suite_subscription(&state.db, &key, &state.suite_clients, &bench, &public_url).await?;
+    tokio::spawn(runtime::run_background(state.clone(), shutdown.clone()));
+
+    let job = post(
+        &http,
+        format!("{}/_sim/jobs", gupy.url()),
+        json!({"name": "Benchmark", "status": "published"}),
+    )
+    .await?;
+    let job = job["id"].as_i64().context("job id")?;
+    let applications: Vec<(i64, String)> = futures::stream::iter(0..count)
+        .map(|n| {
+            let (http, url) = (&http, gupy.url());
+            async move {
+                let email = format!("bench{n}@example.com");
+                let body =
+                    json!({"candidate": {"name": "Bench", "lastName": "Mark", "email": email}});
+                let app = post(http, format!("{url}/_sim/jobs/{job}/applications"), body).await?;
+                Ok::<_, anyhow::Error>((app["id"].as_i64().context("application id")?, email))
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    // Latency applies from here: the suite answers every call 20 ms late.
+    post(
+        &http,
+        format!("{}/_sim/faults", suite.base_url()),
+        json!({"latency_ms": LATENCY_MS}),
+    )
+    .await?;
+
+    let started = Instant::now();
+    let mut moved_at: HashMap<String, Instant> = HashMap::new();
+    let moves: Vec<(String, Instant)> = futures::stream::iter(applications.iter().cloned())
+        .map(|(id, email)| {
+            let (http, url) = (&http, gupy.url());
+            async move {
+                post(
+                    http,
+                    format!("{url}/_sim/applications/{id}/move"),
+                    json!({"step": "Video interview"}),
+                )
+                .await?;
+                Ok::<_, anyhow::Error>((email, Instant::now()))
+            }
+        })
+        .buffer_unordered(64)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    moved_at.extend(moves);
+
+    let mut latencies = Vec::with_capacity(count);
+    let mut seen = std::collections::HashSet::new();
+    let deadline = Instant::now() + Duration::from_secs(1_800);
+    while seen.len() < count {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "only {} invitations after 30 minutes",
+            seen.len()
+        );
+        {
+            let store = suite.sim().store();
+            let emails: HashMap<&str, &str> = store
+                .candidates
+                .values()
+                .map(|c| (c.id.as_str(), c.email.as_str()))
+                .collect();
+            for invitation in store.invitations.values() {
+                if let Some(email) = emails.get(invitation.candidate_id.as_str())
+                    && seen.insert(email.to_string())
+                    && let Some(at) = moved_at.get(*email)
+                {
+                    latencies.push(at.elapsed());
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let invited_in = started.elapsed();
+
+    let invitation_ids: Vec<String> = suite.sim().store().invitations.keys().cloned().collect();
+    futures::stream::iter(invitation_ids)
+        .for_each_concurrent(64, |id| {
+            let (http, url) = (&http, suite.base_url());
+            async move {
+                let body = json!({"reviews": [{"score": 90, "recommendation": "advance", "comment": "ok"}]});
+                let _ = post(http, format!("{url}/_sim/invitations/{id}/complete"), body).await;
+            }
+        })
+        .await;
+    loop {
+        let state = gupy.state.snapshot();
+        let tagged = state["world"]["applications"]
+            .as_object()
+            .map(|apps| {
+                apps.values()
+                    .filter(|a| a["tags"].as_array().is_some_and(|t| !t.is_empty()))
+                    .count()
+            })
+            .unwrap_or(0);
+        if tagged >= count {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "only {tagged} write-backs after 30 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let total = started.elapsed();
+    shutdown.cancel();
+
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let rate = count as f64 / total.as_secs_f64();
+    println!("applications:                 {count}");
+    println!("suite latency per call:       {LATENCY_MS} ms");
+    println!(
+        "all invited after:            {:.1} s",
+        invited_in.as_secs_f64()
+    );
+    println!("all tagged after (total):     {:.1} s", total.as_secs_f64());
+    println!("applications per second:      {rate:.0} (move -> invitation -> result -> tag)");
+    println!(
+        "move -> invitation p50 / p99: {:?} / {:?} (sampled every 50 ms)",
+        pick(0.50),
+        pick(0.99)
+    );
+    Ok(rate)
+}
