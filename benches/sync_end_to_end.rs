@@ -86,6 +86,15 @@ async fn run() -> anyhow::Result<f64> {
     settings.bind = format!("127.0.0.1:{port}");
     settings.public_url = format!("http://127.0.0.1:{port}");
     settings.master_key = Some(SecretString::from(master_key.clone()));
+    // An invitation takes several sequential suite calls of 20 ms each, so throughput is bounded by
+    // how many jobs run at once: the benchmark runs more executors than the default 32.
+    settings.workers = std::env::var("LIAISON_BENCH_WORKERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(512);
+    // The suite simulator has no limit of its own; let the client's per-tenant limits follow.
+    settings.suite_client.max_concurrency = settings.workers;
+    settings.suite_client.requests_per_second = 20_000;
     let public_url = settings.public_url.clone();
     let app = App::build(settings).await?;
     let state = app.state().clone();
