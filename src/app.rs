@@ -66,7 +66,8 @@ pub struct App {
 }
 
 impl App {
-    /// Connects, migrates and binds. Needs the master key unless `allow_missing_master_key`.
+    /// Connects, migrates and binds. Without a master key the app serves, but tenants and
+    /// workers that need secrets refuse to run (`serve` and `worker` require one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = store::connect(&settings.database_url).await?;
         store::migrate(&db).await?;
