@@ -54,6 +54,12 @@ impl MasterKey {
         mac.finalize().into_bytes().into()
     }
 
+    /// Whether two keys are the same (in constant time).
+    pub fn is_same_as(&self, other: &MasterKey) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.0.as_slice().ct_eq(other.0.as_slice()).into()
+    }
+
     pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
         let cipher = Aes256Gcm::new(&self.0);
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);

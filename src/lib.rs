@@ -16,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod inbound;
 pub mod queue;
+pub mod rekey;
 pub mod signature;
 pub mod sim;
 pub mod sso;

@@ -4,6 +4,7 @@
 
 mod equivalence;
 mod events;
+mod master_key;
 mod serve;
 mod sim;
 mod tenant;
@@ -44,7 +45,12 @@ pub enum Command {
         no_workers: bool,
     },
     /// Sync workers and pollers only (scale-out).
-    Worker,
+    Worker {
+        /// Also serve `/healthz`, `/readyz` and `/metrics` on this address (for orchestrators'
+        /// probes and scraping); none by default.
+        #[arg(long, value_name = "ADDR")]
+        health_bind: Option<std::net::SocketAddr>,
+    },
     /// Create, update and list tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -57,6 +63,9 @@ pub enum Command {
     /// Run a partner simulator alone, for manual testing.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Generate, verify or rotate the master key that seals secrets at rest.
+    #[command(subcommand)]
+    MasterKey(master_key::MasterKeyCommand),
 }
 
 /// A failed command: the one line to print and the exit status.
@@ -142,11 +151,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Migrate => serve::migrate(&settings).await,
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
-        Command::Worker => serve::worker(settings).await,
+        Command::Worker { health_bind } => serve::worker(settings, health_bind).await,
         Command::Tenant(command) => tenant::run(&settings, command).await,
         Command::Equivalence(command) => equivalence::run(&settings, command).await,
         Command::Events(command) => events::run(&settings, command).await,
         Command::Sim(command) => sim::run(command).await,
+        Command::MasterKey(command) => master_key::run(&settings, command).await,
     }
 }
 

@@ -24,6 +24,11 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// `/healthz`, `/readyz` and `/metrics` alone: what `liaison worker --health-bind` serves.
+pub fn health_router(state: AppState) -> Router {
+    health::router().with_state(state)
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())

@@ -39,7 +39,7 @@ pub struct PendingLogin {
     pub return_to: String,
 }
 
-fn seal_context(tenant: TenantId) -> String {
+pub(crate) fn seal_context(tenant: TenantId) -> String {
     format!("sso-login:{}", tenant.0)
 }
 

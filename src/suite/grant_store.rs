@@ -26,6 +26,11 @@ use crate::store::entities::suite_grant;
 use crate::store::is_unique_violation;
 use crate::time::now_ms;
 
+/// The associated data of a tenant's sealed grant tokens.
+pub(crate) fn grant_context(slug: &str) -> String {
+    format!("suite-grant:{slug}")
+}
+
 /// One tenant's grant row.
 #[derive(Clone)]
 pub struct GrantStore {
@@ -55,7 +60,7 @@ impl GrantStore {
     }
 
     fn context(&self) -> String {
-        format!("suite-grant:{}", self.slug)
+        grant_context(&self.slug)
     }
 
     fn seal(&self, secret: &SecretString) -> String {

@@ -10,4 +10,5 @@ pub use file::{
     AtsKind, AtsSettings, EmbedSettings, RoleMap, SsoKind, SsoSettings, SuiteAuth, SuiteSettings,
     TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
 };
+pub(crate) use repo::seal_context;
 pub use repo::{ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list};

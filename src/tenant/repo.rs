@@ -51,7 +51,8 @@ pub enum ApplyOutcome {
     Updated,
 }
 
-fn seal_context(slug: &str) -> String {
+/// The associated data of a tenant's sealed secrets (master-key rotation re-seals under it).
+pub(crate) fn seal_context(slug: &str) -> String {
     format!("tenant:{slug}")
 }
 

@@ -50,7 +50,7 @@ pub fn redirect_uri(public_url: &str, slug: &str) -> String {
     )
 }
 
-fn verifier_context(slug: &str) -> String {
+pub(crate) fn verifier_context(slug: &str) -> String {
     format!("oauth-state:{slug}")
 }
 

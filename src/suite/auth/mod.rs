@@ -6,6 +6,7 @@
 mod authorization;
 mod oauth;
 
+pub(crate) use authorization::verifier_context;
 pub use authorization::{AuthorizationError, complete_authorization, start_authorization};
 pub use oauth::{GrantTokens, OAuthHttp, SuiteOAuth, TokenHttpError};
 
