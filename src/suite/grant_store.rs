@@ -27,7 +27,7 @@ use crate::store::is_unique_violation;
 use crate::time::now_ms;
 
 /// The associated data of a tenant's sealed grant tokens.
-pub(crate) fn grant_context(slug: &str) -> String {
+pub fn grant_context(slug: &str) -> String {
     format!("suite-grant:{slug}")
 }
 
