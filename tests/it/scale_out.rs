@@ -98,8 +98,11 @@ impl Deployment {
         }
     }
 
-    fn start_worker(&self) -> Child {
+    /// `liaison worker`; `public_url` is the deployment's (its scheduler checks the ATS's
+    /// subscriptions against it).
+    fn start_worker(&self, public_url: &str) -> Child {
         self.command(&["worker"])
+            .env("LIAISON_PUBLIC_URL", public_url)
             .env("LIAISON_WORKERS", "16")
             .spawn()
             .expect("start a worker process")
@@ -154,7 +157,10 @@ async fn two_web_and_two_worker_processes_apply_every_event_exactly_once() {
         .await;
     let (_web_a, url_a) = deployment.start_web(&http).await;
     let (_web_b, url_b) = deployment.start_web(&http).await;
-    let _workers = [deployment.start_worker(), deployment.start_worker()];
+    let _workers = [
+        deployment.start_worker(&url_a),
+        deployment.start_worker(&url_a),
+    ];
 
     // One Gupy subscription per web process: every event goes to both.
     let key = MasterKey::from_base64(&deployment.master_key).expect("key");
