@@ -105,23 +105,14 @@ pub enum RekeyError {
     #[error(
         "{column} of row {row_id} does not open with the current master key; nothing was changed"
     )]
-    DoesNotOpen {
-        column: &'static str,
-        row_id: i64,
-    },
+    DoesNotOpen { column: &'static str, row_id: i64 },
     #[error("{column} of row {row_id} belongs to no tenant; nothing was changed")]
-    Orphan {
-        column: &'static str,
-        row_id: i64,
-    },
+    Orphan { column: &'static str, row_id: i64 },
     #[error(
         "{column} of row {row_id} changed during the rotation (is a Liaison process still \
          running?); nothing was changed"
     )]
-    Changed {
-        column: &'static str,
-        row_id: i64,
-    },
+    Changed { column: &'static str, row_id: i64 },
     #[error("the new master key is the current one")]
     SameKey,
     #[error("database error: {0}")]

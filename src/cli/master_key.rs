@@ -71,14 +71,16 @@ fn read_new_key(file: Option<PathBuf>, env: Option<String>) -> Result<MasterKey,
     let (text, source) = match (file, env) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                CliError::usage(format!("cannot read the new key from {}: {e}", path.display()))
+                CliError::usage(format!(
+                    "cannot read the new key from {}: {e}",
+                    path.display()
+                ))
             })?;
             (SecretString::from(text), path.display().to_string())
         }
         (None, Some(name)) => {
-            let text = std::env::var(&name).map_err(|_| {
-                CliError::usage(format!("environment variable {name} is not set"))
-            })?;
+            let text = std::env::var(&name)
+                .map_err(|_| CliError::usage(format!("environment variable {name} is not set")))?;
             (SecretString::from(text), format!("${name}"))
         }
         (None, None) => return Err(CliError::usage("give --new-key-file or --new-key-env")),

@@ -48,7 +48,11 @@ fn k8s_documents() -> Vec<(String, Value)> {
     files
         .iter()
         .flat_map(|path| {
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             yaml_documents(path)
                 .into_iter()
                 .map(move |document| (name.clone(), document))
@@ -139,7 +143,10 @@ fn compose_runs_postgres_two_web_and_two_worker_replicas_behind_a_proxy() {
             .any(|v| v.starts_with("./nginx.conf:"))
     );
     let nginx = read(&deploy_dir().join("nginx.conf"));
-    assert!(nginx.contains("server web:8080"), "the proxy balances `web`");
+    assert!(
+        nginx.contains("server web:8080"),
+        "the proxy balances `web`"
+    );
 }
 
 #[test]
@@ -249,10 +256,13 @@ fn the_images_entry_point_is_this_packages_binary() {
     )));
     let user = dockerfile
         .lines()
-        .filter_map(|line| line.strip_prefix("USER "))
-        .last()
+        .rev()
+        .find_map(|line| line.strip_prefix("USER "))
         .expect("a USER");
-    assert!(!user.starts_with('0') && !user.starts_with("root"), "{user}");
+    assert!(
+        !user.starts_with('0') && !user.starts_with("root"),
+        "{user}"
+    );
     assert_real_command("Dockerfile CMD", &instruction("CMD "));
 }
 
@@ -296,8 +306,11 @@ fn the_kubernetes_configuration_is_accepted_by_liaison() {
         .expect("the ConfigMap");
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("liaison.toml");
-    std::fs::write(&file, config_map["data"]["liaison.toml"].as_str().expect("toml"))
-        .expect("write");
+    std::fs::write(
+        &file,
+        config_map["data"]["liaison.toml"].as_str().expect("toml"),
+    )
+    .expect("write");
     // Loading the configuration comes first for every command: a refused key fails this.
     let output = liaison(&[
         "--config".to_owned(),

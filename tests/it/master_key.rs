@@ -47,7 +47,12 @@ fn text(bytes: &[u8]) -> String {
 /// A tenant with a suite grant and a pending sign-in: one value in every sealed column but one.
 async fn seeded_app() -> (TestApp, TenantId) {
     let app = spawn_app().await;
-    let tenant = apply(app.db(), &app.master_key, &gupy_toml("acme", "http://127.0.0.1:9")).await;
+    let tenant = apply(
+        app.db(),
+        &app.master_key,
+        &gupy_toml("acme", "http://127.0.0.1:9"),
+    )
+    .await;
     let context = grant_context("acme");
     suite_grant::ActiveModel {
         tenant_id: Set(tenant.0),
@@ -93,7 +98,11 @@ async fn sealed_values(app: &TestApp) -> Vec<Option<String>> {
         .into_iter()
         .map(|t| Some(t.sealed_secrets))
         .collect();
-    for grant in suite_grant::Entity::find().all(app.db()).await.expect("grants") {
+    for grant in suite_grant::Entity::find()
+        .all(app.db())
+        .await
+        .expect("grants")
+    {
         values.push(grant.sealed_refresh_token);
         values.push(grant.sealed_access_token);
     }
@@ -151,7 +160,10 @@ async fn rotation_reseals_every_secret_and_the_app_works_with_the_new_key() {
     let context = grant_context("acme");
     let refresh = grant.sealed_refresh_token.expect("refresh");
     assert!(old.open(&refresh, &context).is_err());
-    assert_eq!(new.open(&refresh, &context).expect("opens"), b"refresh-S3CRET");
+    assert_eq!(
+        new.open(&refresh, &context).expect("opens"),
+        b"refresh-S3CRET"
+    );
     let spent = logins::finish(app.db(), &new, tenant, LoginKind::Oidc, "state-1")
         .await
         .expect("finish");
@@ -216,7 +228,12 @@ async fn one_secret_under_another_key_stops_the_whole_rotation() {
     let (app, _) = seeded_app().await;
     // A second tenant sealed under some other key: its row does not open with the current one.
     let stranger = MasterKey::from_base64(&generate_master_key()).expect("key");
-    apply(app.db(), &stranger, &gupy_toml("zeta", "http://127.0.0.1:9")).await;
+    apply(
+        app.db(),
+        &stranger,
+        &gupy_toml("zeta", "http://127.0.0.1:9"),
+    )
+    .await;
     let before = sealed_values(&app).await;
 
     let output = master_key_cli(

@@ -224,8 +224,7 @@ async fn two_web_and_two_worker_processes_apply_every_event_exactly_once() {
             .as_array()
             .is_some_and(|all| all.iter().all(|d| d["status"] != "pending"));
         let depth = queue::depth(&database.db).await.expect("queue depth");
-        if invitations >= count && deliveries_settled && depth.pending == 0 && depth.running == 0
-        {
+        if invitations >= count && deliveries_settled && depth.pending == 0 && depth.running == 0 {
             break;
         }
         assert!(
