@@ -324,3 +324,47 @@ fn the_kubernetes_configuration_is_accepted_by_liaison() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_worker_with_a_health_address_answers_the_probes_and_serves_metrics() {
+    let database = crate::helpers::TestDb::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let _worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_liaison"))
+        .args(["worker", "--health-bind", &format!("127.0.0.1:{port}")])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LIAISON_DATABASE_URL", database.url.expose())
+        .env("LIAISON_MASTER_KEY", liaison::config::generate_master_key())
+        .env("LIAISON_LOG", "error")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start a worker");
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = http.get(format!("http://127.0.0.1:{port}{path}"));
+        async move {
+            let response = request.send().await.ok()?;
+            let status = response.status().as_u16();
+            Some((status, response.text().await.unwrap_or_default()))
+        }
+    };
+
+    let health = crate::support::wait_until(
+        std::time::Duration::from_secs(30),
+        "the worker's health listener",
+        || get("/healthz"),
+    )
+    .await;
+    let ready = get("/readyz").await.expect("readyz");
+    let metrics = get("/metrics").await.expect("metrics");
+
+    assert_eq!(health.0, 200);
+    assert_eq!(ready.0, 200, "{}", ready.1);
+    assert_eq!(metrics.0, 200);
+    assert!(metrics.1.contains("liaison_queue_jobs"), "{}", metrics.1);
+    let (status, _) = get("/webhooks/acme/ats").await.expect("answer");
+    assert_eq!(status, 404, "a worker serves the probes only");
+}
