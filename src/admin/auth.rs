@@ -98,11 +98,7 @@ pub fn session_of(state: &AppState, headers: &HeaderMap) -> Option<AdminSession>
         .iter()
         .filter_map(|value| value.to_str().ok())
         .find_map(|value| session::read_cookie(value, COOKIE))?;
-    let claims: AdminSession = state
-        .web
-        .keys()
-        .open_claims(SESSION_DOMAIN, token)
-        .ok()?;
+    let claims: AdminSession = state.web.keys().open_claims(SESSION_DOMAIN, token).ok()?;
     (claims.exp > now_s()).then_some(claims)
 }
 
@@ -121,11 +117,12 @@ impl FromRequestParts<AppState> for Admin {
             .map(|p| p.as_str().to_owned())
             .filter(|p| safe_next(p))
             .unwrap_or_else(|| "/admin".to_owned());
-        let session = session_of(state, &parts.headers).ok_or_else(|| AdminError::Unauthorized {
-            reason: "no valid console session".to_owned(),
-            next,
-            options: LoginOptions::of(state),
-        })?;
+        let session =
+            session_of(state, &parts.headers).ok_or_else(|| AdminError::Unauthorized {
+                reason: "no valid console session".to_owned(),
+                next,
+                options: LoginOptions::of(state),
+            })?;
         Ok(Admin {
             csrf: csrf_of(state, &session),
             who: session.who,
@@ -225,7 +222,9 @@ pub async fn sign_in_with_token(
         (StatusCode::UNAUTHORIZED, html(&page)).into_response()
     };
     let Some(expected) = &state.settings.admin_token else {
-        return Ok(refuse("Token sign-in is disabled: no admin_token is configured."));
+        return Ok(refuse(
+            "Token sign-in is disabled: no admin_token is configured.",
+        ));
     };
     let matches: bool = form
         .token

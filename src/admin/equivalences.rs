@@ -111,12 +111,13 @@ pub async fn show_equivalences_page(
                 ats_id: some(&q.ats_id),
                 suite_id: some(&q.suite_id),
             };
-            let cursor = match some(&q.cursor) {
-                Some(c) => Some(c.parse::<i64>().map_err(|_| {
-                    AdminError::BadRequest("the cursor is not valid".to_owned())
-                })?),
-                None => None,
-            };
+            let cursor =
+                match some(&q.cursor) {
+                    Some(c) => Some(c.parse::<i64>().map_err(|_| {
+                        AdminError::BadRequest("the cursor is not valid".to_owned())
+                    })?),
+                    None => None,
+                };
             let page = equivalence::list(&state.db, tenant.id, &filter, 100, cursor).await?;
             next_url = page.next_cursor.map(|c| {
                 let pairs = [
@@ -171,8 +172,8 @@ pub async fn show_history_page(
     PageQuery(q): PageQuery<HistoryQuery>,
 ) -> Result<Response, AdminError> {
     let tenant = tenant_named(&state, q.tenant.trim()).await?;
-    let kind = kind_of(&q.kind)?
-        .ok_or_else(|| AdminError::BadRequest("`kind` is required".to_owned()))?;
+    let kind =
+        kind_of(&q.kind)?.ok_or_else(|| AdminError::BadRequest("`kind` is required".to_owned()))?;
     let entries = equivalence::history(&state.db, tenant.id, kind, q.ats_id.trim())
         .await?
         .into_iter()

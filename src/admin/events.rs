@@ -223,7 +223,9 @@ pub async fn replay_dead_letters(
             tracing::info!(who = %admin.who, replay = %id, jobs, "admin replayed dead letters");
             Ok(Redirect::to(&format!("/admin/replays/{id}")).into_response())
         }
-        None => Ok(Redirect::to(&format!("/admin/queue?tenant={slug}&replay=nothing")).into_response()),
+        None => {
+            Ok(Redirect::to(&format!("/admin/queue?tenant={slug}&replay=nothing")).into_response())
+        }
     }
 }
 

@@ -46,7 +46,10 @@ pub fn router() -> Router<AppState> {
             "/admin/tenants/{tenant}/dead-letters/replay",
             post(events::replay_dead_letters),
         )
-        .route("/admin/equivalences", get(equivalences::show_equivalences_page))
+        .route(
+            "/admin/equivalences",
+            get(equivalences::show_equivalences_page),
+        )
         .route(
             "/admin/equivalences/history",
             get(equivalences::show_history_page),

@@ -43,7 +43,10 @@ pub fn chart(minutes: &[MinuteCount]) -> Vec<Bar> {
         let x = i as u32 * BAR_STEP;
         let ok = scale(m.succeeded);
         let failed = scale(m.succeeded + m.failed) - ok;
-        let title = format!("{}: {} succeeded, {} failed", m.minute, m.succeeded, m.failed);
+        let title = format!(
+            "{}: {} succeeded, {} failed",
+            m.minute, m.succeeded, m.failed
+        );
         if ok > 0 {
             bars.push(Bar {
                 x,
@@ -157,7 +160,10 @@ mod tests {
         let bars = chart(&[minute(10, 10), minute(0, 0), minute(5, 0)]);
         assert_eq!(bars.len(), 3);
         assert_eq!((bars[0].x, bars[0].y, bars[0].height), (0, 40, 40));
-        assert_eq!((bars[1].y, bars[1].height, bars[1].class), (0, 40, "failed"));
+        assert_eq!(
+            (bars[1].y, bars[1].height, bars[1].class),
+            (0, 40, "failed")
+        );
         assert_eq!((bars[2].x, bars[2].height), (20, 20));
         assert!(chart(&[minute(0, 0)]).is_empty());
     }

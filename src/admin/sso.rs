@@ -29,7 +29,9 @@ pub async fn finish_admin_sso(
     PageQuery(query): PageQuery<FinishQuery>,
 ) -> Result<Response, AdminError> {
     let Some(slug) = state.settings.admin.sso_tenant.clone() else {
-        return Err(AdminError::NotFound("admin SSO is not configured".to_owned()));
+        return Err(AdminError::NotFound(
+            "admin SSO is not configured".to_owned(),
+        ));
     };
     let session = state
         .web

@@ -109,8 +109,7 @@ async fn list_dead_letters(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LimitQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let data =
-        queue::dead_letters(&state.db, Some(tenant.id), query.limit.unwrap_or(100)).await?;
+    let data = queue::dead_letters(&state.db, Some(tenant.id), query.limit.unwrap_or(100)).await?;
     Ok(Json(json!({ "data": data })))
 }
 

@@ -47,8 +47,8 @@ impl FromRequestParts<AppState> for AdminAuth {
                 Err(ApiError::Unauthorized)
             };
         }
-        let session = crate::admin::auth::session_of(state, &parts.headers)
-            .ok_or(ApiError::Unauthorized)?;
+        let session =
+            crate::admin::auth::session_of(state, &parts.headers).ok_or(ApiError::Unauthorized)?;
         if !parts.method.is_safe() {
             let presented = parts
                 .headers

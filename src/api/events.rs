@@ -6,12 +6,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::admin_data::EventsQuery;
 use super::{AdminAuth, TenantPath};
+use crate::admin::data::{bulk_replay, events};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiQuery};
 use crate::ids::EventId;
-use super::admin_data::EventsQuery;
-use crate::admin::data::{bulk_replay, events};
 use crate::sync::replay;
 
 pub fn router() -> Router<AppState> {

@@ -127,7 +127,10 @@ pub async fn progress(
     let (jobs_t, links) = (Alias::new("jobs"), Alias::new("bulk_replay_jobs"));
     let select = Query::select()
         .column((jobs_t.clone(), Alias::new("status")))
-        .expr_as(Expr::col((jobs_t.clone(), Alias::new("id"))).count(), Alias::new("n"))
+        .expr_as(
+            Expr::col((jobs_t.clone(), Alias::new("id"))).count(),
+            Alias::new("n"),
+        )
         .from(jobs_t.clone())
         .inner_join(
             links.clone(),

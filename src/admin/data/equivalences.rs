@@ -129,11 +129,21 @@ mod tests {
             }),
         };
         let (mut ats, mut suite) = (HashSet::new(), HashSet::new());
-        collect_ids(&event("Ana@Example.com"), "ana@example.com", &mut ats, &mut suite);
+        collect_ids(
+            &event("Ana@Example.com"),
+            "ana@example.com",
+            &mut ats,
+            &mut suite,
+        );
         assert!(ats.contains(&(EntityKind::Application, "77".to_owned())));
         assert!(ats.contains(&(EntityKind::Job, "5".to_owned())));
         let (mut other, mut none) = (HashSet::new(), HashSet::new());
-        collect_ids(&event("bob@example.com"), "ana@example.com", &mut other, &mut none);
+        collect_ids(
+            &event("bob@example.com"),
+            "ana@example.com",
+            &mut other,
+            &mut none,
+        );
         assert!(other.is_empty() && none.is_empty());
     }
 }

@@ -141,11 +141,9 @@ fn hide_scalar(value: &Value) -> Value {
 
 fn mask_all(value: &Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), mask_all(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), mask_all(v))).collect())
+        }
         Value::Array(items) => Value::Array(items.iter().map(mask_all).collect()),
         other => hide_scalar(other),
     }
@@ -165,7 +163,9 @@ fn mask_personal(key: &str, value: &Value) -> Value {
 }
 
 fn is_phone_key(key: &str) -> bool {
-    ["phone", "mobile", "whatsapp"].iter().any(|p| key.contains(p))
+    ["phone", "mobile", "whatsapp"]
+        .iter()
+        .any(|p| key.contains(p))
 }
 
 /// `maria.silva@example.com` -> `m***@e***.com`.
@@ -328,6 +328,9 @@ mod tests {
             masked,
             "suite said 409 for a***@m***.org, header Bearer *** retry"
         );
-        assert_eq!(mask_text("a@b is not an address", Reveal::Nothing), "a@b is not an address");
+        assert_eq!(
+            mask_text("a@b is not an address", Reveal::Nothing),
+            "a@b is not an address"
+        );
     }
 }

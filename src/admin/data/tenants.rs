@@ -70,10 +70,7 @@ pub struct TenantOverview {
     pub health: Option<serde_json::Value>,
 }
 
-pub async fn overview(
-    state: &AppState,
-    tenant: &Tenant,
-) -> Result<TenantOverview, DbErr> {
+pub async fn overview(state: &AppState, tenant: &Tenant) -> Result<TenantOverview, DbErr> {
     let db = &state.db;
     let config = &tenant.config;
     let public_url = &state.settings.public_url;
@@ -235,23 +232,24 @@ pub async fn check_subscriptions(state: &AppState, tenant: &Tenant) -> Subscript
     let public_url = &state.settings.public_url;
     let ats = match tenant.config.ats.kind {
         AtsKind::Gupy => match GupyClient::for_tenant(shared_client(), tenant) {
-            Ok(client) => match subscriptions::list_subscriptions(&client, tenant, public_url).await
-            {
-                Ok(found) => Listing::Listed {
-                    subscriptions: found
-                        .into_iter()
-                        .map(|s| Subscription {
-                            id: s.id,
-                            events: s.action.as_str().to_owned(),
-                            status: s.status,
-                            url: s.postback_url,
-                        })
-                        .collect(),
-                },
-                Err(error) => Listing::Failed {
-                    error: error.to_string(),
-                },
-            },
+            Ok(client) => {
+                match subscriptions::list_subscriptions(&client, tenant, public_url).await {
+                    Ok(found) => Listing::Listed {
+                        subscriptions: found
+                            .into_iter()
+                            .map(|s| Subscription {
+                                id: s.id,
+                                events: s.action.as_str().to_owned(),
+                                status: s.status,
+                                url: s.postback_url,
+                            })
+                            .collect(),
+                    },
+                    Err(error) => Listing::Failed {
+                        error: error.to_string(),
+                    },
+                }
+            }
             Err(error) => Listing::Failed {
                 error: error.to_string(),
             },
