@@ -17,7 +17,10 @@ use serde::Deserialize;
 use crate::crypto::MasterKey;
 
 /// Top-level configuration sections: `LIAISON_<SECTION>_<KEY>` maps into them.
-const SECTIONS: &[&str] = &["queue", "suite_client"];
+const SECTIONS: &[&str] = &["queue", "suite_client", "admin"];
+
+/// Top-level keys that begin like a section's name.
+const TOP_LEVEL_LOOKALIKES: &[&str] = &["admin_token"];
 
 /// Environment variables under `LIAISON_` that are not configuration keys.
 const NOT_CONFIG_ENV: &[&str] = &["config", "log", "test_database_url"];
@@ -47,6 +50,8 @@ pub struct Settings {
     pub queue: QueueSettings,
     #[serde(default)]
     pub suite_client: SuiteClientSettings,
+    #[serde(default)]
+    pub admin: AdminSettings,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
@@ -105,6 +110,26 @@ impl Default for SuiteClientSettings {
             request_timeout_ms: 15_000,
             max_retries: 8,
             max_retry_seconds: 60,
+        }
+    }
+}
+
+/// `[admin]`: the admin console's sign-in.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// A tenant whose SSO may sign people into the console: those whose role maps to the suite
+    /// role `admin` in that tenant's `[roles]`. None: only the admin token signs in.
+    pub sso_tenant: Option<String>,
+    /// How long a console session lasts.
+    pub session_minutes: u64,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            sso_tenant: None,
+            session_minutes: 8 * 60,
         }
     }
 }
@@ -201,6 +226,10 @@ impl Settings {
             })
             .map(|key| {
                 let key = key.as_str().to_ascii_lowercase();
+                // `admin_token` is a top-level key, not `token` in `[admin]`.
+                if TOP_LEVEL_LOOKALIKES.contains(&key.as_str()) {
+                    return key.into();
+                }
                 for section in SECTIONS {
                     if let Some(rest) = key.strip_prefix(section).and_then(|r| r.strip_prefix('_'))
                     {
@@ -246,6 +275,17 @@ impl Settings {
             && token.expose_secret().len() < 16
         {
             return Err(invalid("admin_token", "must be at least 16 characters"));
+        }
+        if let Some(slug) = &self.admin.sso_tenant
+            && !crate::tenant::is_slug(slug)
+        {
+            return Err(invalid("admin.sso_tenant", "must be a tenant slug"));
+        }
+        if self.admin.session_minutes == 0 || self.admin.session_minutes > 7 * 24 * 60 {
+            return Err(invalid(
+                "admin.session_minutes",
+                "must be between 1 and 10080 (a week)",
+            ));
         }
         if self.workers == 0 || self.workers > 4_096 {
             return Err(invalid("workers", "must be between 1 and 4096"));

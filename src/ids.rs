@@ -43,6 +43,12 @@ macro_rules! prefixed_id {
     };
 }
 
+prefixed_id!(
+    /// A bulk replay of a tenant's dead letters (admin console and API).
+    BulkReplayId,
+    "rpl"
+);
+
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not a valid id")]
 pub struct InvalidId(pub String);

@@ -3,6 +3,7 @@
 //! The module list is the architecture at a glance. Data flows one way:
 //! HTTP route -> inbox -> job queue -> flow -> partner client.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod ats;

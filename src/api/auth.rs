@@ -14,31 +14,54 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::tenant::{self, TenantRef};
 
-/// Proof that the caller presented the admin token.
-pub struct AdminAuth;
+/// Proof that the caller presented the admin token, or a console session (the admin SSO). A
+/// session-authenticated call that changes something must also send the session's CSRF token as
+/// `X-CSRF-Token` (a bearer token cannot be sent by another site, a cookie can).
+pub struct AdminAuth {
+    /// `token` or `sso:<tenant>:<email>`, for the logs and replay records.
+    pub who: String,
+}
 
 impl FromRequestParts<AppState> for AdminAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(expected) = &state.settings.admin_token else {
-            return Err(ApiError::Unauthorized);
-        };
-        let presented = parts
+        let bearer = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        let matches: bool = presented
-            .as_bytes()
-            .ct_eq(expected.expose_secret().as_bytes())
-            .into();
-        if matches {
-            Ok(AdminAuth)
-        } else {
-            Err(ApiError::Unauthorized)
+            .and_then(|value| value.strip_prefix("Bearer "));
+        if let Some(presented) = bearer {
+            let Some(expected) = &state.settings.admin_token else {
+                return Err(ApiError::Unauthorized);
+            };
+            let matches: bool = presented
+                .as_bytes()
+                .ct_eq(expected.expose_secret().as_bytes())
+                .into();
+            return if matches {
+                Ok(AdminAuth {
+                    who: "token".to_owned(),
+                })
+            } else {
+                Err(ApiError::Unauthorized)
+            };
         }
+        let session =
+            crate::admin::auth::session_of(state, &parts.headers).ok_or(ApiError::Unauthorized)?;
+        if !parts.method.is_safe() {
+            let presented = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            let expected = crate::admin::auth::csrf_of(state, &session);
+            if presented.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+            {
+                return Err(ApiError::Unauthorized);
+            }
+        }
+        Ok(AdminAuth { who: session.who })
     }
 }
 

@@ -4,14 +4,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::admin_data::EventsQuery;
 use super::{AdminAuth, TenantPath};
+use crate::admin::data::{bulk_replay, events};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiQuery};
 use crate::ids::EventId;
-use crate::sync::{events_log, replay};
+use crate::sync::replay;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,36 +24,23 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/replay", post(replay_event))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    status: Option<String>,
-    limit: Option<u64>,
-    cursor: Option<String>,
-}
-
+/// `status`, `type`, `source`, `from`, `to` (RFC 3339), `limit`, `cursor`.
 async fn list_events(
     _: AdminAuth,
     TenantPath(tenant): TenantPath,
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<events_log::EventPage>, ApiError> {
-    let cursor = query
-        .cursor
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| ApiError::bad_request("invalid_cursor", "cursor is not valid"))
-        })
-        .transpose()?;
-    let page = events_log::list(
-        &state.db,
-        tenant.id,
-        query.status.as_deref(),
-        query.limit.unwrap_or(100),
-        cursor,
-    )
-    .await?;
-    Ok(Json(page))
+    ApiQuery(query): ApiQuery<EventsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if query.tenant.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "the tenant is in the path here",
+        ));
+    }
+    let (filter, cursor) = query.filter(Some(tenant))?;
+    let page = events::list(&state.db, &filter, query.limit.unwrap_or(100), cursor).await?;
+    let data: Vec<_> = page.data.into_iter().map(|item| item.event).collect();
+    Ok(Json(json!({"data": data, "next_cursor": page.next_cursor})))
 }
 
 async fn replay_event(
@@ -82,17 +70,24 @@ async fn replay_event(
     Ok((answer.0, Json(answer.1)))
 }
 
+/// Records a bulk replay (its progress is at `/api/v1/bulk-replays/{id}`).
 async fn replay_dead_letters(
-    _: AdminAuth,
+    admin: AdminAuth,
     TenantPath(tenant): TenantPath,
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let jobs = replay::replay_dead_letters(&state.db, tenant.id).await?;
-    if jobs > 0 {
-        state.wake.notify_one();
+    match bulk_replay::start(&state.db, tenant.id, &admin.who).await? {
+        Some((id, jobs)) => {
+            state.wake.notify_one();
+            tracing::info!(who = %admin.who, replay = %id, jobs, "dead letters replayed");
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({"status": "requeued", "jobs": jobs, "bulk_replay_id": id.to_string()})),
+            ))
+        }
+        None => Ok((
+            StatusCode::OK,
+            Json(json!({"status": "nothing_to_replay", "jobs": 0, "bulk_replay_id": null})),
+        )),
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"status": "requeued", "jobs": jobs})),
-    ))
 }

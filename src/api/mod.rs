@@ -1,6 +1,7 @@
 //! The admin JSON API under `/api/v1`, behind `Authorization: Bearer <admin_token>`.
 //! One router per resource, merged here.
 
+mod admin_data;
 mod auth;
 mod equivalences;
 mod events;
@@ -17,4 +18,5 @@ pub fn router() -> Router<AppState> {
         .merge(tenants::router())
         .merge(equivalences::router())
         .merge(events::router())
+        .merge(admin_data::router())
 }

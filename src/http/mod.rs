@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(crate::inbound::router())
         .nest("/api/v1", crate::api::router())
+        .merge(crate::admin::router())
         .merge(crate::suite::callback::router())
         .merge(crate::web::router())
         .merge(crate::sso::router())

@@ -53,9 +53,14 @@ pub struct Identity {
     pub role: Option<String>,
 }
 
-/// A path on Liaison to come back to: only the tenant's own embed pages and popups, so the
+/// A path on Liaison to come back to: only the tenant's own embed pages and popups (or the admin
+/// console's SSO hand-off), so the
 /// parameter cannot send anyone elsewhere (no other host, no scheme, no `//`, no backslash).
 pub fn safe_return_to(slug: &str, path: &str) -> Option<String> {
+    // The admin console's SSO hand-off (it checks the tenant and the role itself).
+    if path == crate::admin::auth::SSO_FINISH_PATH {
+        return Some(path.to_owned());
+    }
     let allowed = [format!("/embed/{slug}/"), format!("/open/{slug}/")];
     let ok = allowed
         .iter()
@@ -146,7 +151,7 @@ pub fn complete_sign_in(
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         headers.insert(header::SET_COOKIE, value);
     }
-    if return_to.starts_with("/open/") {
+    if return_to.starts_with("/open/") || return_to == crate::admin::auth::SSO_FINISH_PATH {
         return (headers, Redirect::to(&with_session(return_to, &token))).into_response();
     }
     let t = context.locale.strings();

@@ -1,5 +1,8 @@
 //! Liaison's integration tests: one binary, one module per concern.
 
+mod admin_api;
+mod admin_console;
+mod admin_support;
 mod api;
 mod ats_gupy;
 mod ats_xml_feed;

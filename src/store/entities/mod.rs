@@ -1,5 +1,7 @@
 //! One file per table. Times are milliseconds since the Unix epoch (see `crate::time`).
 
+pub mod bulk_replay;
+pub mod bulk_replay_job;
 pub mod equivalence;
 pub mod equivalence_history;
 pub mod inbox_event;

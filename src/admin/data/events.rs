@@ -1,0 +1,218 @@
+//! The event debugger's reads: events across tenants with filters, and one event with its
+//! payloads (masked), the jobs it produced and every attempt of each.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::masking::{Reveal, mask_json, mask_text};
+use crate::ids::{EventId, JobId, TenantId};
+use crate::store::entities::{inbox_event, job, job_attempt, tenant};
+use crate::sync::events_log::EventSummary;
+use crate::time::to_rfc3339;
+
+/// Which events to list. Every field narrows the list; times are ms since the epoch and apply to
+/// when the event was received.
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    pub tenant: Option<TenantId>,
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub source: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// An event as listed, with its tenant's slug.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventItem {
+    pub tenant: String,
+    #[serde(flatten)]
+    pub event: EventSummary,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventList {
+    pub data: Vec<EventItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// Tenant slugs by id (a small table, read whole).
+pub async fn tenant_slugs(db: &impl ConnectionTrait) -> Result<HashMap<i64, String>, DbErr> {
+    let rows: Vec<(i64, String)> = tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .column(tenant::Column::Slug)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Events newest first, `limit` at a time; `cursor` is the last id of the previous page.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &EventFilter,
+    limit: u64,
+    cursor: Option<i64>,
+) -> Result<EventList, DbErr> {
+    let limit = limit.clamp(1, 500);
+    let mut query = inbox_event::Entity::find();
+    if let Some(tenant) = filter.tenant {
+        query = query.filter(inbox_event::Column::TenantId.eq(tenant.0));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(inbox_event::Column::Status.eq(status));
+    }
+    if let Some(kind) = &filter.event_type {
+        query = query.filter(inbox_event::Column::EventType.eq(kind));
+    }
+    if let Some(source) = &filter.source {
+        query = query.filter(inbox_event::Column::Source.eq(source));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(inbox_event::Column::ReceivedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(inbox_event::Column::ReceivedAt.lt(to));
+    }
+    if let Some(before) = cursor {
+        query = query.filter(inbox_event::Column::Id.lt(before));
+    }
+    let mut rows = query
+        .order_by_desc(inbox_event::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|row| row.id.to_string())
+    } else {
+        None
+    };
+    let slugs = tenant_slugs(db).await?;
+    let data = rows
+        .into_iter()
+        .map(|row| EventItem {
+            tenant: slugs.get(&row.tenant_id).cloned().unwrap_or_default(),
+            event: EventSummary::from(row),
+        })
+        .collect();
+    Ok(EventList { data, next_cursor })
+}
+
+/// One attempt of a job, from the execution log.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttemptView {
+    pub attempt: i32,
+    pub started_at: String,
+    pub duration_ms: i64,
+    pub outcome: String,
+    /// What was called at the partners (a summary written by the worker).
+    pub call: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct JobView {
+    pub id: String,
+    pub flow: String,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub attempt_log: Vec<AttemptView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventDetail {
+    pub tenant: String,
+    #[serde(flatten)]
+    pub event: EventSummary,
+    /// The raw payload, masked; a body that is not JSON is masked free text.
+    pub payload: Value,
+    /// Liaison's normalised event (`InboundEvent`), masked alike.
+    pub normalized: Value,
+    pub jobs: Vec<JobView>,
+    /// Whether personal data is shown (secrets never are).
+    pub personal_data_shown: bool,
+}
+
+fn mask_stored(text: &str, reveal: Reveal) -> Value {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => mask_json(&value, reveal),
+        Err(_) => Value::String(mask_text(text, reveal)),
+    }
+}
+
+/// The event `id` with everything the debugger shows; None when there is no such event.
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    id: EventId,
+    reveal: Reveal,
+) -> Result<Option<EventDetail>, DbErr> {
+    let Some(row) = inbox_event::Entity::find_by_id(id.0).one(db).await? else {
+        return Ok(None);
+    };
+    let jobs = job::Entity::find()
+        .filter(job::Column::EventId.eq(row.id))
+        .filter(job::Column::TenantId.eq(row.tenant_id))
+        .order_by_asc(job::Column::Id)
+        .all(db)
+        .await?;
+    let job_ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+    let mut attempts: HashMap<i64, Vec<AttemptView>> = HashMap::new();
+    if !job_ids.is_empty() {
+        let rows = job_attempt::Entity::find()
+            .filter(job_attempt::Column::JobId.is_in(job_ids))
+            .order_by_asc(job_attempt::Column::Id)
+            .all(db)
+            .await?;
+        for a in rows {
+            attempts.entry(a.job_id).or_default().push(AttemptView {
+                attempt: a.attempt,
+                started_at: to_rfc3339(a.started_at),
+                duration_ms: a.duration_ms,
+                outcome: a.outcome,
+                call: a.call.map(|c| mask_text(&c, reveal)),
+                error: a.error.map(|e| mask_text(&e, reveal)),
+            });
+        }
+    }
+    let jobs = jobs
+        .into_iter()
+        .map(|j| JobView {
+            id: JobId(j.id).to_string(),
+            flow: j.flow,
+            status: j.status,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: to_rfc3339(j.run_at),
+            last_error: j.last_error.map(|e| mask_text(&e, reveal)),
+            created_at: to_rfc3339(j.created_at),
+            updated_at: to_rfc3339(j.updated_at),
+            attempt_log: attempts.remove(&j.id).unwrap_or_default(),
+        })
+        .collect();
+    let tenant = tenant_slugs(db)
+        .await?
+        .remove(&row.tenant_id)
+        .unwrap_or_default();
+    let payload = mask_stored(&row.payload, reveal);
+    let normalized = mask_stored(&row.normalized, reveal);
+    Ok(Some(EventDetail {
+        tenant,
+        event: EventSummary::from(row),
+        payload,
+        normalized,
+        jobs,
+        personal_data_shown: reveal == Reveal::Personal,
+    }))
+}

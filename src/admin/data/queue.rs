@@ -1,0 +1,214 @@
+//! Queue figures for the console: depth by status (all and per tenant), the age of the oldest
+//! job waiting to run, throughput per minute from the execution log, and the dead letters.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+
+use super::events::tenant_slugs;
+use super::masking::{Reveal, mask_text};
+use crate::ids::{EventId, JobId, TenantId};
+use crate::queue::{self, Depth};
+use crate::store::entities::{job, job_attempt};
+use crate::time::{now_ms, to_rfc3339};
+
+/// The throughput chart covers this many minutes, the current one included.
+pub const WINDOW_MINUTES: i64 = 30;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TenantDepth {
+    pub tenant: String,
+    #[serde(flatten)]
+    pub depth: Depth,
+}
+
+/// Attempts that ended in one minute.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct MinuteCount {
+    /// The minute's start, RFC 3339.
+    pub minute: String,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueStats {
+    pub depth: Depth,
+    pub by_tenant: Vec<TenantDepth>,
+    /// How long the oldest job that is due (pending, `run_at` passed) has been waiting, in ms.
+    pub oldest_due_age_ms: Option<i64>,
+    /// Pending jobs waiting for a later retry time.
+    pub scheduled_retries: i64,
+    pub throughput: Vec<MinuteCount>,
+}
+
+pub async fn stats(db: &impl ConnectionTrait) -> Result<QueueStats, DbErr> {
+    let now = now_ms();
+    let depth = queue::depth(db).await?;
+    let by_tenant = depth_by_tenant(db).await?;
+    let oldest_due: Option<i64> = job::Entity::find()
+        .select_only()
+        .column_as(job::Column::RunAt.min(), "oldest")
+        .filter(job::Column::Status.eq(queue::PENDING))
+        .filter(job::Column::RunAt.lte(now))
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    let scheduled_retries = job::Entity::find()
+        .select_only()
+        .column_as(job::Column::Id.count(), "count")
+        .filter(job::Column::Status.eq(queue::PENDING))
+        .filter(job::Column::RunAt.gt(now))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0);
+    Ok(QueueStats {
+        depth,
+        by_tenant,
+        oldest_due_age_ms: oldest_due.map(|at| (now - at).max(0)),
+        scheduled_retries,
+        throughput: throughput(db, now).await?,
+    })
+}
+
+async fn depth_by_tenant(db: &impl ConnectionTrait) -> Result<Vec<TenantDepth>, DbErr> {
+    let rows: Vec<(i64, String, i64)> = job::Entity::find()
+        .select_only()
+        .column(job::Column::TenantId)
+        .column(job::Column::Status)
+        .column_as(job::Column::Id.count(), "count")
+        .group_by(job::Column::TenantId)
+        .group_by(job::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let slugs = tenant_slugs(db).await?;
+    let mut out: Vec<TenantDepth> = Vec::new();
+    for (tenant, status, count) in rows {
+        let slug = slugs.get(&tenant).cloned().unwrap_or_default();
+        let index = match out.iter().position(|t| t.tenant == slug) {
+            Some(index) => index,
+            None => {
+                out.push(TenantDepth {
+                    tenant: slug,
+                    depth: Depth::default(),
+                });
+                out.len() - 1
+            }
+        };
+        let depth = &mut out[index].depth;
+        match status.as_str() {
+            queue::PENDING => depth.pending = count,
+            queue::RUNNING => depth.running = count,
+            queue::DONE => depth.done = count,
+            queue::DEAD => depth.dead = count,
+            _ => {}
+        }
+    }
+    out.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+    Ok(out)
+}
+
+/// Attempts per minute over the window, counted in the database (`started_at / 60000` is integer
+/// division on both back ends).
+async fn throughput(db: &impl ConnectionTrait, now: i64) -> Result<Vec<MinuteCount>, DbErr> {
+    let current = now / 60_000;
+    let first = current - WINDOW_MINUTES + 1;
+    let minute = Expr::cust("started_at / 60000");
+    let rows: Vec<(i64, String, i64)> = job_attempt::Entity::find()
+        .select_only()
+        .column_as(minute.clone(), "minute")
+        .column(job_attempt::Column::Outcome)
+        .column_as(job_attempt::Column::Id.count(), "count")
+        .filter(job_attempt::Column::StartedAt.gte(first * 60_000))
+        .group_by(minute)
+        .group_by(job_attempt::Column::Outcome)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(bucket(first, current, &rows))
+}
+
+/// One entry per minute from `first` to `last` (minute numbers), zeros included. Pure.
+fn bucket(first: i64, last: i64, rows: &[(i64, String, i64)]) -> Vec<MinuteCount> {
+    (first..=last)
+        .map(|m| {
+            let of = |pred: &dyn Fn(&str) -> bool| {
+                rows.iter()
+                    .filter(|(minute, outcome, _)| *minute == m && pred(outcome))
+                    .map(|(_, _, n)| n)
+                    .sum()
+            };
+            MinuteCount {
+                minute: to_rfc3339(m * 60_000),
+                succeeded: of(&|o| o == "succeeded"),
+                failed: of(&|o| matches!(o, "retrying" | "dead")),
+            }
+        })
+        .collect()
+}
+
+/// A dead-lettered job.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeadLetter {
+    pub tenant: String,
+    pub job_id: String,
+    pub event_id: Option<String>,
+    pub flow: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub updated_at: String,
+}
+
+/// The most recent dead letters (of one tenant, or all), errors masked.
+pub async fn dead_letters(
+    db: &impl ConnectionTrait,
+    tenant: Option<TenantId>,
+    limit: u64,
+) -> Result<Vec<DeadLetter>, DbErr> {
+    let mut query = job::Entity::find().filter(job::Column::Status.eq(queue::DEAD));
+    if let Some(tenant) = tenant {
+        query = query.filter(job::Column::TenantId.eq(tenant.0));
+    }
+    let rows = query
+        .order_by_desc(job::Column::UpdatedAt)
+        .limit(limit.clamp(1, 1_000))
+        .all(db)
+        .await?;
+    let slugs = tenant_slugs(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| DeadLetter {
+            tenant: slugs.get(&row.tenant_id).cloned().unwrap_or_default(),
+            job_id: JobId(row.id).to_string(),
+            event_id: row.event_id.map(|id| EventId(id).to_string()),
+            flow: row.flow,
+            attempts: row.attempts,
+            last_error: row.last_error.map(|e| mask_text(&e, Reveal::Nothing)),
+            updated_at: to_rfc3339(row.updated_at),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minutes_without_attempts_count_zero_and_failures_add_up() {
+        let rows = vec![
+            (10, "succeeded".to_owned(), 4),
+            (10, "retrying".to_owned(), 1),
+            (12, "dead".to_owned(), 2),
+            (12, "lease_lost".to_owned(), 9),
+        ];
+        let counts = bucket(10, 12, &rows);
+        let pairs: Vec<(i64, i64)> = counts.iter().map(|c| (c.succeeded, c.failed)).collect();
+        assert_eq!(pairs, [(4, 1), (0, 0), (0, 2)]);
+        assert_eq!(counts[0].minute, "1970-01-01T00:10:00.000Z");
+    }
+}

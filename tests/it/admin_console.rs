@@ -1,0 +1,337 @@
+//! The admin console: sign-in, every page with data, masking, replays and CSRF.
+
+use liaison::queue;
+use liaison::web::session::{Session, SessionOrigin};
+
+use crate::admin_support::{
+    EMAIL, PAYLOAD_SECRET, browser, complete_all, dead_letter_all, newest_event, receive_delivery,
+    sign_in,
+};
+use crate::helpers::{ADMIN_TOKEN, spawn_app, spawn_app_with};
+use crate::sync_world::World;
+
+#[tokio::test]
+async fn console_pages_answer_401_with_the_sign_in_form_without_a_session() {
+    let app = spawn_app().await;
+    app.add_tenant("acme").await;
+    for path in [
+        "/admin",
+        "/admin/tenants/acme",
+        "/admin/events",
+        "/admin/events/evt_1",
+        "/admin/queue",
+        "/admin/equivalences?tenant=acme",
+        "/admin/tenants/acme/mappings",
+        "/admin/replays/rpl_1",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 401, "{path}");
+        let html = response.text().await.expect("body");
+        assert!(html.contains("action=\"/admin/login\""), "{path}: {html}");
+    }
+    let forged = browser()
+        .get(app.url("/admin"))
+        .header("cookie", "liaison_admin=eyJzaWQiOiJ4In0.AAAA")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(forged.status(), 401);
+    let post = browser()
+        .post(app.url("/admin/events/evt_1/replay"))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(post.status(), 401);
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_refused_and_the_right_one_opens_a_session_until_sign_out() {
+    let app = spawn_app().await;
+    let wrong = browser()
+        .post(app.url("/admin/login"))
+        .form(&[("token", "not-the-admin-token-at-all"), ("next", "")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("body")
+            .contains("not the admin token")
+    );
+
+    let console = sign_in(&app).await;
+    let (status, _) = console.post("/admin/logout", &[]).await;
+    assert_eq!(status, 303);
+    let from_elsewhere = browser()
+        .post(app.url("/admin/login"))
+        .header("origin", "https://evil.example")
+        .form(&[("token", ADMIN_TOKEN)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(from_elsewhere.status(), 403);
+}
+
+#[tokio::test]
+async fn every_page_renders_with_data_from_real_flows() {
+    let world = World::new("tags").await;
+    let job = world.publish_job("Data Scientist").await;
+    let application = world.apply_to(job, "ana.costa@example.com").await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    let app = &world.app;
+    let console = sign_in(app).await;
+    let event = newest_event(app, "acme").await;
+    let job_cell = format!("<code>{job}</code>");
+    let application_cell = format!("<code>{application}</code>");
+    let history = format!("/admin/equivalences/history?tenant=acme&kind=job&ats_id={job}");
+
+    for (path, expected) in [
+        ("/admin", "acme"),
+        ("/admin/tenants/acme", "Suite delivers to"),
+        ("/admin/events?tenant=acme", "application"),
+        (
+            "/admin/events?tenant=acme&status=processed&source=ats",
+            "processed",
+        ),
+        (format!("/admin/events/{event}").as_str(), "apply_event"),
+        ("/admin/queue", "<svg"),
+        ("/admin/equivalences?tenant=acme", job_cell.as_str()),
+        (
+            "/admin/equivalences?tenant=acme&email=ana.costa%40example.com",
+            application_cell.as_str(),
+        ),
+        (history.as_str(), "linked"),
+        ("/admin/tenants/acme/mappings", "Apto"),
+    ] {
+        let (status, html) = console.get(path).await;
+        assert_eq!(status, 200, "{path}: {html}");
+        assert!(html.contains(expected), "{path} lacks {expected}: {html}");
+        // The email search echoes what was typed; no other page shows the address.
+        if !path.contains("email=") {
+            assert!(
+                !html.contains("ana.costa@example.com"),
+                "{path} shows an email"
+            );
+        }
+        assert!(!html.contains("gupy-token"), "{path} shows a secret");
+    }
+    let (status, html) = console.get(&format!("/admin/events/{event}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("succeeded"), "an attempt is listed: {html}");
+
+    let (status, html) = console
+        .post("/admin/tenants/acme/subscriptions/check", &[])
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("application.moved"), "{html}");
+    assert!(html.contains("/webhooks/acme/suite"), "{html}");
+
+    let (status, _) = console.get("/admin/events?from=yesterday").await;
+    assert_eq!(status, 400);
+    let (status, _) = console.get("/admin/tenants/nope").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_event_page_masks_secrets_and_personal_data_unless_asked() {
+    let app = spawn_app().await;
+    app.add_tenant("acme").await;
+    receive_delivery(&app, "acme", "d-mask").await;
+    dead_letter_all(&app).await;
+    let event = newest_event(&app, "acme").await;
+    let console = sign_in(&app).await;
+
+    let (status, html) = console.get(&format!("/admin/events/{event}")).await;
+    assert_eq!(status, 200);
+    for raw in [PAYLOAD_SECRET, EMAIL, "+5511999990000", "Silva"] {
+        assert!(!html.contains(raw), "{raw} is shown: {html}");
+    }
+    assert!(html.contains("m***@e***.com"), "{html}");
+    assert!(html.contains("suite said 422"), "{html}");
+
+    let (status, html) = console
+        .get(&format!("/admin/events/{event}?unmask=personal"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains(EMAIL));
+    assert!(!html.contains(PAYLOAD_SECRET), "a secret is never shown");
+}
+
+#[tokio::test]
+async fn replaying_an_event_twice_queues_its_jobs_once() {
+    let app = spawn_app().await;
+    app.add_tenant("acme").await;
+    receive_delivery(&app, "acme", "d-replay").await;
+    dead_letter_all(&app).await;
+    let event = newest_event(&app, "acme").await;
+    let console = sign_in(&app).await;
+    let path = format!("/admin/events/{event}/replay");
+
+    let (status, location) = console.post(&path, &[]).await;
+    assert_eq!(status, 303);
+    assert!(location.ends_with("?replay=requeued"), "{location}");
+    let (status, location) = console.post(&path, &[]).await;
+    assert_eq!(status, 303);
+    assert!(location.ends_with("?replay=already_queued"), "{location}");
+    let depth = queue::depth(app.db()).await.expect("depth");
+    assert_eq!((depth.pending, depth.dead), (1, 0));
+    let (_, html) = console.get(&location).await;
+    assert!(html.contains("queued already"), "{html}");
+}
+
+#[tokio::test]
+async fn a_post_without_the_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    app.add_tenant("acme").await;
+    receive_delivery(&app, "acme", "d-csrf").await;
+    dead_letter_all(&app).await;
+    let event = newest_event(&app, "acme").await;
+    let mut console = sign_in(&app).await;
+    console.csrf = "forged".to_owned();
+    for path in [
+        format!("/admin/events/{event}/replay"),
+        "/admin/tenants/acme/dead-letters/replay".to_owned(),
+        "/admin/tenants/acme/mappings/preview".to_owned(),
+        "/admin/logout".to_owned(),
+    ] {
+        let (status, _) = console.post(&path, &[("sample", "{}")]).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    assert_eq!(queue::depth(app.db()).await.expect("depth").dead, 1);
+}
+
+#[tokio::test]
+async fn a_bulk_replay_shows_its_progress_until_done() {
+    let app = spawn_app().await;
+    app.add_tenant("acme").await;
+    for id in ["b1", "b2", "b3"] {
+        receive_delivery(&app, "acme", id).await;
+    }
+    dead_letter_all(&app).await;
+    let console = sign_in(&app).await;
+
+    let (status, location) = console
+        .post("/admin/tenants/acme/dead-letters/replay", &[])
+        .await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/admin/replays/rpl_"), "{location}");
+    let (_, html) = console.get(&location).await;
+    assert!(html.contains("3 jobs sent back"), "{html}");
+    assert!(
+        html.contains("http-equiv=\"refresh\""),
+        "refreshes while running"
+    );
+
+    complete_all(&app).await;
+    let (_, html) = console.get(&location).await;
+    assert!(html.contains("Finished"), "{html}");
+    assert!(html.contains("3 done"), "{html}");
+    assert!(!html.contains("http-equiv=\"refresh\""));
+
+    let (status, location) = console
+        .post("/admin/tenants/acme/dead-letters/replay", &[])
+        .await;
+    assert_eq!(status, 303);
+    assert!(location.contains("replay=nothing"), "{location}");
+    let (_, html) = console.get(&location).await;
+    assert!(html.contains("no dead letters"), "{html}");
+}
+
+#[tokio::test]
+async fn the_mappings_preview_shows_the_normalised_event_or_the_reason() {
+    let app = spawn_app().await;
+    app.add_tenant("acme").await;
+    let console = sign_in(&app).await;
+    let sample = crate::inbound_support::gupy_delivery("p-1", "application.moved").to_string();
+
+    let (status, html) = console
+        .post(
+            "/admin/tenants/acme/mappings/preview",
+            &[("sample", &sample)],
+        )
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("application_changed"), "{html}");
+    assert!(html.contains("application:2937132"), "{html}");
+
+    let (status, html) = console
+        .post(
+            "/admin/tenants/acme/mappings/preview",
+            &[("sample", "{not json")],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("not valid JSON"), "{html}");
+    assert_eq!(
+        queue::depth(app.db()).await.expect("depth"),
+        queue::Depth::default(),
+        "a preview enqueues nothing"
+    );
+}
+
+#[tokio::test]
+async fn admin_sso_opens_the_console_for_an_admin_role_only() {
+    let app = spawn_app_with(|settings| {
+        settings.admin.sso_tenant = Some("acme".to_owned());
+    })
+    .await;
+    app.add_tenant("acme").await;
+    let (status, html) = {
+        let r = app.get("/admin/login").await;
+        (r.status().as_u16(), r.text().await.expect("body"))
+    };
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("/sso/acme/login?return_to=/admin/sso/finish"),
+        "{html}"
+    );
+
+    let session_for = |role: &str| {
+        let mut session = Session::new(
+            "acme",
+            "sso:u1".into(),
+            "boss@acme.test".into(),
+            SessionOrigin::Oidc,
+            chrono::Utc::now().timestamp(),
+        );
+        session.role = Some(role.to_owned());
+        app.state.web.keys().sign(&session)
+    };
+    let finish = |token: String| {
+        browser()
+            .get(app.url(&format!("/admin/sso/finish?s={token}")))
+            .send()
+    };
+    let refused = finish(session_for("recruiter")).await.expect("get");
+    assert_eq!(refused.status(), 403);
+    let accepted = finish(session_for("admin")).await.expect("get");
+    assert_eq!(accepted.status(), 303);
+    let cookie = accepted.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let page = browser()
+        .get(app.url("/admin"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .expect("body")
+            .contains("sso:acme:boss@acme.test")
+    );
+}
