@@ -11,6 +11,7 @@ mod m20261123_000002_create_suite_grants;
 mod m20261123_000003_create_poll_state;
 mod m20261123_000004_create_sync_state;
 mod m20261123_000005_create_sso_logins;
+mod m20261123_000006_add_partner_health;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_poll_state::Migration),
             Box::new(m20261123_000004_create_sync_state::Migration),
             Box::new(m20261123_000005_create_sso_logins::Migration),
+            Box::new(m20261123_000006_add_partner_health::Migration),
         ]
     }
 }

@@ -43,7 +43,8 @@ pub fn worker(state: &AppState) -> anyhow::Result<Worker> {
         state.settings.queue.clone(),
         state.settings.workers,
         state.wake.clone(),
-    ))
+    )
+    .with_metrics(state.metrics.clone()))
 }
 
 /// Runs the workers and the scheduler until `shutdown`, then lets work in flight finish.
