@@ -13,6 +13,7 @@ mod inbound;
 mod inbound_props;
 mod inbound_serve;
 mod inbound_support;
+mod observability;
 mod queue;
 mod sim_gupy;
 mod sim_suite;
