@@ -13,9 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::crypto::MasterKey;
+use crate::health::HealthBook;
 use crate::store;
 use crate::suite::SuiteClients;
-use crate::health::HealthBook;
 use crate::telemetry::{Metrics, PartnerCalls};
 
 /// What every handler can reach. Cheap to clone.

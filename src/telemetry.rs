@@ -43,9 +43,7 @@ pub fn init_logging(format: LogFormat, telemetry: &TelemetrySettings) -> trace::
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => registry
-            .with(stderr.json().flatten_event(true))
-            .try_init(),
+        LogFormat::Json => registry.with(stderr.json().flatten_event(true)).try_init(),
         LogFormat::Text => registry.with(stderr).try_init(),
     };
     guard

@@ -273,7 +273,10 @@ impl SuiteClient {
     ) -> (CallStatus, Result<Answer, SuiteError>) {
         match self.send_once(call, url, token, span).await {
             Ok((status, answer)) => (CallStatus::Http(status.as_u16()), answer),
-            Err(error) => (CallStatus::of_transport(&error), Err(SuiteError::from_transport(error))),
+            Err(error) => (
+                CallStatus::of_transport(&error),
+                Err(SuiteError::from_transport(error)),
+            ),
         }
     }
 

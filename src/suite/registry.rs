@@ -81,18 +81,20 @@ impl SuiteClients {
             SuiteAuth::ClientCredentials => None,
             SuiteAuth::AuthorizationCode => Some(self.grant_store(tenant)?),
         };
-        let client = Arc::new(SuiteClient::new(
-            self.inner.http.clone(),
-            tenant.slug(),
-            &tenant.config.suite,
-            &self.inner.settings,
-            grants,
-        )?
-        .with_recorder(
-            self.inner
-                .calls
-                .recorder("suite", Some((tenant.id.0, Side::Suite))),
-        ));
+        let client = Arc::new(
+            SuiteClient::new(
+                self.inner.http.clone(),
+                tenant.slug(),
+                &tenant.config.suite,
+                &self.inner.settings,
+                grants,
+            )?
+            .with_recorder(
+                self.inner
+                    .calls
+                    .recorder("suite", Some((tenant.id.0, Side::Suite))),
+            ),
+        );
         clients.insert(tenant.slug().to_owned(), (fingerprint, client.clone()));
         Ok(client)
     }

@@ -51,16 +51,14 @@ impl Drop for TracingGuard {
     }
 }
 
+/// The `tracing` layer that hands spans to the exporter.
+pub type OtelLayer<S> =
+    tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::Tracer>;
+
 /// The layer exporting spans, or None when export is off.
 pub fn otel_layer<S>(
     settings: &TelemetrySettings,
-) -> Result<
-    Option<(
-        tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::Tracer>,
-        TracingGuard,
-    )>,
-    opentelemetry_otlp::ExporterBuildError,
->
+) -> Result<Option<(OtelLayer<S>, TracingGuard)>, opentelemetry_otlp::ExporterBuildError>
 where
     S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
 {

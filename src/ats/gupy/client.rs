@@ -4,10 +4,10 @@
 use std::time::Instant;
 
 use reqwest::Method;
-use tracing::Instrument as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use super::payload::{
     Application, CommentRequest, Job, ListEnvelope, TagRequest, WebhookSubscription,
@@ -72,8 +72,14 @@ impl GupyClient {
 
     pub async fn get_job(&self, job_id: &str) -> Result<Job, AdapterError> {
         let path = format!("/api/v1/jobs/{}", segment(job_id)?);
-        self.call("GET /api/v1/jobs/{id}", Method::GET, &path, &[], None::<&()>)
-            .await
+        self.call(
+            "GET /api/v1/jobs/{id}",
+            Method::GET,
+            &path,
+            &[],
+            None::<&()>,
+        )
+        .await
     }
 
     /// One page of a job's applications, oldest id first.
@@ -104,7 +110,7 @@ impl GupyClient {
             &page_query(page),
             None::<&()>,
         )
-            .await
+        .await
     }
 
     /// Gupy has no single-application endpoint: the job's applications are read page by page
@@ -204,7 +210,7 @@ impl GupyClient {
             &[],
             Some(request),
         )
-            .await
+        .await
     }
 
     pub async fn delete_webhook(&self, id: &str) -> Result<(), AdapterError> {
@@ -256,7 +262,8 @@ impl GupyClient {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<reqwest::Response, AdapterError> {
-        let calls = PartnerCalls::current().recorder("gupy", self.tenant_id.map(|id| (id, Side::Ats)));
+        let calls =
+            PartnerCalls::current().recorder("gupy", self.tenant_id.map(|id| (id, Side::Ats)));
         let span = calls.span(endpoint);
         let what = format!("{method} {path}");
         let mut request = self

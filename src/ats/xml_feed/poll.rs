@@ -10,10 +10,10 @@
 use std::time::Instant;
 
 use futures::TryStreamExt as _;
-use tracing::Instrument as _;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 use tokio_util::io::StreamReader;
+use tracing::Instrument as _;
 
 use super::job::FeedJob;
 use super::parser::{FeedItem, FeedParser, JobError};

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use crate::ats::{AdapterError, ApplicationRef, AtsAdapter, WriteBack};
 use crate::events::AtsJob;
-use crate::telemetry::PartnerCalls;
 use crate::sync::ports::{AtsPort, PartnerError, PortFuture};
+use crate::telemetry::PartnerCalls;
 use crate::tenant::{AtsKind, Tenant};
 
 pub struct AtsAdapterPort {

@@ -12,7 +12,13 @@ async fn connection_health_shows_the_last_success_and_the_last_failure_without_s
             object_values(&w.suite_state()["projects"]).len() == 1
         })
         .await;
-    world.app.state.health.flush(world.app.db()).await.expect("flush");
+    world
+        .app
+        .state
+        .health
+        .flush(world.app.db())
+        .await
+        .expect("flush");
 
     let health = tenant_health(world.app.db(), world.tenant.id.0)
         .await
@@ -33,7 +39,13 @@ async fn connection_health_shows_the_last_success_and_the_last_failure_without_s
         .for_tenant(&world.tenant)
         .expect("suite client");
     assert!(client.get_candidate("cand_1").await.is_err());
-    world.app.state.health.flush(world.app.db()).await.expect("flush");
+    world
+        .app
+        .state
+        .health
+        .flush(world.app.db())
+        .await
+        .expect("flush");
 
     let health = tenant_health(world.app.db(), world.tenant.id.0)
         .await

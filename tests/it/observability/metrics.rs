@@ -2,7 +2,9 @@ use crate::sync::world::{World, object_values};
 
 /// The lines of the `/metrics` text that start with `prefix`.
 fn series<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
-    text.lines().filter(|line| line.starts_with(prefix)).collect()
+    text.lines()
+        .filter(|line| line.starts_with(prefix))
+        .collect()
 }
 
 #[tokio::test]
@@ -27,8 +29,21 @@ async fn a_synced_job_shows_in_job_partner_call_and_queue_metrics() {
         .is_empty(),
         "{text}"
     );
-    assert!(!series(&text, r#"liaison_job_attempts_bucket{le="1.0",flow="apply_event"}"#).is_empty(), "{text}");
-    assert!(!series(&text, r#"liaison_job_duration_seconds_count{flow="apply_event"}"#).is_empty());
+    assert!(
+        !series(
+            &text,
+            r#"liaison_job_attempts_bucket{le="1.0",flow="apply_event"}"#
+        )
+        .is_empty(),
+        "{text}"
+    );
+    assert!(
+        !series(
+            &text,
+            r#"liaison_job_duration_seconds_count{flow="apply_event"}"#
+        )
+        .is_empty()
+    );
     // The suite's project was created, the job read from Gupy: each try counted under its
     // route template, never a path with ids.
     let suite_calls = series(&text, r#"liaison_partner_calls_total{system="suite""#);

@@ -35,7 +35,9 @@ fn spawn_collector() -> (SocketAddr, Received) {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
-            sender.send(listener.local_addr().expect("addr")).expect("send");
+            sender
+                .send(listener.local_addr().expect("addr"))
+                .expect("send");
             let router = Router::new()
                 .route(
                     "/v1/traces",
@@ -112,7 +114,10 @@ async fn one_trace_runs_from_the_webhook_through_the_job_to_the_partner_calls() 
             .iter()
             .all(|wanted| names.iter().any(|name| name == wanted))
     });
-    assert!(connected, "no trace joins webhook, job and partner calls: {traces:?}");
+    assert!(
+        connected,
+        "no trace joins webhook, job and partner calls: {traces:?}"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
