@@ -13,9 +13,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::crypto::MasterKey;
+use crate::health::HealthBook;
 use crate::store;
 use crate::suite::SuiteClients;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, PartnerCalls};
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -24,6 +25,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub master_key: Option<MasterKey>,
     pub metrics: Arc<Metrics>,
+    /// Connection health, recorded by partner calls and flushed to the database.
+    pub health: HealthBook,
+    /// Where partner calls are recorded (metrics, spans, health).
+    pub partner_calls: PartnerCalls,
     /// One suite client per tenant (token cache, limits).
     pub suite_clients: SuiteClients,
     /// The embed pages' session keys and caches.
@@ -39,7 +44,16 @@ impl AppState {
     /// The state of a process, with or without an HTTP listener (`liaison worker` has none).
     pub fn build(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
         let master_key = settings.require_master_key().ok();
-        let suite_clients = SuiteClients::new(&settings, db.clone(), master_key.clone())?;
+        let metrics = Metrics::new();
+        let health = HealthBook::new();
+        health.spawn_flusher(db.clone());
+        let partner_calls = PartnerCalls::new(metrics.clone(), health.clone());
+        let suite_clients = SuiteClients::recording(
+            &settings,
+            db.clone(),
+            master_key.clone(),
+            partner_calls.clone(),
+        )?;
         let wake = Arc::new(Notify::new());
         let inbound = crate::inbound::InboundState::start(
             db.clone(),
@@ -52,7 +66,9 @@ impl AppState {
             web: crate::web::WebState::new(master_key.as_ref()),
             settings: Arc::new(settings),
             master_key,
-            metrics: Metrics::new(),
+            metrics,
+            health,
+            partner_calls,
             shutdown: CancellationToken::new(),
             wake,
             inbound,

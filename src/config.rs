@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::crypto::MasterKey;
 
 /// Top-level configuration sections: `LIAISON_<SECTION>_<KEY>` maps into them.
-const SECTIONS: &[&str] = &["queue", "suite_client", "admin"];
+const SECTIONS: &[&str] = &["queue", "suite_client", "admin", "telemetry"];
 
 /// Top-level keys that begin like a section's name.
 const TOP_LEVEL_LOOKALIKES: &[&str] = &["admin_token"];
@@ -52,6 +52,30 @@ pub struct Settings {
     pub suite_client: SuiteClientSettings,
     #[serde(default)]
     pub admin: AdminSettings,
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+}
+
+/// `[telemetry]`: tracing export. Off unless `otlp_endpoint` is set.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetrySettings {
+    /// The OTLP/HTTP collector's base URL (`http://collector:4318`); spans go to `/v1/traces`.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+    /// The share of traces kept, 0.0 to 1.0 (a trace started by a kept parent stays kept).
+    pub sample_ratio: f64,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "liaison".to_owned(),
+            sample_ratio: 1.0,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
@@ -292,6 +316,21 @@ impl Settings {
         }
         if self.queue.lease_seconds == 0 {
             return Err(invalid("queue.lease_seconds", "must be at least 1"));
+        }
+        if let Some(endpoint) = &self.telemetry.otlp_endpoint {
+            match url::Url::parse(endpoint) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
+                _ => return Err(invalid("telemetry.otlp_endpoint", "must be an http(s) URL")),
+            }
+        }
+        if !(0.0..=1.0).contains(&self.telemetry.sample_ratio) {
+            return Err(invalid(
+                "telemetry.sample_ratio",
+                "must be between 0.0 and 1.0",
+            ));
+        }
+        if self.telemetry.service_name.trim().is_empty() {
+            return Err(invalid("telemetry.service_name", "must not be empty"));
         }
         if self.queue.max_attempts == 0 {
             return Err(invalid("queue.max_attempts", "must be at least 1"));

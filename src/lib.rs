@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod equivalence;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod http;
 pub mod ids;
 pub mod inbound;

@@ -1,8 +1,15 @@
-//! Logs and metrics. Logs go to stderr as text or JSON (`--log-format json`), filtered by
-//! `LIAISON_LOG` (same syntax as `RUST_LOG`, default `info`). Metrics live in a registry owned by
-//! the app (no global recorder), rendered in Prometheus text format at `/metrics`.
+//! Logs, traces and metrics. Logs go to stderr as text or JSON (`--log-format json`), filtered by
+//! `LIAISON_LOG` (same syntax as `RUST_LOG`, default `info`). Spans are exported over OTLP when
+//! `[telemetry] otlp_endpoint` is set (`trace`). Metrics live in a registry owned by the app (no
+//! global recorder), rendered in Prometheus text format at `/metrics`; partner calls are recorded
+//! through `calls`. Every metric and span is listed in `docs/observability.md`.
+
+pub mod calls;
+pub mod trace;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -12,19 +19,34 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
-/// Installs the global tracing subscriber once per process (later calls are no-ops).
-pub fn init_logging(format: LogFormat) {
+use crate::config::{LogFormat, TelemetrySettings};
+
+pub use calls::{CallRecorder, CallStatus, PartnerCalls};
+
+/// Installs the global tracing subscriber once per process (later calls are no-ops): logs, and
+/// the OTLP span exporter when `otlp_endpoint` is set. Keep the answer alive until the process
+/// ends: dropping it flushes the spans still buffered.
+pub fn init_logging(format: LogFormat, telemetry: &TelemetrySettings) -> trace::TracingGuard {
     let filter = EnvFilter::try_from_env("LIAISON_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sea_orm_migration=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+    let (otel, guard) = match trace::otel_layer(telemetry) {
+        Ok(Some((layer, guard))) => (Some(layer), guard),
+        Ok(None) => (None, trace::TracingGuard::default()),
+        Err(error) => {
+            eprintln!("tracing export is off: {error}");
+            (None, trace::TracingGuard::default())
+        }
     };
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => registry.with(stderr.json().flatten_event(true)).try_init(),
+        LogFormat::Text => registry.with(stderr).try_init(),
+    };
+    guard
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -49,6 +71,29 @@ pub struct StatusLabels {
     pub status: String,
 }
 
+/// Finished job attempts by flow and outcome (`succeeded`, `retrying`, `dead`, `lease_lost`,
+/// `unrecorded`: the worker's words, as in the execution log).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub flow: String,
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FlowLabels {
+    pub flow: String,
+}
+
+/// One HTTP try to a partner. All static: recording a call allocates nothing.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartnerCallLabels {
+    /// `suite`, `gupy`, `xml-feed`, ...
+    pub system: &'static str,
+    /// The route template (`POST /v1/projects/{id}/invitations`), never a path with ids.
+    pub endpoint: &'static str,
+    pub status: CallStatus,
+}
+
 /// Every metric Liaison exports, registered in one registry.
 pub struct Metrics {
     registry: Registry,
@@ -56,6 +101,12 @@ pub struct Metrics {
     pub http_request_duration: Family<RequestLabels, Histogram>,
     pub queue_jobs: Family<StatusLabels, Gauge>,
     pub inbound_events: Family<InboundLabels, Counter>,
+    pub jobs: Family<JobLabels, Counter>,
+    pub job_attempts: Family<FlowLabels, Histogram>,
+    pub job_duration: Family<FlowLabels, Histogram>,
+    pub partner_calls: Family<PartnerCallLabels, Counter>,
+    pub partner_call_duration: Family<PartnerCallLabels, Histogram>,
+    pub queue_oldest_pending_age: Gauge<f64, AtomicU64>,
 }
 
 impl Metrics {
@@ -86,13 +137,77 @@ impl Metrics {
             "Inbound webhooks, by tenant, source and outcome (accepted, duplicate, error code)",
             inbound_events.clone(),
         );
+        let jobs = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "jobs",
+            "Finished job attempts, by flow and outcome",
+            jobs.clone(),
+        );
+        let job_attempts = Family::<FlowLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0])
+        });
+        registry.register(
+            "job_attempts",
+            "The attempt number a job attempt finished at, by flow",
+            job_attempts.clone(),
+        );
+        let job_duration = Family::<FlowLabels, Histogram>::new_with_constructor(slow_histogram);
+        registry.register(
+            "job_duration_seconds",
+            "How long a job attempt ran, by flow",
+            job_duration.clone(),
+        );
+        let partner_calls = Family::<PartnerCallLabels, Counter>::default();
+        registry.register(
+            "partner_calls",
+            "HTTP tries to partners (retries included), by system, endpoint and status",
+            partner_calls.clone(),
+        );
+        let partner_call_duration =
+            Family::<PartnerCallLabels, Histogram>::new_with_constructor(slow_histogram);
+        registry.register(
+            "partner_call_duration_seconds",
+            "Partner answer latency per try, by system, endpoint and status",
+            partner_call_duration.clone(),
+        );
+        let queue_oldest_pending_age = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "queue_oldest_pending_age_seconds",
+            "How long the oldest due pending job has waited (sampled at scrape time)",
+            queue_oldest_pending_age.clone(),
+        );
         Arc::new(Self {
             registry,
             inbound_events,
+            jobs,
+            job_attempts,
+            job_duration,
+            partner_calls,
+            partner_call_duration,
+            queue_oldest_pending_age,
             http_requests,
             http_request_duration,
             queue_jobs,
         })
+    }
+
+    /// One finished job attempt.
+    pub fn record_job(&self, flow: &str, outcome: &'static str, attempt: u32, took: Duration) {
+        self.jobs
+            .get_or_create(&JobLabels {
+                flow: flow.to_owned(),
+                outcome,
+            })
+            .inc();
+        let flow = FlowLabels {
+            flow: flow.to_owned(),
+        };
+        self.job_attempts
+            .get_or_create(&flow)
+            .observe(f64::from(attempt));
+        self.job_duration
+            .get_or_create(&flow)
+            .observe(took.as_secs_f64());
     }
 
     /// Prometheus text format.
@@ -103,6 +218,13 @@ impl Metrics {
         }
         text
     }
+}
+
+/// Partner calls and jobs: from a few milliseconds to a minute.
+fn slow_histogram() -> Histogram {
+    Histogram::new([
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    ])
 }
 
 fn latency_histogram() -> Histogram {

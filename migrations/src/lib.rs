@@ -11,6 +11,7 @@ mod m20261123_000002_create_suite_grants;
 mod m20261123_000003_create_poll_state;
 mod m20261123_000004_create_sync_state;
 mod m20261123_000005_create_sso_logins;
+mod m20261123_000006_add_partner_health;
 mod m20261123_000007_create_bulk_replays;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_poll_state::Migration),
             Box::new(m20261123_000004_create_sync_state::Migration),
             Box::new(m20261123_000005_create_sso_logins::Migration),
+            Box::new(m20261123_000006_add_partner_health::Migration),
             Box::new(m20261123_000007_create_bulk_replays::Migration),
         ]
     }

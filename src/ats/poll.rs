@@ -45,7 +45,11 @@ pub async fn poll_once(state: &AppState, tenant: &Tenant) -> Result<PollReport, 
         tenant,
         max_attempts: state.settings.queue.max_attempts,
     };
-    let report = adapter.poll(&context).await?;
+    let report = state
+        .partner_calls
+        .clone()
+        .scope(adapter.poll(&context))
+        .await?;
     if report.stored > 0 {
         state.wake.notify_one();
     }
@@ -127,12 +131,12 @@ pub async fn check_subscriptions(state: &AppState, tenant: &Tenant) -> Result<us
         return Ok(0);
     }
     let client = super::gupy::GupyClient::for_tenant(super::http_client::shared_client(), tenant)?;
-    let report = super::gupy::subscriptions::check_subscriptions(
+    let check = super::gupy::subscriptions::check_subscriptions(
         &state.db,
         &client,
         tenant,
         &state.settings.public_url,
-    )
-    .await?;
+    );
+    let report = state.partner_calls.clone().scope(check).await?;
     Ok(report.created.len())
 }

@@ -147,7 +147,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(format) = cli.log_format {
         settings.log_format = format;
     }
-    crate::telemetry::init_logging(settings.log_format);
+    // Held to the end: dropping it sends the spans still buffered.
+    let _tracing = crate::telemetry::init_logging(settings.log_format, &settings.telemetry);
     match cli.command {
         Command::Migrate => serve::migrate(&settings).await,
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,

@@ -60,6 +60,14 @@ async fn show_metrics(State(state): State<AppState>) -> Response {
                 .set(count);
         }
     }
+    let now = crate::time::now_ms();
+    if let Ok(oldest) = queue::oldest_due_pending(&state.db, now).await {
+        let age_ms = oldest.map_or(0, |run_at| (now - run_at).max(0));
+        state
+            .metrics
+            .queue_oldest_pending_age
+            .set(age_ms as f64 / 1_000.0);
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -43,6 +43,9 @@ pub struct NewEvent {
     pub payload: String,
     /// `received` (a job applies it) or `processed` (a log entry only: nothing to apply).
     pub status: &'static str,
+    /// The W3C `traceparent` of the request that received it (tracing export on only), handed
+    /// to its job so the job's trace continues the request's.
+    pub trace_parent: Option<String>,
 }
 
 impl NewEvent {
@@ -53,6 +56,7 @@ impl NewEvent {
             event,
             payload,
             status: event_status::RECEIVED,
+            trace_parent: crate::telemetry::trace::current_traceparent(),
         }
     }
 
@@ -64,6 +68,7 @@ impl NewEvent {
             event,
             payload,
             status: event_status::PROCESSED,
+            trace_parent: None,
         }
     }
 
@@ -315,6 +320,7 @@ fn job_row(event: &NewEvent, id: EventId, max_attempts: u32, now: i64) -> job::A
         lease_expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        trace_parent: Set(event.trace_parent.clone()),
         ..Default::default()
     }
 }

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
+use tracing::Instrument as _;
 
 use super::body::{BodyFormat, read_limited, to_json};
 use super::error::InboundError;
@@ -135,6 +136,7 @@ async fn accept(
         .inbound
         .inbox
         .store(NewEvent::received(tenant.id, event, raw))
+        .instrument(tracing::info_span!("inbox_store"))
         .await
         .map_err(|error| {
             tracing::error!(error = %error, "cannot store a webhook event");

@@ -32,7 +32,7 @@ WHERE id IN (
     LIMIT $4
     {lock})
 RETURNING id, tenant_id, event_id, flow, payload, attempts, max_attempts, idempotency_key,
-          ordering_key";
+          ordering_key, trace_parent";
 
 #[derive(FromQueryResult)]
 struct ClaimedRow {
@@ -45,6 +45,7 @@ struct ClaimedRow {
     max_attempts: i32,
     idempotency_key: String,
     ordering_key: String,
+    trace_parent: Option<String>,
 }
 
 /// Leases up to `limit` due jobs to `owner` for `lease`. The owner token must be unique per claim
@@ -86,6 +87,7 @@ pub async fn claim(
             idempotency_key: row.idempotency_key,
             ordering_key: row.ordering_key,
             lease_owner: owner.to_owned(),
+            trace_parent: row.trace_parent,
         })
         .collect();
     claimed.sort_by_key(|job| job.id);

@@ -64,6 +64,8 @@ pub struct ClaimedJob {
     pub ordering_key: String,
     /// The lease token: only its holder may finish the job.
     pub lease_owner: String,
+    /// The W3C `traceparent` of the request that enqueued it (tracing export on only).
+    pub trace_parent: Option<String>,
 }
 
 /// Enqueues `job`, or does nothing when its idempotency key is already queued for the tenant.
@@ -89,6 +91,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, job: NewJob) -> Result<Option<Jo
         lease_expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        trace_parent: Set(crate::telemetry::trace::current_traceparent()),
         ..Default::default()
     };
     let result = job::Entity::insert(row)
@@ -260,6 +263,20 @@ pub async fn depth(db: &impl ConnectionTrait) -> Result<Depth, DbErr> {
         }
     }
     Ok(depth)
+}
+
+/// When the oldest pending job became due (`run_at`), among those due by `now`: a range read of
+/// the claim index (`status`, `run_at`).
+pub async fn oldest_due_pending(db: &impl ConnectionTrait, now: i64) -> Result<Option<i64>, DbErr> {
+    let oldest: Option<Option<i64>> = job::Entity::find()
+        .select_only()
+        .column_as(job::Column::RunAt.min(), "oldest")
+        .filter(job::Column::Status.eq(PENDING))
+        .filter(job::Column::RunAt.lte(now))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(oldest.flatten())
 }
 
 fn truncate(text: &str, max: usize) -> String {

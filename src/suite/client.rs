@@ -4,14 +4,14 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tracing::instrument;
+use tracing::{Instrument as _, instrument};
 
 use super::auth::{AccessToken, SuiteOAuth, TokenManager, TokenSource};
 use super::error::{SuiteError, classify};
@@ -21,6 +21,8 @@ use super::limits::CallLimits;
 use super::retry::RetryPolicy;
 use super::types::{Created, Page, PageRequest};
 use crate::config::SuiteClientSettings;
+use crate::telemetry::trace::{TRACEPARENT, traceparent_of};
+use crate::telemetry::{CallRecorder, CallStatus};
 use crate::tenant::{SuiteAuth, SuiteSettings};
 
 /// The page size `list_all_*` walks with (the contract's maximum).
@@ -35,6 +37,8 @@ pub struct SuiteClient {
     tokens: TokenManager,
     limits: CallLimits,
     retry: RetryPolicy,
+    /// Counts, times and traces every try (`telemetry::calls`).
+    calls: CallRecorder,
 }
 
 impl fmt::Debug for SuiteClient {
@@ -147,7 +151,14 @@ impl SuiteClient {
             tokens: TokenManager::new(source),
             limits: CallLimits::new(settings),
             retry: RetryPolicy::from_settings(settings),
+            calls: CallRecorder::default(),
         })
+    }
+
+    /// Records every try in `calls` (metrics, spans, connection health).
+    pub fn with_recorder(mut self, calls: CallRecorder) -> Self {
+        self.calls = calls;
+        self
     }
 
     /// Replaces the retry policy (tests and benchmarks).
@@ -234,6 +245,7 @@ impl SuiteClient {
         }
     }
 
+    /// One try, recorded once the partner answered (or did not), the wait for a slot excluded.
     async fn attempt(&self, call: &Call, token: &AccessToken) -> Result<Answer, SuiteError> {
         let _slot = self.limits.acquire().await?;
         let mut url = self.base.clone();
@@ -241,10 +253,48 @@ impl SuiteClient {
             .map_err(|_| SuiteError::Config("suite.base_url cannot have a path".to_owned()))?
             .pop_if_empty()
             .extend(&call.segments);
+        let span = self.calls.span(call.endpoint);
+        let started = Instant::now();
+        let (status, result) = self
+            .send(call, url, token, &span)
+            .instrument(span.clone())
+            .await;
+        self.calls
+            .record(&span, call.endpoint, status, started.elapsed());
+        result
+    }
+
+    async fn send(
+        &self,
+        call: &Call,
+        url: url::Url,
+        token: &AccessToken,
+        span: &tracing::Span,
+    ) -> (CallStatus, Result<Answer, SuiteError>) {
+        match self.send_once(call, url, token, span).await {
+            Ok((status, answer)) => (CallStatus::Http(status.as_u16()), answer),
+            Err(error) => (
+                CallStatus::of_transport(&error),
+                Err(SuiteError::from_transport(error)),
+            ),
+        }
+    }
+
+    /// The request and its answer; a transport failure is the outer error.
+    async fn send_once(
+        &self,
+        call: &Call,
+        url: url::Url,
+        token: &AccessToken,
+        span: &tracing::Span,
+    ) -> Result<(reqwest::StatusCode, Result<Answer, SuiteError>), reqwest::Error> {
         let mut request = self
             .http
             .request(call.method.clone(), url)
             .bearer_auth(token.secret().expose_secret());
+        if let Some(traceparent) = traceparent_of(span) {
+            request = request.header(TRACEPARENT, traceparent);
+        }
         if !call.query.is_empty() {
             request = request.query(&call.query);
         }
@@ -256,14 +306,14 @@ impl SuiteClient {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone());
         }
-        let response = request.send().await.map_err(SuiteError::from_transport)?;
+        let response = request.send().await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(SuiteError::from_transport)?;
+        let body = response.bytes().await?;
         if status.is_success() {
-            Ok(Answer { body })
+            Ok((status, Ok(Answer { body })))
         } else {
-            Err(classify(status, &headers, &body))
+            Ok((status, Err(classify(status, &headers, &body))))
         }
     }
 }

@@ -14,6 +14,8 @@ use super::grant_store::GrantStore;
 use super::http::build_http_client;
 use crate::config::{Settings, SuiteClientSettings};
 use crate::crypto::MasterKey;
+use crate::health::Side;
+use crate::telemetry::PartnerCalls;
 use crate::tenant::{SuiteAuth, Tenant};
 
 #[derive(Clone)]
@@ -27,6 +29,8 @@ struct Inner {
     db: DatabaseConnection,
     master_key: Option<MasterKey>,
     public_url: String,
+    /// Each tenant's client records its calls here.
+    calls: PartnerCalls,
     /// By slug: the settings fingerprint the client was built from, and the client.
     clients: Mutex<HashMap<String, (String, Arc<SuiteClient>)>>,
 }
@@ -37,6 +41,16 @@ impl SuiteClients {
         db: DatabaseConnection,
         master_key: Option<MasterKey>,
     ) -> Result<Self, SuiteError> {
+        Self::recording(settings, db, master_key, PartnerCalls::disabled())
+    }
+
+    /// Like `new`, with every tenant's calls recorded in `calls` (metrics, spans, health).
+    pub fn recording(
+        settings: &Settings,
+        db: DatabaseConnection,
+        master_key: Option<MasterKey>,
+        calls: PartnerCalls,
+    ) -> Result<Self, SuiteError> {
         Ok(Self {
             inner: Arc::new(Inner {
                 http: build_http_client(&settings.suite_client)?,
@@ -44,6 +58,7 @@ impl SuiteClients {
                 db,
                 master_key,
                 public_url: settings.public_url.clone(),
+                calls,
                 clients: Mutex::new(HashMap::new()),
             }),
         })
@@ -66,13 +81,20 @@ impl SuiteClients {
             SuiteAuth::ClientCredentials => None,
             SuiteAuth::AuthorizationCode => Some(self.grant_store(tenant)?),
         };
-        let client = Arc::new(SuiteClient::new(
-            self.inner.http.clone(),
-            tenant.slug(),
-            &tenant.config.suite,
-            &self.inner.settings,
-            grants,
-        )?);
+        let client = Arc::new(
+            SuiteClient::new(
+                self.inner.http.clone(),
+                tenant.slug(),
+                &tenant.config.suite,
+                &self.inner.settings,
+                grants,
+            )?
+            .with_recorder(
+                self.inner
+                    .calls
+                    .recorder("suite", Some((tenant.id.0, Side::Suite))),
+            ),
+        );
         clients.insert(tenant.slug().to_owned(), (fingerprint, client.clone()));
         Ok(client)
     }
@@ -106,6 +128,11 @@ impl SuiteClients {
 
     pub fn public_url(&self) -> &str {
         &self.inner.public_url
+    }
+
+    /// Where this process records partner calls.
+    pub fn calls(&self) -> &PartnerCalls {
+        &self.inner.calls
     }
 
     pub fn refresh_lease(&self) -> std::time::Duration {

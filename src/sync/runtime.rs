@@ -43,14 +43,20 @@ pub fn worker(state: &AppState) -> anyhow::Result<Worker> {
         state.settings.queue.clone(),
         state.settings.workers,
         state.wake.clone(),
-    ))
+    )
+    .with_metrics(state.metrics.clone()))
 }
 
 /// Runs the workers and the scheduler until `shutdown`, then lets work in flight finish.
 pub async fn run_background(state: AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
     let worker = worker(&state)?;
+    let (health, db) = (state.health.clone(), state.db.clone());
     let scheduler = run_scheduler(state, shutdown.clone());
     tokio::join!(worker.run(shutdown), scheduler);
+    // What the calls of the last seconds taught about the partners' health.
+    if let Err(error) = health.flush(&db).await {
+        tracing::warn!(error = %error, "cannot record connection health");
+    }
     Ok(())
 }
 

@@ -12,11 +12,14 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use super::flow::{Flows, JobContext, JobError};
 use crate::config::QueueSettings;
 use crate::queue::{self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure};
 use crate::store::entities::inbox_event;
+use crate::telemetry::Metrics;
+use crate::telemetry::trace::continue_trace;
 use crate::time::now_ms;
 
 /// Event statuses in the inbox, following the job that applies the event.
@@ -37,6 +40,8 @@ pub struct Worker {
     identity: String,
     /// Woken by in-process enqueues, so new work starts without waiting for the idle poll.
     wake: Arc<Notify>,
+    /// Job counts and durations (none in tests that build a bare worker).
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Worker {
@@ -54,7 +59,14 @@ impl Worker {
             concurrency: concurrency.max(1),
             identity: format!("pid{}", std::process::id()),
             wake,
+            metrics: None,
         }
+    }
+
+    /// Records every finished attempt in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     fn lease(&self) -> Duration {
@@ -146,8 +158,20 @@ impl Worker {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(job = %job.id, flow = %job.flow, attempt = job.attempt))]
+    /// Runs one job in its span, which continues the trace of the request that enqueued it.
     async fn execute(&self, job: ClaimedJob) {
+        let span = tracing::info_span!(
+            "job",
+            job = %job.id,
+            flow = %job.flow,
+            tenant = job.tenant.0,
+            attempt = job.attempt,
+        );
+        continue_trace(&span, job.trace_parent.as_deref());
+        self.run_job(job).instrument(span).await
+    }
+
+    async fn run_job(&self, job: ClaimedJob) {
         let started_at = now_ms();
         let clock = Instant::now();
         let context = JobContext::new(job);
@@ -205,6 +229,9 @@ impl Worker {
                 "job will be retried"
             ),
             _ => tracing::debug!(outcome, "job finished"),
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.record_job(&job.flow, outcome, job.attempt, clock.elapsed());
         }
         let record = AttemptRecord {
             job,

@@ -123,6 +123,16 @@ async fn every_page_renders_with_data_from_real_flows() {
         }
         assert!(!html.contains("gupy-token"), "{path} shows a secret");
     }
+
+    // Connection health: the suite answered the sync's calls, so its row has a time.
+    app.state.health.flush(app.db()).await.expect("flush");
+    let (_, html) = console.get("/admin/tenants/acme").await;
+    let suite_row = html
+        .split("<tr><td>Suite</td>")
+        .nth(1)
+        .expect("a health row for the suite");
+    let last_ok = suite_row.split("<td>").nth(1).expect("a cell");
+    assert!(!last_ok.starts_with("never"), "{suite_row}");
     let (status, html) = console.get(&format!("/admin/events/{event}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("succeeded"), "an attempt is listed: {html}");

@@ -18,6 +18,7 @@ mod inbound_props;
 mod inbound_serve;
 mod inbound_support;
 mod master_key;
+mod observability;
 mod queue;
 mod scale_out;
 mod sim_gupy;

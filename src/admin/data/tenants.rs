@@ -66,8 +66,12 @@ pub struct TenantOverview {
     pub events_by_status: Vec<Count>,
     pub jobs_by_status: Vec<Count>,
     pub last_events: Vec<EventSummary>,
-    /// Connection health (last successful call each way, last error); null until wired.
-    pub health: Option<serde_json::Value>,
+    /// Connection health: for each side, the last successful call, the last failure and the
+    /// last event received (ms since the epoch).
+    pub health: crate::health::TenantHealth,
+    /// The same, as rows for the page.
+    #[serde(skip)]
+    pub health_rows: Vec<HealthRow>,
 }
 
 pub async fn overview(state: &AppState, tenant: &Tenant) -> Result<TenantOverview, DbErr> {
@@ -112,6 +116,7 @@ pub async fn overview(state: &AppState, tenant: &Tenant) -> Result<TenantOvervie
     } else {
         None
     };
+    let health = crate::health::tenant_health(&state.db, tenant.id.0).await?;
     Ok(TenantOverview {
         slug: tenant.slug().to_owned(),
         name: config.name.clone(),
@@ -132,8 +137,8 @@ pub async fn overview(state: &AppState, tenant: &Tenant) -> Result<TenantOvervie
         events_by_status: counts(db, tenant.id.0, true).await?,
         jobs_by_status: counts(db, tenant.id.0, false).await?,
         last_events: events_log::list(db, tenant.id, None, 10, None).await?.data,
-        // wired to crate::health after merge
-        health: None,
+        health_rows: health_rows(&health),
+        health,
     })
 }
 
@@ -290,4 +295,28 @@ pub async fn check_subscriptions(state: &AppState, tenant: &Tenant) -> Subscript
         ats,
         suite,
     }
+}
+
+/// One side of the connection health, with times ready to show.
+#[derive(Clone, Debug)]
+pub struct HealthRow {
+    pub side: &'static str,
+    pub last_ok_at: String,
+    pub last_error_at: String,
+    pub last_error: String,
+    pub last_inbound_at: String,
+}
+
+fn health_rows(health: &crate::health::TenantHealth) -> Vec<HealthRow> {
+    let when = |ms: Option<i64>| ms.map(to_rfc3339).unwrap_or_else(|| "never".to_owned());
+    [("ATS", &health.ats), ("Suite", &health.suite)]
+        .into_iter()
+        .map(|(side, h)| HealthRow {
+            side,
+            last_ok_at: when(h.last_ok_at),
+            last_error_at: when(h.last_error_at),
+            last_error: h.last_error.clone().unwrap_or_default(),
+            last_inbound_at: when(h.last_inbound_at),
+        })
+        .collect()
 }

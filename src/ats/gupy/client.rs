@@ -1,10 +1,13 @@
 //! Gupy's REST API (`contracts/gupy.md`): jobs, applications, tags, comments and webhook
 //! subscriptions, with pagination. Every status is classified in `http_client::classify`.
 
+use std::time::Instant;
+
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use super::payload::{
     Application, CommentRequest, Job, ListEnvelope, TagRequest, WebhookSubscription,
@@ -12,6 +15,9 @@ use super::payload::{
 };
 use crate::ats::error::AdapterError;
 use crate::ats::http_client::{classify, transport_error};
+use crate::health::Side;
+use crate::telemetry::trace::{TRACEPARENT, traceparent_of};
+use crate::telemetry::{CallStatus, PartnerCalls};
 use crate::tenant::Tenant;
 
 /// Gupy's largest page (*assumed* in the contract).
@@ -25,6 +31,8 @@ pub struct GupyClient {
     http: reqwest::Client,
     base_url: String,
     token: SecretString,
+    /// Whose connection health the calls update (None for a client built by hand).
+    tenant_id: Option<i64>,
 }
 
 impl std::fmt::Debug for GupyClient {
@@ -41,6 +49,7 @@ impl GupyClient {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             token,
+            tenant_id: None,
         }
     }
 
@@ -55,12 +64,22 @@ impl GupyClient {
             .token
             .clone()
             .ok_or_else(|| AdapterError::Config("ats.token is not set".to_owned()))?;
-        Ok(Self::new(http, base_url, token))
+        Ok(Self {
+            tenant_id: Some(tenant.id.0),
+            ..Self::new(http, base_url, token)
+        })
     }
 
     pub async fn get_job(&self, job_id: &str) -> Result<Job, AdapterError> {
         let path = format!("/api/v1/jobs/{}", segment(job_id)?);
-        self.call(Method::GET, &path, &[], None::<&()>).await
+        self.call(
+            "GET /api/v1/jobs/{id}",
+            Method::GET,
+            &path,
+            &[],
+            None::<&()>,
+        )
+        .await
     }
 
     /// One page of a job's applications, oldest id first.
@@ -73,12 +92,25 @@ impl GupyClient {
         let query = page_query(page);
         let mut query: Vec<(&str, String)> = query.to_vec();
         query.push(("order", "id asc".to_owned()));
-        self.call(Method::GET, &path, &query, None::<&()>).await
+        self.call(
+            "GET /api/v1/jobs/{id}/applications",
+            Method::GET,
+            &path,
+            &query,
+            None::<&()>,
+        )
+        .await
     }
 
     pub async fn list_jobs(&self, page: u64) -> Result<ListEnvelope<Job>, AdapterError> {
-        self.call(Method::GET, "/api/v1/jobs", &page_query(page), None::<&()>)
-            .await
+        self.call(
+            "GET /api/v1/jobs",
+            Method::GET,
+            "/api/v1/jobs",
+            &page_query(page),
+            None::<&()>,
+        )
+        .await
     }
 
     /// Gupy has no single-application endpoint: the job's applications are read page by page
@@ -121,7 +153,13 @@ impl GupyClient {
         let body = TagRequest {
             name: tag.to_owned(),
         };
-        self.send(Method::PUT, &path, Some(&body)).await
+        self.send(
+            "PUT /api/v1/jobs/{id}/applications/{id}/tags",
+            Method::PUT,
+            &path,
+            Some(&body),
+        )
+        .await
     }
 
     pub async fn post_comment(
@@ -138,12 +176,19 @@ impl GupyClient {
         let body = CommentRequest {
             text: text.to_owned(),
         };
-        self.send(Method::POST, &path, Some(&body)).await
+        self.send(
+            "POST /api/v1/jobs/{id}/applications/{id}/comments",
+            Method::POST,
+            &path,
+            Some(&body),
+        )
+        .await
     }
 
     pub async fn list_webhooks(&self) -> Result<Vec<WebhookSubscription>, AdapterError> {
         collect_pages(|page| async move {
             self.call(
+                "GET /api/v1/webhooks",
                 Method::GET,
                 "/api/v1/webhooks",
                 &page_query(page),
@@ -158,24 +203,37 @@ impl GupyClient {
         &self,
         request: &WebhookSubscriptionRequest,
     ) -> Result<WebhookSubscription, AdapterError> {
-        self.call(Method::POST, "/api/v1/webhooks", &[], Some(request))
-            .await
+        self.call(
+            "POST /api/v1/webhooks",
+            Method::POST,
+            "/api/v1/webhooks",
+            &[],
+            Some(request),
+        )
+        .await
     }
 
     pub async fn delete_webhook(&self, id: &str) -> Result<(), AdapterError> {
         let path = format!("/api/v1/webhooks/{}", segment(id)?);
-        self.send(Method::DELETE, &path, None::<&()>).await
+        self.send(
+            "DELETE /api/v1/webhooks/{id}",
+            Method::DELETE,
+            &path,
+            None::<&()>,
+        )
+        .await
     }
 
     async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
+        endpoint: &'static str,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, AdapterError> {
         let what = format!("{method} {path}");
-        let response = self.request(method, path, query, body).await?;
+        let response = self.request(endpoint, method, path, query, body).await?;
         response
             .json::<T>()
             .await
@@ -184,34 +242,49 @@ impl GupyClient {
 
     async fn send<B: Serialize + ?Sized>(
         &self,
+        endpoint: &'static str,
         method: Method,
         path: &str,
         body: Option<&B>,
     ) -> Result<(), AdapterError> {
-        self.request(method, path, &[], body).await.map(drop)
+        self.request(endpoint, method, path, &[], body)
+            .await
+            .map(drop)
     }
 
-    #[tracing::instrument(skip_all, fields(method = %method, path = %path))]
+    /// One call, recorded (metrics, `partner_call` span, connection health) under `endpoint`,
+    /// its route template.
     async fn request<B: Serialize + ?Sized>(
         &self,
+        endpoint: &'static str,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<reqwest::Response, AdapterError> {
+        let calls =
+            PartnerCalls::current().recorder("gupy", self.tenant_id.map(|id| (id, Side::Ats)));
+        let span = calls.span(endpoint);
         let what = format!("{method} {path}");
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base_url))
             .bearer_auth(self.token.expose_secret())
             .query(query);
+        if let Some(traceparent) = traceparent_of(&span) {
+            request = request.header(TRACEPARENT, traceparent);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(e, &what))?;
+        let started = Instant::now();
+        let sent = request.send().instrument(span.clone()).await;
+        let status = match &sent {
+            Ok(response) => CallStatus::Http(response.status().as_u16()),
+            Err(error) => CallStatus::of_transport(error),
+        };
+        calls.record(&span, endpoint, status, started.elapsed());
+        let response = sent.map_err(|e| transport_error(e, &what))?;
         classify(response.status(), response.headers(), &what)?;
         Ok(response)
     }

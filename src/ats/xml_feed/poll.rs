@@ -7,10 +7,13 @@
 //! Memory per poll: one parsed job (the parser's bound), a batch of `STAGE_BATCH` staged rows
 //! (about 1 KiB each), and at most `MAX_REPORTED_SKIPS` skipped-job reports.
 
+use std::time::Instant;
+
 use futures::TryStreamExt as _;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 use tokio_util::io::StreamReader;
+use tracing::Instrument as _;
 
 use super::job::FeedJob;
 use super::parser::{FeedItem, FeedParser, JobError};
@@ -20,7 +23,11 @@ use crate::ats::error::AdapterError;
 use crate::ats::http_client::{classify, transport_error};
 use crate::ats::poll::PollReport;
 use crate::events::AtsJob;
+use crate::health::Side;
+use crate::telemetry::{CallStatus, PartnerCalls};
 
+/// The feed's endpoint label.
+const FEED_ENDPOINT: &str = "GET feed";
 /// Jobs staged per INSERT.
 const STAGE_BATCH: usize = 500;
 /// Skipped jobs reported one by one in the event log; beyond, only counted.
@@ -42,10 +49,17 @@ pub async fn poll_feed(
     if let Some((name, value)) = feed_header(tenant)? {
         request = request.header(name, value);
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| transport_error(e, "GET feed"))?;
+    let calls = PartnerCalls::current().recorder("xml-feed", Some((tenant.id.0, Side::Ats)));
+    let span = calls.span(FEED_ENDPOINT);
+    let started = Instant::now();
+    // Timed to the answer's head: the body streams into the parser below.
+    let sent = request.send().instrument(span.clone()).await;
+    let status = match &sent {
+        Ok(response) => CallStatus::Http(response.status().as_u16()),
+        Err(error) => CallStatus::of_transport(error),
+    };
+    calls.record(&span, FEED_ENDPOINT, status, started.elapsed());
+    let response = sent.map_err(|e| transport_error(e, "GET feed"))?;
     classify(response.status(), response.headers(), "GET feed")?;
     let body = StreamReader::new(response.bytes_stream().map_err(std::io::Error::other));
     let mut parser = FeedParser::new(body);

@@ -23,6 +23,8 @@ pub struct Model {
     pub lease_expires_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The W3C `traceparent` of the request that enqueued the job (tracing export on only).
+    pub trace_parent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

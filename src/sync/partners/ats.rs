@@ -5,16 +5,29 @@ use std::sync::Arc;
 use crate::ats::{AdapterError, ApplicationRef, AtsAdapter, WriteBack};
 use crate::events::AtsJob;
 use crate::sync::ports::{AtsPort, PartnerError, PortFuture};
+use crate::telemetry::PartnerCalls;
 use crate::tenant::{AtsKind, Tenant};
 
 pub struct AtsAdapterPort {
     adapter: Arc<dyn AtsAdapter>,
     tenant: Tenant,
+    /// Set around each adapter call: the adapters are process-wide (`telemetry::calls`).
+    calls: PartnerCalls,
 }
 
 impl AtsAdapterPort {
     pub fn new(adapter: Arc<dyn AtsAdapter>, tenant: Tenant) -> Self {
-        Self { adapter, tenant }
+        Self {
+            adapter,
+            tenant,
+            calls: PartnerCalls::disabled(),
+        }
+    }
+
+    /// Records the adapter's calls in `calls`.
+    pub fn recording(mut self, calls: PartnerCalls) -> Self {
+        self.calls = calls;
+        self
     }
 }
 
@@ -40,12 +53,12 @@ pub fn ats_error(error: AdapterError) -> PartnerError {
 impl AtsPort for AtsAdapterPort {
     fn fetch_job(&self, ats_job_id: &str) -> PortFuture<'_, AtsJob> {
         let id = ats_job_id.to_owned();
-        Box::pin(async move {
+        Box::pin(self.calls.clone().scope(async move {
             self.adapter
                 .fetch_job(&self.tenant, &id)
                 .await
                 .map_err(ats_error)
-        })
+        }))
     }
 
     fn add_tag(&self, ats_job_id: &str, ats_application_id: &str, tag: &str) -> PortFuture<'_, ()> {
@@ -54,12 +67,12 @@ impl AtsPort for AtsAdapterPort {
             ats_application_id: ats_application_id.to_owned(),
         };
         let write = WriteBack::Tag(tag.to_owned());
-        Box::pin(async move {
+        Box::pin(self.calls.clone().scope(async move {
             self.adapter
                 .write_back(&self.tenant, &application, &write)
                 .await
                 .map_err(ats_error)
-        })
+        }))
     }
 
     fn add_comment(
@@ -73,13 +86,13 @@ impl AtsPort for AtsAdapterPort {
             ats_application_id: ats_application_id.to_owned(),
         };
         let write = WriteBack::Comment(text.to_owned());
-        Box::pin(async move {
+        Box::pin(self.calls.clone().scope(async move {
             self.adapter
                 .write_back(&self.tenant, &application, &write)
                 .await
                 .map_err(ats_error)?;
             Ok(None)
-        })
+        }))
     }
 
     fn can_write_back(&self) -> bool {

@@ -33,10 +33,13 @@ impl Partners for LivePartners {
             .map_err(|error| JobError::from(partner_error(error)))?;
         Ok(TenantPartners {
             suite: Arc::new(SuiteAdapter::new(client)),
-            ats: Arc::new(AtsAdapterPort::new(
-                crate::ats::adapter_for(tenant.config.ats.kind),
-                tenant.clone(),
-            )),
+            ats: Arc::new(
+                AtsAdapterPort::new(
+                    crate::ats::adapter_for(tenant.config.ats.kind),
+                    tenant.clone(),
+                )
+                .recording(self.suite_clients.calls().clone()),
+            ),
         })
     }
 }
