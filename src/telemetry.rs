@@ -14,10 +14,18 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// What is logged when `LIAISON_LOG` does not say.
+pub const DEFAULT_LOG_FILTER: &str = "info,sea_orm_migration=warn";
+
 /// Installs the global tracing subscriber once per process (later calls are no-ops).
 pub fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("LIAISON_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sea_orm_migration=warn"));
+    init_logging_with(format, DEFAULT_LOG_FILTER);
+}
+
+/// Like `init_logging`, with another default filter (`LIAISON_LOG` still wins).
+pub fn init_logging_with(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_env("LIAISON_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

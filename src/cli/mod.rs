@@ -2,6 +2,7 @@
 //! line on stderr with a non-zero exit status: 1 failure, 2 invalid usage or configuration,
 //! 3 not found, 4 conflict.
 
+mod demo;
 mod equivalence;
 mod events;
 mod serve;
@@ -57,6 +58,9 @@ pub enum Command {
     /// Run a partner simulator alone, for manual testing.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Liaison on an embedded SQLite file with both simulators, a seeded demo tenant and a
+    /// short scenario; prints the URLs to open and serves until Ctrl-C.
+    Demo(demo::DemoArgs),
 }
 
 /// A failed command: the one line to print and the exit status.
@@ -88,9 +92,13 @@ impl CliError {
 }
 
 impl From<anyhow::Error> for CliError {
+    /// A configuration error anywhere in the chain (a bad TLS file, say) is invalid usage.
     fn from(error: anyhow::Error) -> Self {
+        let configuration = error
+            .chain()
+            .any(|cause| cause.downcast_ref::<crate::config::ConfigError>().is_some());
         Self {
-            status: 1,
+            status: if configuration { 2 } else { 1 },
             message: format!("{error:#}"),
         }
     }
@@ -138,7 +146,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(format) = cli.log_format {
         settings.log_format = format;
     }
-    crate::telemetry::init_logging(settings.log_format);
+    // The demo's progress lines are the show: only warnings and errors in between.
+    let default_filter = match cli.command {
+        Command::Demo(_) => "warn",
+        _ => crate::telemetry::DEFAULT_LOG_FILTER,
+    };
+    crate::telemetry::init_logging_with(settings.log_format, default_filter);
     match cli.command {
         Command::Migrate => serve::migrate(&settings).await,
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
@@ -147,6 +160,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Equivalence(command) => equivalence::run(&settings, command).await,
         Command::Events(command) => events::run(&settings, command).await,
         Command::Sim(command) => sim::run(command).await,
+        Command::Demo(args) => demo::run(settings, args).await,
     }
 }
 
