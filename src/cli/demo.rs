@@ -60,10 +60,22 @@ pub async fn run(settings: Settings, args: DemoArgs) -> Result<(), CliError> {
 }
 
 fn print_setup(running: &RunningDemo) {
-    println!("==> Liaison           {}", running.public_url);
-    println!("==> database          {}", running.database_url);
-    println!("==> ATS (Gupy) sim    {}", running.gupy_url());
-    println!("==> suite sim         {}", running.suite_url());
+    // Addresses here; the pages to open are listed at the end.
+    let address = |url: &str| {
+        url.split_once("://")
+            .map_or(url.to_owned(), |(_, a)| a.to_owned())
+    };
+    println!(
+        "==> Liaison listening on {} ({})",
+        address(&running.public_url),
+        running.public_url.split(':').next().unwrap_or("http")
+    );
+    println!("==> database {}", running.database_url);
+    println!(
+        "==> ATS (Gupy) simulator on {}",
+        address(&running.gupy_url())
+    );
+    println!("==> suite simulator on {}", address(&running.suite_url()));
     println!(
         "==> demo tenant \"{}\" seeded with generated secrets; {} webhook subscriptions registered \
          at the ATS and the suite",
@@ -98,7 +110,8 @@ fn print_links(running: &RunningDemo, outcome: Option<&demo::scenario::ScenarioO
     }
     if let Some(cert) = &running.certificate {
         println!(
-            "HTTPS uses the self-signed certificate {}: your browser will warn once; accept it for {}.",
+            "HTTPS uses the self-signed certificate {}: open {}/healthz once and accept the \
+             browser's warning, then the embedded pages load.",
             cert.display(),
             running.public_url
         );
