@@ -1,6 +1,6 @@
 //! The application: `App::build(settings)` connects and migrates the database and binds the
 //! listener (port 0 allowed, for tests); `run_until_stopped` serves until the cancellation token
-//! fires, then drains in-flight requests.
+//! fires, then drains in-flight requests. With `tls_cert` and `tls_key` set it serves HTTPS.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -78,6 +78,8 @@ impl AppState {
 
 pub struct App {
     listener: TcpListener,
+    /// Set when `tls_cert` and `tls_key` are: the app serves HTTPS.
+    tls: Option<Arc<rustls::ServerConfig>>,
     state: AppState,
 }
 
@@ -92,18 +94,32 @@ impl App {
 
     /// Like `build`, on a database the caller has connected and migrated.
     pub async fn build_with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
+        // Read before binding, so a bad certificate is reported as such (exit 2, key named).
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::http::tls::server_config(cert, key)?),
+            _ => None,
+        };
         let bind = settings.bind_addr();
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
         let state = AppState::build(settings, db)?;
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            tls,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Whether the app serves HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     pub fn port(&self) -> u16 {
@@ -126,11 +142,24 @@ impl App {
             ..self.state
         };
         let router = crate::http::router(state);
-        tracing::info!(address = %self.listener.local_addr()?, "liaison is listening");
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .context("HTTP server failed")
+        let address = self.listener.local_addr()?;
+        let stopped = async move { shutdown.cancelled().await };
+        match self.tls {
+            Some(config) => {
+                tracing::info!(%address, "liaison is listening (HTTPS)");
+                let listener = crate::http::tls::TlsListener::new(self.listener, config)?;
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            }
+            None => {
+                tracing::info!(%address, "liaison is listening");
+                axum::serve(self.listener, router)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            }
+        }
+        .context("HTTP server failed")
     }
 }
 

@@ -291,6 +291,12 @@ impl Settings {
                 "and tls_key must be set together (or neither)",
             ));
         }
+        if self.tls_cert.is_some() && !self.public_url.starts_with("https://") {
+            return Err(invalid(
+                "public_url",
+                "must be an https URL when tls_cert and tls_key are set",
+            ));
+        }
         if let Some(key) = &self.master_key {
             MasterKey::from_base64(key.expose_secret())
                 .map_err(|_| invalid("master_key", "must be 32 bytes, base64-encoded"))?;
@@ -444,6 +450,10 @@ mod tests {
             ("master_key = \"short\"", "master_key"),
             ("database_url = \"mysql://x\"", "database_url"),
             ("tls_cert = \"/tmp/cert.pem\"", "tls_cert"),
+            (
+                "tls_cert = \"/tmp/c.pem\"\ntls_key = \"/tmp/k.pem\"",
+                "public_url",
+            ),
         ] {
             let error = from_toml(text).unwrap_err().to_string();
             assert!(error.contains(key), "{text}: {error}");

@@ -10,6 +10,7 @@ pub mod ats;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod equivalence;
 pub mod error;
 pub mod events;

@@ -26,12 +26,20 @@ use crate::config::{LogFormat, TelemetrySettings};
 
 pub use calls::{CallRecorder, CallStatus, PartnerCalls};
 
-/// Installs the global tracing subscriber once per process (later calls are no-ops): logs, and
-/// the OTLP span exporter when `otlp_endpoint` is set. Keep the answer alive until the process
-/// ends: dropping it flushes the spans still buffered.
-pub fn init_logging(format: LogFormat, telemetry: &TelemetrySettings) -> trace::TracingGuard {
-    let filter = EnvFilter::try_from_env("LIAISON_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sea_orm_migration=warn"));
+/// What is logged when `LIAISON_LOG` does not say.
+pub const DEFAULT_LOG_FILTER: &str = "info,sea_orm_migration=warn";
+
+/// Installs the global tracing subscriber once per process (later calls are no-ops): logs
+/// filtered by `LIAISON_LOG` (else `default_filter`), and the OTLP span exporter when
+/// `otlp_endpoint` is set. Keep the answer alive until the process ends: dropping it flushes the
+/// spans still buffered.
+pub fn init_logging(
+    format: LogFormat,
+    telemetry: &TelemetrySettings,
+    default_filter: &str,
+) -> trace::TracingGuard {
+    let filter =
+        EnvFilter::try_from_env("LIAISON_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let (otel, guard) = match trace::otel_layer(telemetry) {
         Ok(Some((layer, guard))) => (Some(layer), guard),
         Ok(None) => (None, trace::TracingGuard::default()),

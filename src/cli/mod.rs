@@ -2,6 +2,7 @@
 //! line on stderr with a non-zero exit status: 1 failure, 2 invalid usage or configuration,
 //! 3 not found, 4 conflict.
 
+mod demo;
 mod equivalence;
 mod events;
 mod master_key;
@@ -66,6 +67,9 @@ pub enum Command {
     /// Generate, verify or rotate the master key that seals secrets at rest.
     #[command(subcommand)]
     MasterKey(master_key::MasterKeyCommand),
+    /// Liaison on an embedded SQLite file with both simulators, a seeded demo tenant and a
+    /// short scenario; prints the URLs to open and serves until Ctrl-C.
+    Demo(demo::DemoArgs),
 }
 
 /// A failed command: the one line to print and the exit status.
@@ -97,9 +101,13 @@ impl CliError {
 }
 
 impl From<anyhow::Error> for CliError {
+    /// A configuration error anywhere in the chain (a bad TLS file, say) is invalid usage.
     fn from(error: anyhow::Error) -> Self {
+        let configuration = error
+            .chain()
+            .any(|cause| cause.downcast_ref::<crate::config::ConfigError>().is_some());
         Self {
-            status: 1,
+            status: if configuration { 2 } else { 1 },
             message: format!("{error:#}"),
         }
     }
@@ -147,8 +155,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(format) = cli.log_format {
         settings.log_format = format;
     }
+    // The demo's progress lines are the show: only warnings and errors in between.
+    let default_filter = match cli.command {
+        Command::Demo(_) => "warn",
+        _ => crate::telemetry::DEFAULT_LOG_FILTER,
+    };
     // Held to the end: dropping it sends the spans still buffered.
-    let _tracing = crate::telemetry::init_logging(settings.log_format, &settings.telemetry);
+    let _tracing =
+        crate::telemetry::init_logging(settings.log_format, &settings.telemetry, default_filter);
     match cli.command {
         Command::Migrate => serve::migrate(&settings).await,
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
@@ -158,6 +172,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Events(command) => events::run(&settings, command).await,
         Command::Sim(command) => sim::run(command).await,
         Command::MasterKey(command) => master_key::run(&settings, command).await,
+        Command::Demo(args) => demo::run(settings, args).await,
     }
 }
 

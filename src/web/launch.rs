@@ -3,8 +3,8 @@
 //! is unit-tested: wrong algorithm (`none` included), signature, audience, tenant, expired,
 //! too far in the future, issued in the future, missing claims.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
 
 /// The audience every launch token must name.
 pub const AUDIENCE: &str = "liaison";
@@ -53,6 +53,41 @@ pub enum LaunchError {
     IssuedInFuture,
     #[error("the launch token lacks the `{0}` claim")]
     MissingClaim(&'static str),
+}
+
+/// Who a launch token names, for an ATS (or the demo's simulated one) that signs launch links.
+#[derive(Clone, Debug, Serialize)]
+pub struct LaunchSubject<'a> {
+    pub sub: &'a str,
+    pub email: &'a str,
+    pub role: Option<&'a str>,
+}
+
+/// Signs a launch token for `tenant`, valid `lifetime_s` seconds from `now` (at most
+/// [`MAX_LIFETIME_S`]): what an ATS puts in the iframe's `?launch=`.
+pub fn sign(
+    secret: &[u8],
+    tenant: &str,
+    subject: &LaunchSubject<'_>,
+    now: i64,
+    lifetime_s: i64,
+) -> String {
+    let claims = serde_json::json!({
+        "aud": AUDIENCE,
+        "tenant": tenant,
+        "sub": subject.sub,
+        "email": subject.email,
+        "role": subject.role,
+        "iat": now,
+        "exp": now + lifetime_s.clamp(1, MAX_LIFETIME_S),
+    });
+    // Signing an in-memory JSON object with an HMAC key cannot fail.
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap_or_default()
 }
 
 /// Verifies `token` for the tenant `slug` at `now` (Unix seconds).
@@ -246,6 +281,23 @@ mod tests {
         assert_eq!(
             verify(&token, SECRET, "acme", NOW),
             Err(LaunchError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_signed_token_verifies_and_its_lifetime_is_capped() {
+        let subject = LaunchSubject {
+            sub: "u-9",
+            email: "rita@acme.test",
+            role: Some("recruiter"),
+        };
+        let token = super::sign(SECRET, "acme", &subject, NOW, 300);
+        let verified = verify(&token, SECRET, "acme", NOW).expect("valid");
+        assert_eq!((verified.sub.as_str(), verified.exp), ("u-9", NOW + 300));
+        let capped = super::sign(SECRET, "acme", &subject, NOW, 86_400);
+        assert_eq!(
+            verify(&capped, SECRET, "acme", NOW).expect("valid").exp,
+            NOW + MAX_LIFETIME_S
         );
     }
 

@@ -17,6 +17,10 @@ pub enum SimError {
     Injected(StatusCode),
     #[error("rate limit exceeded")]
     RateLimited { retry_after_s: u64 },
+    #[error("the simulator was started without Liaison's URL, tenant and launch secret")]
+    NotConfigured,
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl IntoResponse for SimError {
@@ -27,6 +31,8 @@ impl IntoResponse for SimError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::Injected(status) => (*status, "injected_fault"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::NotConfigured => (StatusCode::NOT_FOUND, "not_configured"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
         let mut response = (status, Json(body)).into_response();

@@ -12,13 +12,15 @@ mod events;
 mod faults;
 mod model;
 mod pagination;
+mod requisition;
 mod server;
 mod state;
 mod subscriptions;
 mod transport;
 mod webhooks;
 
-pub use config::GupySimConfig;
+pub use config::{EmbedTarget, GupySimConfig};
 pub use faults::Faults;
+pub use requisition::RECRUITER;
 pub use server::{RunningGupySim, router, spawn};
 pub use state::SimState;

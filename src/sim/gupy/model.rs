@@ -99,7 +99,8 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(company_name: String) -> Self {
+    /// An empty world whose ids start `id_offset` above the usual ones.
+    pub fn new(company_name: String, id_offset: i64) -> Self {
         Self {
             company_name,
             jobs: BTreeMap::new(),
@@ -109,11 +110,11 @@ impl World {
             dropped_subscriptions: Vec::new(),
             events: Vec::new(),
             next_ids: HashMap::from([
-                ("job", 19_000),
-                ("step", 86_000),
-                ("application", 2_937_000),
-                ("candidate", 1_999_000),
-                ("comment", 500),
+                ("job", 19_000 + id_offset),
+                ("step", 86_000 + id_offset),
+                ("application", 2_937_000 + id_offset),
+                ("candidate", 1_999_000 + id_offset),
+                ("comment", 500 + id_offset),
             ]),
         }
     }
@@ -321,7 +322,7 @@ mod tests {
     use super::*;
 
     fn world_with_application() -> Result<(World, i64, i64), SimError> {
-        let mut world = World::new("ACME".into());
+        let mut world = World::new("ACME".into(), 0);
         let now = Utc::now();
         let job = world.create_job(
             NewJob {

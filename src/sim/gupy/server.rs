@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::GupySimConfig;
 use super::faults::guard_api;
 use super::state::SimState;
-use super::{api, control, webhooks};
+use super::{api, control, requisition, webhooks};
 
 /// All routes: `/api/v1` (bearer auth, faults, counted) and `/_sim` (controls).
 pub fn router(state: SimState) -> Router {
@@ -54,7 +54,11 @@ pub fn router(state: SimState) -> Router {
         )
         .route("/_sim/faults", post(control::set_faults))
         .route("/_sim/webhooks/drop", post(control::drop_webhooks))
-        .route("/_sim/state", get(control::show_state));
+        .route("/_sim/state", get(control::show_state))
+        .route(
+            "/_sim/requisitions/{job_id}",
+            get(requisition::show_requisition),
+        );
     api.merge(controls).with_state(state)
 }
 

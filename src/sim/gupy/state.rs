@@ -39,12 +39,18 @@ pub(crate) struct Inner {
 
 impl SimState {
     pub fn new(config: GupySimConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(config.delivery_timeout)
-            .build()
-            .unwrap_or_default();
+        let mut http = reqwest::Client::builder().timeout(config.delivery_timeout);
+        if let Some(pem) = &config.trust_pem {
+            match reqwest::Certificate::from_pem(pem.as_bytes()) {
+                Ok(cert) => http = http.add_root_certificate(cert),
+                Err(error) => {
+                    tracing::warn!(%error, "Gupy simulator: ignoring an unreadable trust_pem")
+                }
+            }
+        }
+        let http = http.build().unwrap_or_default();
         Self(Arc::new(Inner {
-            world: Mutex::new(World::new(config.company_name.clone())),
+            world: Mutex::new(World::new(config.company_name.clone(), config.id_offset)),
             config,
             faults: Mutex::new(Faults::default()),
             api_calls: Mutex::new(BTreeMap::new()),

@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn dropping_subscriptions_moves_them_aside() {
-        let mut world = World::new("ACME".into());
+        let mut world = World::new("ACME".into(), 0);
         let request = |action| WebhookSubscriptionRequest {
             action,
             status: "active".into(),

@@ -39,12 +39,19 @@ pub async fn run_worker(
     mut queue: UnboundedReceiver<String>,
     cancel: CancellationToken,
 ) {
-    let client = match reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .timeout(sim.config().webhook_timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent("liaison-suite-sim-webhooks/1")
-        .build()
-    {
+        .user_agent("liaison-suite-sim-webhooks/1");
+    if let Some(pem) = &sim.config().trust_pem {
+        match reqwest::Certificate::from_pem(pem.as_bytes()) {
+            Ok(cert) => builder = builder.add_root_certificate(cert),
+            Err(error) => {
+                tracing::warn!(%error, "suite simulator: ignoring an unreadable trust_pem")
+            }
+        }
+    }
+    let client = match builder.build() {
         Ok(client) => client,
         Err(error) => {
             tracing::error!(%error, "suite simulator cannot build its webhook client");

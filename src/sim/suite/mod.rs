@@ -58,6 +58,12 @@ pub struct SuiteSimConfig {
     pub webhook_retry_schedule: Vec<Duration>,
     /// How long a receiver has to answer one delivery (the real suite: 15 s).
     pub webhook_timeout: Duration,
+    /// Where ids start, so that runs against one kept database (the demo's) never meet an id
+    /// of an earlier run.
+    pub id_offset: u64,
+    /// An extra root certificate (PEM) trusted when delivering webhooks to `https` URLs: the
+    /// demo's self-signed certificate.
+    pub trust_pem: Option<String>,
 }
 
 impl Default for SuiteSimConfig {
@@ -73,6 +79,8 @@ impl Default for SuiteSimConfig {
                 .map(Duration::from_millis)
                 .collect(),
             webhook_timeout: Duration::from_secs(15),
+            id_offset: 0,
+            trust_pem: None,
         }
     }
 }
@@ -87,6 +95,8 @@ impl fmt::Debug for SuiteSimConfig {
             .field("login_link_lifetime", &self.login_link_lifetime)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("webhook_timeout", &self.webhook_timeout)
+            .field("id_offset", &self.id_offset)
+            .field("trust_pem", &self.trust_pem.is_some())
             .finish()
     }
 }
@@ -116,7 +126,7 @@ impl SuiteSim {
             .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned())
             .trim_end_matches('/')
             .to_owned();
-        let mut store = Store::default();
+        let mut store = Store::starting_at(config.id_offset);
         store.seed_admin();
         let (deliveries, queue) = mpsc::unbounded_channel();
         Self {

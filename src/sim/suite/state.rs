@@ -119,6 +119,14 @@ pub struct Counters {
 }
 
 impl Store {
+    /// An empty store whose ids start after `seq`.
+    pub fn starting_at(seq: u64) -> Self {
+        Self {
+            seq,
+            ..Self::default()
+        }
+    }
+
     /// The next id with a kind prefix; zero-padded so ids sort in creation order.
     pub fn next_id(&mut self, prefix: &str) -> String {
         self.seq += 1;
