@@ -82,10 +82,11 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// The simulators' ids start here: the current time, so that every run mints ids no earlier
-/// run used (a run would have to mint a thousand ids a second to catch up with the next).
+/// The simulators' ids start here: the current time in milliseconds, so that every run mints ids
+/// no earlier run used (a run would have to mint more ids than the milliseconds it lasts to catch
+/// up with the next; whole seconds were not enough: two runs in one second shared their ids).
 fn fresh_id_offset() -> i64 {
-    chrono::Utc::now().timestamp() * 1_000
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Starts everything and seeds the tenant; serves until `shutdown` is cancelled.
