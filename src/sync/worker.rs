@@ -13,9 +13,12 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::completions::Completions;
 use super::flow::{Flows, JobContext, JobError};
 use crate::config::QueueSettings;
-use crate::queue::{self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure};
+use crate::queue::{
+    self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure, Succeeded,
+};
 use crate::store::entities::inbox_event;
 use crate::time::now_ms;
 
@@ -37,6 +40,8 @@ pub struct Worker {
     identity: String,
     /// Woken by in-process enqueues, so new work starts without waiting for the idle poll.
     wake: Arc<Notify>,
+    /// Succeeded jobs are marked done in shared transactions.
+    completions: Arc<Completions>,
 }
 
 impl Worker {
@@ -54,6 +59,7 @@ impl Worker {
             concurrency: concurrency.max(1),
             identity: format!("pid{}", std::process::id()),
             wake,
+            completions: Arc::new(Completions::default()),
         }
     }
 
@@ -161,16 +167,30 @@ impl Worker {
                 context.job.flow
             ))),
         };
+        if result.is_ok() {
+            let call = context.calls_summary();
+            let succeeded = Succeeded {
+                job: context.job,
+                started_at,
+                duration: clock.elapsed(),
+                call,
+            };
+            let outcome = self
+                .completions
+                .complete(&self.db, succeeded, event_status::PROCESSED)
+                .await;
+            match outcome {
+                Ok(true) => tracing::debug!("job finished"),
+                Ok(false) => tracing::debug!("job finished, but its lease was lost"),
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot mark job done; it will run again")
+                }
+            }
+            return;
+        }
         let job = &context.job;
         let (outcome, error) = match &result {
-            Ok(()) => match queue::complete(&self.db, job).await {
-                Ok(true) => ("succeeded", None),
-                Ok(false) => ("lease_lost", None),
-                Err(error) => {
-                    tracing::warn!(error = %error, "cannot mark job done; it will run again");
-                    ("unrecorded", Some(error.to_string()))
-                }
-            },
+            Ok(()) => return,
             Err(failure) => {
                 let kind = match failure {
                     JobError::Transient { retry_after, .. } => Failure::Transient {

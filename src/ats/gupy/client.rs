@@ -1,6 +1,8 @@
 //! Gupy's REST API (`contracts/gupy.md`): jobs, applications, tags, comments and webhook
 //! subscriptions, with pagination. Every status is classified in `http_client::classify`.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -25,6 +27,8 @@ pub struct GupyClient {
     http: reqwest::Client,
     base_url: String,
     token: SecretString,
+    /// The tenant's `ats.request_timeout_ms`, when it sets one (else the client's own bounds).
+    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for GupyClient {
@@ -41,7 +45,14 @@ impl GupyClient {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             token,
+            timeout: None,
         }
+    }
+
+    /// Bounds every call to `timeout`, from sending the request to the end of the answer.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The client for a `gupy` tenant (its `ats.base_url` and `ats.token`).
@@ -55,7 +66,8 @@ impl GupyClient {
             .token
             .clone()
             .ok_or_else(|| AdapterError::Config("ats.token is not set".to_owned()))?;
-        Ok(Self::new(http, base_url, token))
+        let timeout = ats.request_timeout_ms.map(Duration::from_millis);
+        Ok(Self::new(http, base_url, token).with_timeout(timeout))
     }
 
     pub async fn get_job(&self, job_id: &str) -> Result<Job, AdapterError> {
@@ -207,6 +219,9 @@ impl GupyClient {
             .query(query);
         if let Some(body) = body {
             request = request.json(body);
+        }
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
         }
         let response = request
             .send()

@@ -17,6 +17,10 @@ pub struct GupySimConfig {
     pub delivery_timeout: Duration,
     /// With the `shuffle` fault, each delivery is delayed by a random time up to this.
     pub shuffle_window: Duration,
+    /// How many first attempts may be in flight at once. 1 (the default) sends them strictly one
+    /// after another, in queue order; more lets a load test go faster than the receiver's answer
+    /// latency allows one at a time (they still start in queue order).
+    pub delivery_concurrency: usize,
 }
 
 impl Default for GupySimConfig {
@@ -27,6 +31,7 @@ impl Default for GupySimConfig {
             retry_schedule: [1, 5, 15, 30].map(Duration::from_secs).to_vec(),
             delivery_timeout: Duration::from_secs(30),
             shuffle_window: Duration::from_millis(200),
+            delivery_concurrency: 1,
         }
     }
 }
