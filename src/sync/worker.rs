@@ -76,11 +76,14 @@ impl Worker {
         let permits = Arc::new(Semaphore::new(self.concurrency));
         let mut running = JoinSet::new();
         let idle = Duration::from_millis(self.settings.idle_poll_ms.max(10));
+        // A claim reads the whole due part of the queue: while jobs are running, wait until a
+        // fair share of the executors is free rather than claiming one job at a time.
+        let worth_claiming = (self.concurrency / 8).max(1);
         tracing::info!(concurrency = self.concurrency, "worker started");
         while !shutdown.is_cancelled() {
             while running.try_join_next().is_some() {}
             let free = permits.available_permits();
-            if free == 0 {
+            if free == 0 || (free < worth_claiming && !running.is_empty()) {
                 tokio::select! {
                     _ = running.join_next() => {}
                     _ = shutdown.cancelled() => break,
