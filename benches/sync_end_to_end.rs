@@ -1,12 +1,15 @@
 //! The sync engine end to end on SQLite: N applications (default 10,000) moved to the interview
 //! step in the Gupy simulator become invitations in the suite simulator (20 ms of latency per suite
 //! call), are completed there, and come back as tags in the Gupy simulator. Prints the total time,
-//! applications per second and p50/p99 time from the move to the invitation (sampled every 50 ms).
+//! applications per second and p50/p99 time from the move to the invitation (sampled every 50 ms),
+//! and costs per application that do not depend on the machine's load: CPU time of the whole
+//! process (Liaison and both simulators), partner calls, events, jobs and job attempts.
 //!
 //! `cargo bench --bench sync_end_to_end` (`LIAISON_BENCH_APPLICATIONS=N` to change the count).
 //! Not a test: it prints figures and exits non-zero below 1,000 applications per second.
 
 use std::collections::HashMap;
+use std::ops::Bound;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -22,6 +25,7 @@ use liaison::sim::suite::{self, SuiteSimConfig};
 use liaison::suite::subscription::ensure_suite_subscription;
 use liaison::sync::runtime;
 use liaison::tenant::{self, TenantConfig};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -70,7 +74,13 @@ async fn run() -> anyhow::Result<f64> {
         .unwrap_or(10_000);
     let loopback = "127.0.0.1:0".parse()?;
     let suite = suite::spawn(loopback, SuiteSimConfig::default()).await?;
-    let gupy = gupy::spawn(loopback, GupySimConfig::default()).await?;
+    // Gupy delivers webhooks concurrently; the simulator's default (one at a time) would measure
+    // the simulator instead of Liaison.
+    let gupy_config = GupySimConfig {
+        delivery_concurrency: 64,
+        ..GupySimConfig::default()
+    };
+    let gupy = gupy::spawn(loopback, gupy_config).await?;
     let http = reqwest::Client::new();
 
     let dir = tempfile::tempdir()?;
@@ -159,6 +169,12 @@ client_secret = "liaison-secret"
     )
     .await?;
 
+    // The applications' `created` events are work of the setup: let it finish first.
+    while unfinished_jobs(&state.db).await? > 0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let calls_before = partner_calls(&suite, &gupy);
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let mut moved_at: HashMap<String, Instant> = HashMap::new();
     let moves: Vec<(String, Instant)> = futures::stream::iter(applications.iter().cloned())
@@ -184,6 +200,8 @@ client_secret = "liaison-secret"
     let mut latencies = Vec::with_capacity(count);
     let mut seen = std::collections::HashSet::new();
     let deadline = Instant::now() + Duration::from_secs(1_800);
+    // Invitation ids sort in creation order: each poll reads only the new ones.
+    let mut last_seen: Option<String> = None;
     while seen.len() < count {
         anyhow::ensure!(
             Instant::now() < deadline,
@@ -192,15 +210,15 @@ client_secret = "liaison-secret"
         );
         {
             let store = suite.sim().store();
-            let emails: HashMap<&str, &str> = store
-                .candidates
-                .values()
-                .map(|c| (c.id.as_str(), c.email.as_str()))
-                .collect();
-            for invitation in store.invitations.values() {
-                if let Some(email) = emails.get(invitation.candidate_id.as_str())
-                    && seen.insert(email.to_string())
-                    && let Some(at) = moved_at.get(*email)
+            let from = match &last_seen {
+                Some(id) => Bound::Excluded(id.clone()),
+                None => Bound::Unbounded,
+            };
+            for (id, invitation) in store.invitations.range((from, Bound::Unbounded)) {
+                last_seen = Some(id.clone());
+                if let Some(candidate) = store.candidates.get(&invitation.candidate_id)
+                    && seen.insert(candidate.email.clone())
+                    && let Some(at) = moved_at.get(&candidate.email)
                 {
                     latencies.push(at.elapsed());
                 }
@@ -216,20 +234,25 @@ client_secret = "liaison-secret"
             let (http, url) = (&http, suite.base_url());
             async move {
                 let body = json!({"reviews": [{"score": 90, "recommendation": "advance", "comment": "ok"}]});
-                let _ = post(http, format!("{url}/_sim/invitations/{id}/complete"), body).await;
+                let url = format!("{url}/_sim/invitations/{id}/complete");
+                // A refused connection under load is retried; an answer is final.
+                for _ in 0..20 {
+                    match http.post(&url).json(&body).send().await {
+                        Ok(response) => {
+                            if !response.status().is_success() {
+                                eprintln!("{url}: {}", response.status());
+                            }
+                            return;
+                        }
+                        Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    }
+                }
+                eprintln!("{url}: no answer");
             }
         })
         .await;
     loop {
-        let state = gupy.state.snapshot();
-        let tagged = state["world"]["applications"]
-            .as_object()
-            .map(|apps| {
-                apps.values()
-                    .filter(|a| a["tags"].as_array().is_some_and(|t| !t.is_empty()))
-                    .count()
-            })
-            .unwrap_or(0);
+        let tagged = gupy.state.tagged_applications();
         if tagged >= count {
             break;
         }
@@ -237,9 +260,12 @@ client_secret = "liaison-secret"
             Instant::now() < deadline,
             "only {tagged} write-backs after 30 minutes"
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let total = started.elapsed();
+    let cpu = cpu_seconds() - cpu_before;
+    let calls = partner_calls(&suite, &gupy);
+    let work = work_done(&state.db).await?;
     shutdown.cancel();
 
     latencies.sort();
@@ -258,5 +284,97 @@ client_secret = "liaison-secret"
         pick(0.50),
         pick(0.99)
     );
+    let per_app = |n: f64| n / count as f64;
+    println!(
+        "CPU per application:          {:.2} ms (process total {cpu:.1} s; load average {})",
+        cpu * 1_000.0 / count as f64,
+        load_average()
+    );
+    println!(
+        "per application:              {:.2} suite calls, {:.2} Gupy calls",
+        per_app((calls.0 - calls_before.0) as f64),
+        per_app((calls.1 - calls_before.1) as f64)
+    );
+    for (what, n) in work {
+        println!("  {what:<28}{:.2}", per_app(n as f64));
+    }
     Ok(rate)
+}
+
+/// CPU seconds (user + system) of this process so far, all threads.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and
+    // 13th, in clock ticks (100 per second on Linux).
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `/v1` calls the suite simulator answered and API calls the Gupy simulator answered.
+fn partner_calls(suite: &suite::RunningSuiteSim, gupy: &gupy::RunningGupySim) -> (u64, u64) {
+    let suite_calls = suite
+        .sim()
+        .store()
+        .counters
+        .calls
+        .iter()
+        .filter(|(route, _)| route.contains(" /v1/"))
+        .map(|(_, n)| n)
+        .sum();
+    let gupy_calls = gupy
+        .state
+        .api_calls()
+        .iter()
+        .filter(|(route, _)| !route.contains("/_sim"))
+        .map(|(_, n)| n)
+        .sum();
+    (suite_calls, gupy_calls)
+}
+
+async fn unfinished_jobs(db: &DatabaseConnection) -> anyhow::Result<i64> {
+    let sql = "SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running')";
+    let statement = Statement::from_string(db.get_database_backend(), sql);
+    let row = db.query_one_raw(statement).await?.context("count")?;
+    Ok(row.try_get_by_index(0)?)
+}
+
+/// Events stored by type, jobs, and job attempts by outcome (setup included).
+async fn work_done(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, i64)>> {
+    let queries = [
+        (
+            "event ",
+            "SELECT event_type, COUNT(*) FROM inbox_events GROUP BY event_type",
+        ),
+        ("jobs ", "SELECT status, COUNT(*) FROM jobs GROUP BY status"),
+        (
+            "attempts ",
+            "SELECT outcome, COUNT(*) FROM job_attempts GROUP BY outcome",
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (prefix, sql) in queries {
+        let statement = Statement::from_string(db.get_database_backend(), sql);
+        for row in db.query_all_raw(statement).await? {
+            let name: String = row.try_get_by_index(0)?;
+            let n: i64 = row.try_get_by_index(1)?;
+            rows.push((format!("{prefix}{name}"), n));
+        }
+    }
+    Ok(rows)
 }

@@ -8,9 +8,14 @@ use crate::sync::JobError;
 /// Why a call to an ATS (or a poll) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdapterError {
-    /// An outage, a timeout, a 5xx: worth retrying.
+    /// An outage, a refused connection, a 5xx: worth retrying, and the call had no effect (or
+    /// the ATS said it failed).
     #[error("{0}")]
     Transient(String),
+    /// The request was sent but no answer came (timeout, connection lost): it may have taken
+    /// effect. Worth retrying only for calls that are idempotent.
+    #[error("no answer, the call may have taken effect: {0}")]
+    Unanswered(String),
     /// 429: retry after the partner's delay when it gave one.
     #[error("rate limited by the ATS")]
     RateLimited { retry_after: Option<Duration> },
@@ -41,7 +46,11 @@ impl AdapterError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Transient(_) | Self::RateLimited { .. } | Self::Database(_) | Self::Feed(_)
+            Self::Transient(_)
+                | Self::Unanswered(_)
+                | Self::RateLimited { .. }
+                | Self::Database(_)
+                | Self::Feed(_)
         )
     }
 }

@@ -50,14 +50,16 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, what: &str) -> Result<(
     })
 }
 
-/// A transport failure: timeouts and connection problems are transient.
+/// A transport failure, all worth retrying. A connection that could not be made means the
+/// request never left; any other failure (a timeout, a connection lost) may come after the ATS
+/// received it, so its outcome is unknown.
 pub fn transport_error(error: reqwest::Error, what: &str) -> AdapterError {
-    if error.is_timeout() || error.is_connect() || error.is_request() || error.is_body() {
+    if error.is_connect() || error.is_builder() {
         AdapterError::Transient(format!("{what}: {error}"))
     } else if error.is_decode() {
         AdapterError::Permanent(format!("{what}: unreadable answer: {error}"))
     } else {
-        AdapterError::Transient(format!("{what}: {error}"))
+        AdapterError::Unanswered(format!("{what}: {error}"))
     }
 }
 

@@ -11,9 +11,11 @@
 
 mod backoff;
 mod claim;
+mod complete;
 
 pub use backoff::retry_delay;
 pub use claim::claim;
+pub use complete::{Succeeded, complete_batch};
 
 use std::time::Duration;
 

@@ -4,6 +4,7 @@
 //! entity's events are applied one at a time and in order, while different entities run in
 //! parallel. The inbound path calls `job_for_event` inside the transaction that stores the event.
 
+mod completions;
 pub mod events_log;
 mod flow;
 pub mod flows;

@@ -17,6 +17,10 @@ pub enum PartnerError {
         message: String,
         retry_after: Option<Duration>,
     },
+    /// The request was sent but no answer came (timeout, connection lost): it may have taken
+    /// effect. Retried like `Transient`, except by callers whose call is not idempotent.
+    #[error("{0}")]
+    Unanswered(String),
     /// The object does not exist (any more).
     #[error("not found: {0}")]
     NotFound(String),
@@ -35,6 +39,7 @@ impl From<PartnerError> for super::JobError {
                 message,
                 retry_after,
             },
+            PartnerError::Unanswered(message) => super::JobError::transient(message),
             other => super::JobError::permanent(other.to_string()),
         }
     }
@@ -111,12 +116,8 @@ pub trait SuitePort: Send + Sync {
     fn create_project(&self, op_key: &str, spec: &ProjectSpec) -> PortFuture<'_, String>;
     fn update_project(&self, id: &str, spec: &ProjectSpec) -> PortFuture<'_, ()>;
     fn archive_project(&self, id: &str) -> PortFuture<'_, ()>;
-    /// By external ref first, then by email.
-    fn find_candidate(
-        &self,
-        external_ref: Option<&str>,
-        email: &str,
-    ) -> PortFuture<'_, Option<String>>;
+    /// Creates the candidate, or answers the id of the one that already has its email (409
+    /// `email_taken` with `existing_id`).
     fn create_candidate(&self, op_key: &str, spec: &CandidateSpec) -> PortFuture<'_, String>;
     fn invite(
         &self,
@@ -144,7 +145,8 @@ pub trait AtsPort: Send + Sync {
     fn fetch_job(&self, ats_job_id: &str) -> PortFuture<'_, AtsJob>;
     /// Idempotent: setting a tag the application already has changes nothing.
     fn add_tag(&self, ats_job_id: &str, ats_application_id: &str, tag: &str) -> PortFuture<'_, ()>;
-    /// Not idempotent: answers the new comment's id when the ATS gives one.
+    /// Not idempotent: answers the new comment's id when the ATS gives one. `Unanswered` when
+    /// the comment may have been made although the call failed.
     fn add_comment(
         &self,
         ats_job_id: &str,

@@ -28,11 +28,11 @@ pub fn flows(state: &AppState) -> anyhow::Result<Flows> {
         .context("`master_key` is required to run workers")?;
     Ok(Flows::new().with(
         APPLY_EVENT,
-        ApplyEvent {
-            db: state.db.clone(),
+        ApplyEvent::new(
+            state.db.clone(),
             master_key,
-            partners: Arc::new(LivePartners::new(state.suite_clients.clone())),
-        },
+            Arc::new(LivePartners::new(state.suite_clients.clone())),
+        ),
     ))
 }
 

@@ -54,37 +54,31 @@ pub async fn delete(db: &impl ConnectionTrait, tenant: TenantId, key: &str) -> R
         .map(|_| ())
 }
 
-/// Whether an event is older than the last one applied to its entity.
-pub async fn is_stale(
+/// When the last applied event of `subject` occurred (ms), if one was applied.
+pub async fn applied_version(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     subject: &str,
-    occurred_at: Option<i64>,
-) -> Result<bool, DbErr> {
-    let Some(occurred_at) = occurred_at else {
-        return Ok(false);
-    };
-    let last = get(db, tenant, &format!("version:{subject}")).await?;
-    Ok(last
-        .and_then(|v| v.parse::<i64>().ok())
-        .is_some_and(|last| occurred_at < last))
+) -> Result<Option<i64>, DbErr> {
+    Ok(get(db, tenant, &format!("version:{subject}"))
+        .await?
+        .and_then(|v| v.parse::<i64>().ok()))
 }
 
-/// Records that the entity's state as of `occurred_at` has been applied.
+/// Whether an event that occurred at `occurred_at` is older than the last applied one.
+pub fn is_older(occurred_at: Option<i64>, applied: Option<i64>) -> bool {
+    matches!((occurred_at, applied), (Some(at), Some(last)) if at < last)
+}
+
+/// Records that the entity's state as of `occurred_at` has been applied. The caller checked
+/// `applied_version` first; events of one subject are applied one at a time (the queue's
+/// ordering key), so nothing newer can have been recorded since.
 pub async fn mark_applied(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     subject: &str,
-    occurred_at: Option<i64>,
+    occurred_at: i64,
 ) -> Result<(), DbErr> {
-    let Some(occurred_at) = occurred_at else {
-        return Ok(());
-    };
-    // Events of one subject are applied one at a time (the queue's ordering key), so a plain
-    // read-then-write cannot race with another event of the same subject.
-    if is_stale(db, tenant, subject, Some(occurred_at)).await? {
-        return Ok(());
-    }
     put(
         db,
         tenant,

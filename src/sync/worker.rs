@@ -14,9 +14,12 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
+use super::completions::Completions;
 use super::flow::{Flows, JobContext, JobError};
 use crate::config::QueueSettings;
-use crate::queue::{self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure};
+use crate::queue::{
+    self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure, Succeeded,
+};
 use crate::store::entities::inbox_event;
 use crate::telemetry::Metrics;
 use crate::telemetry::trace::continue_trace;
@@ -42,6 +45,8 @@ pub struct Worker {
     wake: Arc<Notify>,
     /// Job counts and durations (none in tests that build a bare worker).
     metrics: Option<Arc<Metrics>>,
+    /// Succeeded jobs are marked done in shared transactions.
+    completions: Arc<Completions>,
 }
 
 impl Worker {
@@ -60,6 +65,7 @@ impl Worker {
             identity: format!("pid{}", std::process::id()),
             wake,
             metrics: None,
+            completions: Arc::new(Completions::default()),
         }
     }
 
@@ -82,11 +88,14 @@ impl Worker {
         let permits = Arc::new(Semaphore::new(self.concurrency));
         let mut running = JoinSet::new();
         let idle = Duration::from_millis(self.settings.idle_poll_ms.max(10));
+        // A claim reads the whole due part of the queue: while jobs are running, wait until a
+        // fair share of the executors is free rather than claiming one job at a time.
+        let worth_claiming = (self.concurrency / 8).max(1);
         tracing::info!(concurrency = self.concurrency, "worker started");
         while !shutdown.is_cancelled() {
             while running.try_join_next().is_some() {}
             let free = permits.available_permits();
-            if free == 0 {
+            if free == 0 || (free < worth_claiming && !running.is_empty()) {
                 tokio::select! {
                     _ = running.join_next() => {}
                     _ = shutdown.cancelled() => break,
@@ -185,16 +194,41 @@ impl Worker {
                 context.job.flow
             ))),
         };
-        let job = &context.job;
-        let (outcome, error) = match &result {
-            Ok(()) => match queue::complete(&self.db, job).await {
-                Ok(true) => ("succeeded", None),
-                Ok(false) => ("lease_lost", None),
+        if result.is_ok() {
+            let call = context.calls_summary();
+            let (flow, attempt) = (context.job.flow.clone(), context.job.attempt);
+            let succeeded = Succeeded {
+                job: context.job,
+                started_at,
+                duration: clock.elapsed(),
+                call,
+            };
+            let outcome = self
+                .completions
+                .complete(&self.db, succeeded, event_status::PROCESSED)
+                .await;
+            let outcome = match outcome {
+                Ok(true) => {
+                    tracing::debug!("job finished");
+                    "succeeded"
+                }
+                Ok(false) => {
+                    tracing::debug!("job finished, but its lease was lost");
+                    "lease_lost"
+                }
                 Err(error) => {
                     tracing::warn!(error = %error, "cannot mark job done; it will run again");
-                    ("unrecorded", Some(error.to_string()))
+                    "unrecorded"
                 }
-            },
+            };
+            if let Some(metrics) = &self.metrics {
+                metrics.record_job(&flow, outcome, attempt, clock.elapsed());
+            }
+            return;
+        }
+        let job = &context.job;
+        let (outcome, error) = match &result {
+            Ok(()) => return,
             Err(failure) => {
                 let kind = match failure {
                     JobError::Transient { retry_after, .. } => Failure::Transient {

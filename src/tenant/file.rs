@@ -80,6 +80,10 @@ pub struct AtsSettings {
     /// Default language (BCP 47) for jobs that do not say.
     #[serde(default)]
     pub language: Option<String>,
+    /// How long one ATS API call may take, answer included (gupy). Unset: 30 s without data
+    /// read, 10 minutes in all. A call that times out after it was sent may have taken effect.
+    #[serde(default)]
+    pub request_timeout_ms: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]

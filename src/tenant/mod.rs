@@ -11,4 +11,4 @@ pub use file::{
     TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
 };
 pub(crate) use repo::seal_context;
-pub use repo::{ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list};
+pub use repo::{ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list, open};

@@ -168,6 +168,12 @@ pub async fn find(
     else {
         return Ok(None);
     };
+    open(key, &row).map(Some)
+}
+
+/// A stored tenant row with its configuration parsed and its secrets opened.
+pub fn open(key: &MasterKey, row: &tenant::Model) -> anyhow::Result<Tenant> {
+    let slug = &row.slug;
     let mut config: TenantConfig = serde_json::from_str(&row.settings)
         .with_context(|| format!("stored settings of tenant `{slug}` do not parse"))?;
     let secrets = key
@@ -176,8 +182,8 @@ pub async fn find(
     let secrets: BTreeMap<String, String> =
         serde_json::from_slice(&secrets).context("sealed secrets do not parse")?;
     restore_secrets(&mut config, secrets);
-    Ok(Some(Tenant {
+    Ok(Tenant {
         id: TenantId(row.id),
         config,
-    }))
+    })
 }

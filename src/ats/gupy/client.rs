@@ -1,7 +1,7 @@
 //! Gupy's REST API (`contracts/gupy.md`): jobs, applications, tags, comments and webhook
 //! subscriptions, with pagination. Every status is classified in `http_client::classify`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -33,6 +33,8 @@ pub struct GupyClient {
     token: SecretString,
     /// Whose connection health the calls update (None for a client built by hand).
     tenant_id: Option<i64>,
+    /// The tenant's `ats.request_timeout_ms`, when it sets one (else the client's own bounds).
+    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for GupyClient {
@@ -50,7 +52,14 @@ impl GupyClient {
             base_url: base_url.trim_end_matches('/').to_owned(),
             token,
             tenant_id: None,
+            timeout: None,
         }
+    }
+
+    /// Bounds every call to `timeout`, from sending the request to the end of the answer.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The client for a `gupy` tenant (its `ats.base_url` and `ats.token`).
@@ -64,10 +73,12 @@ impl GupyClient {
             .token
             .clone()
             .ok_or_else(|| AdapterError::Config("ats.token is not set".to_owned()))?;
+        let timeout = ats.request_timeout_ms.map(Duration::from_millis);
         Ok(Self {
             tenant_id: Some(tenant.id.0),
             ..Self::new(http, base_url, token)
-        })
+        }
+        .with_timeout(timeout))
     }
 
     pub async fn get_job(&self, job_id: &str) -> Result<Job, AdapterError> {
@@ -276,6 +287,9 @@ impl GupyClient {
         }
         if let Some(body) = body {
             request = request.json(body);
+        }
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
         }
         let started = Instant::now();
         let sent = request.send().instrument(span.clone()).await;

@@ -27,6 +27,10 @@ pub struct GupySimConfig {
     pub trust_pem: Option<String>,
     /// Where the requisition pages embed Liaison; without it they answer 404 `not_configured`.
     pub embed: Option<EmbedTarget>,
+    /// How many first attempts may be in flight at once. 1 (the default) sends them strictly one
+    /// after another, in queue order; more lets a load test go faster than the receiver's answer
+    /// latency allows one at a time (they still start in queue order).
+    pub delivery_concurrency: usize,
 }
 
 /// What the simulated ATS needs to embed Liaison's pages: where Liaison is, the tenant, and the
@@ -60,6 +64,7 @@ impl Default for GupySimConfig {
             id_offset: 0,
             trust_pem: None,
             embed: None,
+            delivery_concurrency: 1,
         }
     }
 }

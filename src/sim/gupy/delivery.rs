@@ -1,11 +1,13 @@
-//! The delivery dispatcher: first attempts leave in queue order (unless shuffled); a failed
-//! delivery (non-2xx, timeout, no connection) is retried on the configured schedule in its own
-//! task, and every attempt is recorded.
+//! The delivery dispatcher: first attempts leave in queue order (unless shuffled), at most
+//! `delivery_concurrency` at a time; a failed delivery (non-2xx, timeout, no connection) is
+//! retried on the configured schedule in its own task, and every attempt is recorded.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use tokio::sync::Semaphore;
 
 use super::events::{Attempt, DeliveryStatus, DeliveryTask};
 use super::state::{SimState, lock};
@@ -21,6 +23,7 @@ impl SimState {
     }
 
     async fn dispatch(self) {
+        let in_flight = Arc::new(Semaphore::new(self.0.config.delivery_concurrency.max(1)));
         loop {
             tokio::select! {
                 () = self.0.cancel.cancelled() => return,
@@ -34,9 +37,19 @@ impl SimState {
                             state.deliver(task).await;
                         }
                     });
-                } else if !self.attempt(&task).await {
+                } else {
+                    // Taken here, in queue order, so first attempts start in that order.
+                    let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                        return;
+                    };
                     let state = self.clone();
-                    self.0.tasks.spawn(async move { state.retry(task).await });
+                    self.0.tasks.spawn(async move {
+                        let delivered = state.attempt(&task).await;
+                        drop(permit);
+                        if !delivered {
+                            state.retry(task).await;
+                        }
+                    });
                 }
             }
         }

@@ -27,8 +27,11 @@ pub struct Faults {
     /// Probability that an API call answers `status` instead of its result.
     pub error_rate: f64,
     pub status: u16,
-    /// Added to every API answer.
+    /// Added to every API answer, before the call takes effect.
     pub latency_ms: u64,
+    /// Added to every API answer after the call took effect: a client that gives up sooner
+    /// sees a timeout although the change was made.
+    pub late_answer_ms: u64,
     /// API calls allowed per rolling minute; beyond, 429 with `Retry-After`.
     pub rate_limit_per_minute: Option<u32>,
     /// Deliveries omit `candidate.id` (Gupy may; Liaison falls back to the email).
@@ -43,6 +46,7 @@ impl Default for Faults {
             error_rate: 0.0,
             status: 500,
             latency_ms: 0,
+            late_answer_ms: 0,
             rate_limit_per_minute: None,
             omit_candidate_id: false,
         }
@@ -58,8 +62,10 @@ impl Faults {
         if !(400..=599).contains(&self.status) {
             return Err(SimError::BadRequest("status must be 400..=599".into()));
         }
-        if self.latency_ms > 60_000 {
-            return Err(SimError::BadRequest("latency_ms is at most 60000".into()));
+        if self.latency_ms > 60_000 || self.late_answer_ms > 60_000 {
+            return Err(SimError::BadRequest(
+                "latency_ms and late_answer_ms are at most 60000".into(),
+            ));
         }
         Ok(())
     }
@@ -98,7 +104,11 @@ pub async fn guard_api(
     if let Err(error) = auth::check_bearer(request.headers(), &state.0.config.token) {
         return error.into_response();
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if faults.late_answer_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.late_answer_ms)).await;
+    }
+    response
 }
 
 /// Rolling-window limit: admits the call or says when the oldest call leaves the window.

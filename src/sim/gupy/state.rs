@@ -81,6 +81,21 @@ impl SimState {
         })
     }
 
+    /// How many applications carry at least one tag: a cheap progress check for load tests
+    /// (`snapshot` serialises the whole world).
+    pub fn tagged_applications(&self) -> usize {
+        lock(&self.0.world)
+            .applications
+            .values()
+            .filter(|record| !record.application.tags.is_empty())
+            .count()
+    }
+
+    /// API calls by `"METHOD /path/{template}"`.
+    pub fn api_calls(&self) -> BTreeMap<String, u64> {
+        lock(&self.0.api_calls).clone()
+    }
+
     pub fn faults(&self) -> Faults {
         lock(&self.0.faults).clone()
     }

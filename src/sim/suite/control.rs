@@ -104,6 +104,7 @@ async fn expire_invitation(
             .ok_or_else(|| ApiError::not_found("invitation", &id))?;
         if invitation.status.is_live() {
             invitation.expires_at = now();
+            store.expiry_horizon = None;
         }
         Ok(())
     })?;

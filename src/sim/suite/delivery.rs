@@ -2,9 +2,11 @@
 //! retries it on a non-2xx answer, an error or a timeout following the configured schedule, and
 //! can duplicate or reorder deliveries when the faults say so. Every attempt is recorded.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng as _;
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -16,6 +18,9 @@ use crate::signature::standard_webhooks::{self, WebhookSecret};
 
 /// Upper bound of the random hold-back that reorders deliveries under `shuffle`.
 const SHUFFLE_MAX_DELAY_MS: u64 = 250;
+/// Attempts in flight at once, like a real sender's pool: a burst of thousands of events must not
+/// open thousands of connections at the receiver (and run the machine out of ports).
+const MAX_IN_FLIGHT: usize = 256;
 
 /// Everything needed to post one delivery.
 #[derive(Debug, Clone)]
@@ -59,12 +64,14 @@ pub async fn run_worker(
         }
     };
     let tasks = TaskTracker::new();
+    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             next = queue.recv() => match next {
                 Some(delivery_id) => {
-                    tasks.spawn(deliver(sim.clone(), client.clone(), delivery_id, cancel.clone()));
+                    let sender = Sender { client: client.clone(), in_flight: in_flight.clone() };
+                    tasks.spawn(deliver(sim.clone(), sender, delivery_id, cancel.clone()));
                 }
                 None => break,
             },
@@ -82,12 +89,22 @@ async fn pause(duration: Duration, cancel: &CancellationToken) -> bool {
     }
 }
 
-async fn deliver(
-    sim: SuiteSim,
+/// The shared client and the limit on attempts in flight.
+struct Sender {
     client: reqwest::Client,
-    delivery_id: String,
-    cancel: CancellationToken,
-) {
+    in_flight: Arc<Semaphore>,
+}
+
+impl Sender {
+    async fn post(&self, target: &Target) -> DeliveryAttempt {
+        let Ok(_permit) = self.in_flight.acquire().await else {
+            return attempt(None, Some("the simulator is stopping".to_owned()));
+        };
+        post(&self.client, target).await
+    }
+}
+
+async fn deliver(sim: SuiteSim, sender: Sender, delivery_id: String, cancel: CancellationToken) {
     let schedule = sim.config().webhook_retry_schedule.clone();
     let shuffle = sim.store().faults.shuffle;
     if shuffle {
@@ -108,7 +125,7 @@ async fn deliver(
         let Some(target) = sim.store().delivery_target(&delivery_id) else {
             return;
         };
-        let outcome = post(&client, &target).await;
+        let outcome = sender.post(&target).await;
         let delivered = outcome
             .status
             .is_some_and(|status| (200..300).contains(&status));
@@ -116,7 +133,7 @@ async fn deliver(
         if delivered {
             let duplicate_rate = sim.store().faults.duplicate_rate;
             if rand::rng().random::<f64>() < duplicate_rate {
-                let _ = post(&client, &target).await;
+                let _ = sender.post(&target).await;
                 sim.store().record_duplicate(&delivery_id);
             }
             return;

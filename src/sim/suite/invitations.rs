@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::SuiteSim;
@@ -120,6 +121,7 @@ impl Store {
             created_at: at,
             updated_at: at,
         };
+        self.expiry_horizon = self.expiry_horizon.map(|h| h.min(invitation.expires_at));
         self.invitations
             .insert(invitation.id.clone(), invitation.clone());
         Ok(invitation)
@@ -149,6 +151,9 @@ impl Store {
 
     /// Expires live invitations past their `expires_at`; called before every state access.
     pub fn expire_due_invitations(&mut self, at: Timestamp) {
+        if self.expiry_horizon.is_some_and(|horizon| at < horizon) {
+            return;
+        }
         let due: Vec<String> = self
             .invitations
             .values()
@@ -158,6 +163,14 @@ impl Store {
         for id in due {
             let _ = self.transition(&id, InvitationStatus::Expired, "invitation.expired");
         }
+        self.expiry_horizon = Some(
+            self.invitations
+                .values()
+                .filter(|i| i.status.is_live())
+                .map(|i| i.expires_at)
+                .min()
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        );
     }
 
     /// Cancels a live invitation; cancelling twice is fine.

@@ -45,6 +45,11 @@ pub struct Store {
     /// Deliveries created since the delivery worker was last handed work.
     #[serde(skip)]
     pending_deliveries: Vec<String>,
+    /// No live invitation expires before this (None: unknown). Spares `expire_due_invitations`
+    /// a scan of every invitation on every call; whatever sets an `expires_at` lowers or clears
+    /// it (`create_invitation`, `POST /_sim/invitations/{id}/expire`).
+    #[serde(skip)]
+    pub expiry_horizon: Option<super::model::Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -119,18 +119,13 @@ async fn candidate_for(step: &Step<'_>, application: &AtsApplication) -> Result<
     }
     let spec = candidate_spec(&step.tenant.config, application)
         .ok_or_else(|| JobError::permanent("the application's candidate has no email"))?;
-    let found = step
+    // No lookup first: the suite keeps one candidate per email and answers a create for a taken
+    // email with 409 `email_taken` and the existing id, which the port adopts. One call instead
+    // of up to three.
+    let candidate_id = step
         .suite
-        .find_candidate(spec.external_ref.as_deref(), &spec.email)
+        .create_candidate(&format!("candidate:{key}"), &spec)
         .await?;
-    let candidate_id = match found {
-        Some(id) => id,
-        None => {
-            step.suite
-                .create_candidate(&format!("candidate:{key}"), &spec)
-                .await?
-        }
-    };
     link(step, EntityKind::Candidate, &key, &candidate_id).await
 }
 

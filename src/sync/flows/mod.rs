@@ -8,7 +8,8 @@ mod results;
 mod suite_changes;
 pub mod users;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -53,9 +54,30 @@ impl Step<'_> {
 
 /// The `apply_event` flow.
 pub struct ApplyEvent {
-    pub db: DatabaseConnection,
-    pub master_key: MasterKey,
-    pub partners: Arc<dyn Partners>,
+    db: DatabaseConnection,
+    master_key: MasterKey,
+    partners: Arc<dyn Partners>,
+    opened: OpenedTenants,
+}
+
+/// Tenants opened by earlier jobs, by id, with the stored row they were opened from: a job
+/// still reads the row (so a `tenant apply` takes effect at once) but skips parsing the
+/// settings and decrypting the secrets when the row did not change.
+#[derive(Default)]
+struct OpenedTenants(Mutex<HashMap<i64, (tenant_row::Model, Arc<Tenant>)>>);
+
+impl OpenedTenants {
+    fn open(&self, key: &MasterKey, row: tenant_row::Model) -> anyhow::Result<Arc<Tenant>> {
+        let mut opened = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, tenant)) = opened.get(&row.id)
+            && *seen == row
+        {
+            return Ok(tenant.clone());
+        }
+        let tenant = Arc::new(tenant::open(key, &row)?);
+        opened.insert(row.id, (row, tenant.clone()));
+        Ok(tenant)
+    }
 }
 
 impl super::Flow for ApplyEvent {
@@ -65,6 +87,15 @@ impl super::Flow for ApplyEvent {
 }
 
 impl ApplyEvent {
+    pub fn new(db: DatabaseConnection, master_key: MasterKey, partners: Arc<dyn Partners>) -> Self {
+        Self {
+            db,
+            master_key,
+            partners,
+            opened: OpenedTenants::default(),
+        }
+    }
+
     async fn apply(&self, context: &JobContext) -> Result<(), JobError> {
         let job = &context.job;
         let event_id = job
@@ -92,11 +123,15 @@ impl ApplyEvent {
             job: context,
         };
         let subject = event.subject();
-        if let Some(subject) = &subject
-            && state::is_stale(&self.db, tenant.id, subject, event.occurred_at)
+        // Events of one subject run one at a time (the queue's ordering key), so the version
+        // read here is still the latest when the flow ends.
+        let applied = match (&subject, event.occurred_at) {
+            (Some(subject), Some(_)) => state::applied_version(&self.db, tenant.id, subject)
                 .await
-                .map_err(db_error)?
-        {
+                .map_err(db_error)?,
+            _ => None,
+        };
+        if state::is_older(event.occurred_at, applied) {
             step.note("stale: a newer event of this entity was already applied");
             return Ok(());
         }
@@ -131,24 +166,25 @@ impl ApplyEvent {
             }
             EventBody::Ignored => step.note("nothing to do for this event"),
         }
-        if let Some(subject) = &subject {
-            state::mark_applied(&self.db, tenant.id, subject, event.occurred_at)
+        if let (Some(subject), Some(occurred_at)) = (&subject, event.occurred_at)
+            && applied != Some(occurred_at)
+        {
+            state::mark_applied(&self.db, tenant.id, subject, occurred_at)
                 .await
                 .map_err(db_error)?;
         }
         Ok(())
     }
 
-    async fn tenant(&self, id: TenantId) -> Result<Tenant, JobError> {
+    async fn tenant(&self, id: TenantId) -> Result<Arc<Tenant>, JobError> {
         let row = tenant_row::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
             .map_err(db_error)?
             .ok_or_else(|| JobError::permanent("the tenant is gone"))?;
-        tenant::find(&self.db, &self.master_key, &row.slug)
-            .await
-            .map_err(|e| JobError::transient(format!("cannot load tenant: {e:#}")))?
-            .ok_or_else(|| JobError::permanent("the tenant is gone"))
+        self.opened
+            .open(&self.master_key, row)
+            .map_err(|e| JobError::transient(format!("cannot load tenant: {e:#}")))
     }
 }
 

@@ -161,8 +161,19 @@ pub async fn comment_once(
                 .await
                 .map_err(db_error)
         }
-        // The ATS answered with an error: the comment was not made, so withdraw the intent and
-        // let the retry make it.
+        // No answer after the request left: the comment may exist. Repeating it could post it
+        // twice, so the intent stays, flagged for a human, and the job goes on.
+        Err(PartnerError::Unanswered(reason)) => {
+            state::mark_uncertain(step.db, tenant, key)
+                .await
+                .map_err(db_error)?;
+            step.note(format!(
+                "comment {key} got no answer ({reason}): it may have been posted, not repeated"
+            ));
+            Ok(())
+        }
+        // The ATS answered with an error (or was never reached): the comment was not made, so
+        // withdraw the intent and let the retry make it.
         Err(
             error @ (PartnerError::Transient { .. }
             | PartnerError::Permanent(_)

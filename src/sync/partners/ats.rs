@@ -38,6 +38,7 @@ pub fn ats_error(error: AdapterError) -> PartnerError {
             retry_after,
         },
         AdapterError::NotFound(what) => PartnerError::NotFound(what),
+        error @ AdapterError::Unanswered(_) => PartnerError::Unanswered(error.to_string()),
         // Wrong credentials can be fixed by an operator: keep retrying with backoff until then.
         error
         @ (AdapterError::Transient(_) | AdapterError::Auth(_) | AdapterError::Database(_)) => {

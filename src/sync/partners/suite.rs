@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use crate::suite::{
-    CandidateFilter, CreateCandidateRequest, CreateInvitationRequest, CreateProjectRequest,
-    CreateUserRequest, InvitationResponse, OperationKey, PageRequest, ProjectFilter, ProjectStatus,
-    Role, SuiteClient, SuiteError, UpdateProjectRequest, UpdateUserRequest, UserResponse,
+    CreateCandidateRequest, CreateInvitationRequest, CreateProjectRequest, CreateUserRequest,
+    InvitationResponse, OperationKey, PageRequest, ProjectFilter, ProjectStatus, Role, SuiteClient,
+    SuiteError, UpdateProjectRequest, UpdateUserRequest, UserResponse,
 };
 use crate::sync::ports::{
     CandidateSpec, InvitationState, PartnerError, PortFuture, ProjectSpec, ProjectState,
@@ -170,34 +170,6 @@ impl SuitePort for SuiteAdapter {
                 .await
                 .map_err(partner_error)?;
             Ok(())
-        })
-    }
-
-    fn find_candidate(
-        &self,
-        external_ref: Option<&str>,
-        email: &str,
-    ) -> PortFuture<'_, Option<String>> {
-        let by_ref = external_ref.map(|r| CandidateFilter {
-            external_ref: Some(r.to_owned()),
-            email: None,
-        });
-        let by_email = CandidateFilter {
-            email: Some(email.to_owned()),
-            external_ref: None,
-        };
-        Box::pin(async move {
-            for filter in by_ref.iter().chain(std::iter::once(&by_email)) {
-                let page = self
-                    .client
-                    .list_candidates(filter, &PageRequest::default())
-                    .await
-                    .map_err(partner_error)?;
-                if let Some(found) = page.data.into_iter().next() {
-                    return Ok(Some(found.id));
-                }
-            }
-            Ok(None)
         })
     }
 

@@ -1,7 +1,8 @@
 use liaison::equivalence::{self, EntityKind};
+use liaison::tenant::{self, TenantConfig};
 use serde_json::json;
 
-use super::world::{World, object_values};
+use super::world::{World, object_values, tenant_file};
 
 #[tokio::test]
 async fn a_published_job_becomes_one_suite_project() {
@@ -125,6 +126,118 @@ async fn comment_mode_writes_one_summary_and_a_changed_verdict_says_so() {
     );
     world.worker.drain().await.expect("drain");
     assert_eq!(comments(&world), 3, "no write-back is repeated");
+}
+
+#[tokio::test]
+async fn a_comment_whose_answer_never_came_is_flagged_uncertain_and_not_posted_again() {
+    let world = World::new("comment").await;
+    // Liaison gives up on an ATS call after 500 ms.
+    let file = tenant_file(
+        "acme",
+        &world.gupy.url(),
+        &world.suite.base_url(),
+        "comment",
+    )
+    .replace(
+        "interview_step = \"Video interview\"",
+        "interview_step = \"Video interview\"\nrequest_timeout_ms = 500",
+    );
+    let config = TenantConfig::from_toml(&file).expect("tenant file");
+    tenant::apply(world.app.db(), &world.app.master_key, &config)
+        .await
+        .expect("apply");
+    let job = world.publish_job("Designer").await;
+    world
+        .settle_until("the project", |w| {
+            object_values(&w.suite_state()["projects"]).len() == 1
+        })
+        .await;
+    let application = world.apply_to(job, "slow@example.com").await;
+    // Gupy makes every change at once but answers 3 s late: the comment exists, Liaison's call
+    // times out.
+    world
+        .gupy_post("/_sim/faults", json!({"late_answer_ms": 3000}))
+        .await;
+    world.move_to(application, "Video interview").await;
+    let comments = |w: &World| {
+        w.gupy_application(application)["comments"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    };
+    world
+        .settle_until("the invitation and its comment", |w| {
+            w.invitations().len() == 1 && comments(w) >= 1
+        })
+        .await;
+    world.gupy_post("/_sim/faults", json!({})).await;
+    world.worker.drain().await.expect("drain");
+    assert!(world.unfinished_jobs().await.is_empty());
+    assert_eq!(comments(&world), 1, "the comment is never posted twice");
+
+    use sea_orm::EntityTrait;
+    let writebacks = liaison::store::entities::writeback::Entity::find()
+        .all(world.app.db())
+        .await
+        .expect("writebacks");
+    let comment = writebacks
+        .iter()
+        .find(|w| w.key.starts_with("invite-comment:"))
+        .expect("the comment's intent");
+    assert_eq!(comment.status, "uncertain");
+    assert!(
+        world
+            .attempt_notes()
+            .await
+            .iter()
+            .any(|note| note.contains("got no answer")),
+        "the execution log says why the comment was not repeated"
+    );
+}
+
+#[tokio::test]
+async fn a_candidate_the_suite_already_has_is_adopted_without_a_lookup() {
+    let world = World::new("tags").await;
+    // Someone created the person in the suite by hand, without an external ref.
+    let token: serde_json::Value = world
+        .http
+        .post(format!("{}/oauth/token", world.suite.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "liaison"),
+            ("client_secret", "liaison-secret"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token json");
+    let existing: serde_json::Value = world
+        .http
+        .post(format!("{}/v1/candidates", world.suite.base_url()))
+        .bearer_auth(token["access_token"].as_str().expect("access token"))
+        .json(&json!({"first_name": "Rita", "last_name": "Lee", "email": "rita@example.com"}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("candidate json");
+    let existing_id = existing["id"].as_str().expect("id").to_owned();
+    let job = world.publish_job("Singer").await;
+    let application = world.apply_to(job, "rita@example.com").await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    assert_eq!(world.invitations()[0]["candidate_id"], existing_id.as_str());
+    assert_eq!(object_values(&world.suite_state()["candidates"]).len(), 1);
+    let calls = &world.suite_state()["counters"]["calls"];
+    assert!(
+        calls["GET /v1/candidates"].is_null(),
+        "no candidate lookup: {calls}"
+    );
 }
 
 #[tokio::test]
