@@ -9,8 +9,10 @@
 //!    the load generator (figures that do not depend on the machine's load); then checks every
 //!    accepted event is in the database.
 //!
-//! `LIAISON_BENCH_SECONDS` (default 10), `LIAISON_BENCH_CONCURRENCY` (default 64) and
-//! `LIAISON_BENCH_FEED_MB` (default 1024) tune it.
+//! `LIAISON_BENCH_SECONDS` (default 10), `LIAISON_BENCH_CONCURRENCY` (default 32) and
+//! `LIAISON_BENCH_FEED_MB` (default 1024) tune it. 32 senders saturate two cores (about 11k
+//! events/s) while keeping the p99 under 10 ms; 64 add ~10% throughput at a p99 of ~13 ms, as
+//! requests queue behind the busy cores.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -48,7 +50,7 @@ fn main() -> anyhow::Result<()> {
         feed_benchmark(env_u64("LIAISON_BENCH_FEED_MB", 1024)).await?;
         webhook_benchmark(
             Duration::from_secs(env_u64("LIAISON_BENCH_SECONDS", 10)),
-            env_u64("LIAISON_BENCH_CONCURRENCY", 64) as usize,
+            env_u64("LIAISON_BENCH_CONCURRENCY", 32) as usize,
         )
         .await
     })
