@@ -30,6 +30,10 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+// The allocator of the `liaison` binary, so that the figures are the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TARGET_PER_SECOND: f64 = 1_000.0;
 const LATENCY_MS: u64 = 20;
 

@@ -141,7 +141,10 @@ impl App {
             shutdown: shutdown.clone(),
             ..self.state
         };
-        let router = crate::http::router(state);
+        // A make-service that clones the router per connection: serving the `Router` itself
+        // would rebuild its route table for every connection, and webhook senders (Gupy among
+        // them) open one connection per delivery.
+        let router = crate::http::router(state).into_make_service();
         let address = self.listener.local_addr()?;
         let stopped = async move { shutdown.cancelled().await };
         match self.tls {

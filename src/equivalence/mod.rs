@@ -8,6 +8,7 @@ mod kind;
 
 pub use kind::{EntityKind, UnknownKind};
 
+use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionSession, TransactionTrait,
@@ -185,6 +186,43 @@ pub async fn lookup_by_ats(
         .one(db)
         .await?;
     Ok(row.and_then(to_equivalence))
+}
+
+/// Several lookups by ATS id in one query: the answer holds, for each of `wanted` in order, its
+/// equivalence if there is one.
+pub async fn lookup_many_by_ats(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    wanted: &[(EntityKind, &str)],
+) -> Result<Vec<Option<Equivalence>>, DbErr> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = Condition::any();
+    for (kind, ats_id) in wanted {
+        any = any.add(
+            Condition::all()
+                .add(equivalence::Column::Kind.eq(kind.as_str()))
+                .add(equivalence::Column::AtsId.eq(*ats_id)),
+        );
+    }
+    let found: Vec<Equivalence> = equivalence::Entity::find()
+        .filter(equivalence::Column::TenantId.eq(tenant.0))
+        .filter(any)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(to_equivalence)
+        .collect();
+    Ok(wanted
+        .iter()
+        .map(|(kind, ats_id)| {
+            found
+                .iter()
+                .find(|link| link.kind == *kind && link.ats_id == *ats_id)
+                .cloned()
+        })
+        .collect())
 }
 
 pub async fn lookup_by_suite(

@@ -1,20 +1,23 @@
-//! Finishing succeeded jobs in bulk: one transaction marks a batch done (fenced by each job's
-//! lease token), writes their execution-log rows and their events' status. The worker's group
-//! commit (`sync::completions`) calls it, so that a busy worker pays one commit for many jobs
-//! instead of three for each.
+//! Finishing succeeded jobs in bulk: in the caller's transaction, marks a batch done (fenced by
+//! each job's lease token), writes their execution-log rows and their events' status. The
+//! worker's group commit (`sync::completions`) calls it, so that a busy worker pays one commit for
+//! many jobs instead of three for each.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveValue::NotSet, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
 };
 
-use super::{ClaimedJob, DONE, RUNNING};
+use super::{ClaimedJob, DONE, PENDING, RUNNING};
+use crate::ids::JobId;
 use crate::store::entities::{inbox_event, job, job_attempt};
 use crate::time::now_ms;
+
+/// The execution-log outcome of a job marked done because another job's work answered it.
+pub const COVERED: &str = "covered";
 
 /// Jobs per statement: two bound parameters each, well under both back ends' limits.
 const JOBS_PER_STATEMENT: usize = 200;
@@ -28,16 +31,15 @@ pub struct Succeeded {
     pub call: Option<String>,
 }
 
-/// Marks `jobs` done in one transaction, records one attempt each (`succeeded`, or `lease_lost`
-/// when another worker had taken the job over) and marks the events of the done ones
-/// `event_status`. Answers, per job in order, whether it was marked done.
+/// Marks `jobs` done in `txn`, records one attempt each (`succeeded`, or `lease_lost` when
+/// another worker had taken the job over) and marks the events of the done ones `event_status`.
+/// Answers, per job in order, whether it was marked done (once the caller commits).
 pub async fn complete_batch(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     jobs: &[Succeeded],
     event_status: &str,
 ) -> Result<Vec<bool>, DbErr> {
     let now = now_ms();
-    let txn = db.begin().await?;
     let mut done: HashSet<i64> = HashSet::with_capacity(jobs.len());
     for chunk in jobs.chunks(JOBS_PER_STATEMENT) {
         let mut held = Condition::any();
@@ -59,7 +61,7 @@ pub async fn complete_batch(
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
             .filter(job::Column::Status.eq(RUNNING))
             .filter(held)
-            .exec_with_returning(&txn)
+            .exec_with_returning(txn)
             .await?;
         done.extend(updated.into_iter().map(|row| row.id));
     }
@@ -86,7 +88,7 @@ pub async fn complete_batch(
                 error: Set(None),
             });
         job_attempt::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
         let events: Vec<i64> = chunk
             .iter()
@@ -98,10 +100,60 @@ pub async fn complete_batch(
             inbox_event::Entity::update_many()
                 .col_expr(inbox_event::Column::Status, Expr::value(event_status))
                 .filter(inbox_event::Column::Id.is_in(events))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
         }
     }
-    txn.commit().await?;
     Ok(outcomes)
+}
+
+/// Marks `covered` jobs done without running them, in `txn`: the work of job `by` answered their
+/// events. Only jobs still pending are touched; each gets an execution-log row saying which job
+/// answered it, and its event `event_status`.
+pub async fn complete_covered(
+    txn: &DatabaseTransaction,
+    covered: &[JobId],
+    by: JobId,
+    event_status: &str,
+) -> Result<(), DbErr> {
+    let now = now_ms();
+    let ids: Vec<i64> = covered.iter().map(|id| id.0).collect();
+    let marked = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(DONE))
+        .col_expr(
+            job::Column::Attempts,
+            Expr::col(job::Column::Attempts).add(1),
+        )
+        .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(job::Column::Status.eq(PENDING))
+        .filter(job::Column::Id.is_in(ids))
+        .exec_with_returning(txn)
+        .await?;
+    if marked.is_empty() {
+        return Ok(());
+    }
+    let rows = marked.iter().map(|row| job_attempt::ActiveModel {
+        id: NotSet,
+        tenant_id: Set(row.tenant_id),
+        job_id: Set(row.id),
+        attempt: Set(row.attempts),
+        started_at: Set(now),
+        duration_ms: Set(0),
+        outcome: Set(COVERED.to_owned()),
+        call: Set(Some(format!("answered by {by}"))),
+        error: Set(None),
+    });
+    job_attempt::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    let events: Vec<i64> = marked.iter().filter_map(|row| row.event_id).collect();
+    if !events.is_empty() {
+        inbox_event::Entity::update_many()
+            .col_expr(inbox_event::Column::Status, Expr::value(event_status))
+            .filter(inbox_event::Column::Id.is_in(events))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
 }

@@ -1,14 +1,17 @@
 //! Group commit of succeeded jobs. Each job hands its completion over and waits; whichever job
 //! finds no commit in progress takes everything queued so far and finishes it in one
-//! transaction (`queue::complete_batch`), then answers every waiter. Under load many jobs share
-//! one commit; alone, a job commits by itself with no added delay. A job still counts as done
-//! only once that commit went through, so crash safety and lease fencing are unchanged.
+//! transaction (`queue::complete_batch`, plus the `sync_state` values the jobs write on
+//! success), then answers every waiter. Under load many jobs share one commit; alone, a job
+//! commits by itself with no added delay. A job still counts as done only once that commit went
+//! through, so crash safety and lease fencing are unchanged.
 
 use std::sync::{Mutex, PoisonError};
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use tokio::sync::oneshot;
 
+use super::flow::OnDone;
+use super::state::{self, StateWrite};
 use crate::queue::{self, Succeeded};
 
 /// Most jobs finished in one transaction.
@@ -16,24 +19,28 @@ const MAX_BATCH: usize = 512;
 
 type Reply = oneshot::Sender<Result<bool, String>>;
 
+/// A succeeded job, what it settles when marked done, and who waits for the outcome.
+type Queued = (Succeeded, OnDone, Reply);
+
 #[derive(Default)]
 pub struct Completions {
-    queued: Mutex<Vec<(Succeeded, Reply)>>,
+    queued: Mutex<Vec<Queued>>,
     /// Held by the job committing a batch; the others queue meanwhile.
     committing: tokio::sync::Mutex<()>,
 }
 
 impl Completions {
-    /// Marks `job` done (with its execution-log row and its event's status). `Ok(false)`: the
-    /// lease was lost to another worker, nothing was changed.
+    /// Marks `job` done (with its execution-log row, its event's status and what it settles).
+    /// `Ok(false)`: the lease was lost to another worker, nothing was changed.
     pub async fn complete(
         &self,
         db: &DatabaseConnection,
         job: Succeeded,
+        on_done: OnDone,
         event_status: &str,
     ) -> Result<bool, String> {
         let (reply, mut answer) = oneshot::channel();
-        self.lock().push((job, reply));
+        self.lock().push((job, on_done, reply));
         loop {
             let _committing = self.committing.lock().await;
             // A batch committed while this job waited may have included it.
@@ -53,17 +60,24 @@ impl Completions {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Succeeded, Reply)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Queued>> {
         self.queued.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-async fn commit(db: &DatabaseConnection, batch: Vec<(Succeeded, Reply)>, event_status: &str) {
+async fn commit(db: &DatabaseConnection, batch: Vec<Queued>, event_status: &str) {
     if batch.is_empty() {
         return;
     }
-    let (jobs, replies): (Vec<Succeeded>, Vec<Reply>) = batch.into_iter().unzip();
-    match queue::complete_batch(db, &jobs, event_status).await {
+    let mut jobs = Vec::with_capacity(batch.len());
+    let mut settles = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    for (job, on_done, reply) in batch {
+        jobs.push(job);
+        settles.push(on_done);
+        replies.push(reply);
+    }
+    match finish(db, &jobs, &settles, event_status).await {
         Ok(outcomes) => {
             for (reply, done) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(done));
@@ -72,10 +86,15 @@ async fn commit(db: &DatabaseConnection, batch: Vec<(Succeeded, Reply)>, event_s
         // One bad row must not fail the others: each job alone, in its own transaction.
         Err(error) if jobs.len() > 1 => {
             tracing::warn!(error = %error, size = jobs.len(), "completion batch failed; one by one");
-            for (job, reply) in jobs.into_iter().zip(replies) {
-                let outcome = queue::complete_batch(db, std::slice::from_ref(&job), event_status)
-                    .await
-                    .map(|mut done| done.pop().unwrap_or(false));
+            for ((job, on_done), reply) in jobs.iter().zip(&settles).zip(replies) {
+                let outcome = finish(
+                    db,
+                    std::slice::from_ref(job),
+                    std::slice::from_ref(on_done),
+                    event_status,
+                )
+                .await
+                .map(|mut done| done.pop().unwrap_or(false));
                 let _ = reply.send(outcome.map_err(|e: DbErr| e.to_string()));
             }
         }
@@ -85,4 +104,29 @@ async fn commit(db: &DatabaseConnection, batch: Vec<(Succeeded, Reply)>, event_s
             }
         }
     }
+}
+
+/// One transaction: the jobs marked done, then what those that were settle (a job whose lease
+/// was lost settles nothing).
+async fn finish(
+    db: &DatabaseConnection,
+    jobs: &[Succeeded],
+    settles: &[OnDone],
+    event_status: &str,
+) -> Result<Vec<bool>, DbErr> {
+    let txn = db.begin().await?;
+    let outcomes = queue::complete_batch(&txn, jobs, event_status).await?;
+    let mut writes: Vec<StateWrite> = Vec::new();
+    for ((job, on_done), done) in jobs.iter().zip(settles).zip(&outcomes) {
+        if !*done {
+            continue;
+        }
+        writes.extend(on_done.writes.iter().cloned());
+        if !on_done.covered.is_empty() {
+            queue::complete_covered(&txn, &on_done.covered, job.job.id, event_status).await?;
+        }
+    }
+    state::put_many(&txn, &writes).await?;
+    txn.commit().await?;
+    Ok(outcomes)
 }

@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::state::StateWrite;
+use crate::ids::JobId;
 use crate::queue::ClaimedJob;
 
 pub type FlowFuture<'a> = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
@@ -15,6 +17,17 @@ pub type FlowFuture<'a> = Pin<Box<dyn Future<Output = Result<(), JobError>> + Se
 /// between its effect and the queue's commit.
 pub trait Flow: Send + Sync {
     fn run<'a>(&'a self, context: &'a JobContext) -> FlowFuture<'a>;
+
+    /// Called with each claimed batch of this flow's jobs before they run, so that the flow can
+    /// load what they need in a few queries rather than a few per job. Best effort: a job finds
+    /// nothing prefetched (a failed query, a job run alone) and loads it itself.
+    fn prefetch<'a>(
+        &'a self,
+        jobs: &'a [&'a ClaimedJob],
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        let _ = jobs;
+        Box::pin(async {})
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,10 +58,20 @@ impl JobError {
     }
 }
 
-/// A running job and its notes for the execution log.
+/// A running job, its notes for the execution log, and what it settles if it succeeds.
 pub struct JobContext {
     pub job: ClaimedJob,
     calls: Mutex<Vec<String>>,
+    on_done: Mutex<OnDone>,
+}
+
+/// What a succeeded job settles in the transaction that marks it done.
+#[derive(Debug, Default)]
+pub struct OnDone {
+    /// `sync_state` values to write.
+    pub writes: Vec<StateWrite>,
+    /// Jobs waiting behind this one whose work this one did: marked done without running.
+    pub covered: Vec<JobId>,
 }
 
 impl JobContext {
@@ -56,7 +79,34 @@ impl JobContext {
         Self {
             job,
             calls: Mutex::new(Vec::new()),
+            on_done: Mutex::new(OnDone::default()),
         }
+    }
+
+    fn settle(&self) -> std::sync::MutexGuard<'_, OnDone> {
+        self.on_done.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets `key` of the job's tenant in `sync_state` when the job is marked done, in the same
+    /// transaction. For values that only matter once the job's effects are complete (the
+    /// applied version, the last written verdict): a retry after a failure recomputes them.
+    pub fn put_state_when_done(&self, key: impl Into<String>, value: impl Into<String>) {
+        let write = StateWrite {
+            tenant: self.job.tenant,
+            key: key.into(),
+            value: value.into(),
+        };
+        self.settle().writes.push(write);
+    }
+
+    /// Marks `jobs` (pending, behind this one in its ordering key) done when this job is: its
+    /// work answered their events too.
+    pub fn cover_when_done(&self, jobs: impl IntoIterator<Item = JobId>) {
+        self.settle().covered.extend(jobs);
+    }
+
+    pub fn take_on_done(&self) -> OnDone {
+        std::mem::take(&mut *self.settle())
     }
 
     /// Notes a partner call for the execution log (`POST /v1/projects -> 201 (38 ms)`).
@@ -90,5 +140,15 @@ impl Flows {
 
     pub fn get(&self, name: &str) -> Option<Arc<dyn Flow>> {
         self.by_name.get(name).cloned()
+    }
+
+    /// Lets each flow prefetch for its jobs of a claimed batch.
+    pub async fn prefetch(&self, batch: &[ClaimedJob]) {
+        for (name, flow) in &self.by_name {
+            let jobs: Vec<&ClaimedJob> = batch.iter().filter(|job| job.flow == *name).collect();
+            if !jobs.is_empty() {
+                flow.prefetch(&jobs).await;
+            }
+        }
     }
 }

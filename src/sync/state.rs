@@ -45,6 +45,55 @@ pub async fn put(
         .map(|_| ())
 }
 
+/// A `sync_state` value that a job writes when it is marked done, in the same transaction: a job
+/// that fails or loses its lease leaves none of them behind, and a busy worker writes the values
+/// of many jobs in one statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateWrite {
+    pub tenant: TenantId,
+    pub key: String,
+    pub value: String,
+}
+
+/// Rows per upsert: four bound parameters each, well under both back ends' limits.
+const WRITES_PER_STATEMENT: usize = 200;
+
+/// Writes `writes`; of several writes to one key, the last wins (PostgreSQL refuses an upsert
+/// that touches one row twice, so they are merged first).
+pub async fn put_many(db: &impl ConnectionTrait, writes: &[StateWrite]) -> Result<(), DbErr> {
+    let mut last_of_key = std::collections::HashMap::with_capacity(writes.len());
+    for (index, write) in writes.iter().enumerate() {
+        last_of_key.insert((write.tenant, write.key.as_str()), index);
+    }
+    let now = now_ms();
+    let merged: Vec<&StateWrite> = writes
+        .iter()
+        .enumerate()
+        .filter(|(index, write)| {
+            last_of_key.get(&(write.tenant, write.key.as_str())) == Some(index)
+        })
+        .map(|(_, write)| write)
+        .collect();
+    for chunk in merged.chunks(WRITES_PER_STATEMENT) {
+        let rows = chunk.iter().map(|write| sync_state::ActiveModel {
+            tenant_id: Set(write.tenant.0),
+            key: Set(write.key.clone()),
+            value: Set(write.value.clone()),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        sync_state::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([sync_state::Column::TenantId, sync_state::Column::Key])
+                    .update_columns([sync_state::Column::Value, sync_state::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn delete(db: &impl ConnectionTrait, tenant: TenantId, key: &str) -> Result<(), DbErr> {
     sync_state::Entity::delete_many()
         .filter(sync_state::Column::TenantId.eq(tenant.0))
@@ -60,7 +109,7 @@ pub async fn applied_version(
     tenant: TenantId,
     subject: &str,
 ) -> Result<Option<i64>, DbErr> {
-    Ok(get(db, tenant, &format!("version:{subject}"))
+    Ok(get(db, tenant, &version_key(subject))
         .await?
         .and_then(|v| v.parse::<i64>().ok()))
 }
@@ -70,22 +119,20 @@ pub fn is_older(occurred_at: Option<i64>, applied: Option<i64>) -> bool {
     matches!((occurred_at, applied), (Some(at), Some(last)) if at < last)
 }
 
-/// Records that the entity's state as of `occurred_at` has been applied. The caller checked
+/// The write that records the entity's state as of `occurred_at` as applied. The caller checked
 /// `applied_version` first; events of one subject are applied one at a time (the queue's
 /// ordering key), so nothing newer can have been recorded since.
-pub async fn mark_applied(
-    db: &impl ConnectionTrait,
-    tenant: TenantId,
-    subject: &str,
-    occurred_at: i64,
-) -> Result<(), DbErr> {
-    put(
-        db,
+pub fn applied(tenant: TenantId, subject: &str, occurred_at: i64) -> StateWrite {
+    StateWrite {
         tenant,
-        &format!("version:{subject}"),
-        &occurred_at.to_string(),
-    )
-    .await
+        key: version_key(subject),
+        value: occurred_at.to_string(),
+    }
+}
+
+/// Where the last applied time of `subject` is kept.
+pub fn version_key(subject: &str) -> String {
+    format!("version:{subject}")
 }
 
 /// Takes or renews the lease `name` for `owner` until `now + ttl_ms`. True when `owner` holds it.

@@ -119,6 +119,7 @@ impl Worker {
                 }
                 continue;
             }
+            self.flows.prefetch(&batch).await;
             for job in batch {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     break;
@@ -147,6 +148,7 @@ impl Worker {
         )
         .await?;
         let count = batch.len();
+        self.flows.prefetch(&batch).await;
         let mut running = JoinSet::new();
         for job in batch {
             let worker = self.clone();
@@ -196,6 +198,7 @@ impl Worker {
         };
         if result.is_ok() {
             let call = context.calls_summary();
+            let on_done = context.take_on_done();
             let (flow, attempt) = (context.job.flow.clone(), context.job.attempt);
             let succeeded = Succeeded {
                 job: context.job,
@@ -205,7 +208,7 @@ impl Worker {
             };
             let outcome = self
                 .completions
-                .complete(&self.db, succeeded, event_status::PROCESSED)
+                .complete(&self.db, succeeded, on_done, event_status::PROCESSED)
                 .await;
             let outcome = match outcome {
                 Ok(true) => {

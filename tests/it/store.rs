@@ -116,3 +116,26 @@ async fn tenant_secrets_are_not_stored_in_clear() {
         Some("gupy-token-acme-S3CRET".to_owned())
     );
 }
+
+/// Without the query planner stability guarantee, SQLite re-parses every statement with a bound
+/// LIMIT (each sea-orm `.one()`) at each execution: `.cargo/config.toml` builds it in.
+#[tokio::test]
+async fn the_bundled_sqlite_keeps_prepared_statements_across_bindings() {
+    let database = TestDb::new().await;
+    if store::is_postgres(&database.db) {
+        return;
+    }
+    let options = database
+        .db
+        .query_all_raw(Statement::from_string(
+            database.db.get_database_backend(),
+            "PRAGMA compile_options",
+        ))
+        .await
+        .expect("compile options");
+    let options: Vec<String> = options
+        .iter()
+        .filter_map(|row| row.try_get_by_index::<String>(0).ok())
+        .collect();
+    assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+}

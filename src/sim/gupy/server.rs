@@ -100,7 +100,7 @@ pub async fn spawn(bind: SocketAddr, config: GupySimConfig) -> anyhow::Result<Ru
     let addr = listener.local_addr().context("reading the bound address")?;
     let state = SimState::new(config);
     let cancel = state.cancel_token();
-    let app = router(state.clone());
+    let app = router(state.clone()).into_make_service();
     let shutdown = cancel.clone().cancelled_owned();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

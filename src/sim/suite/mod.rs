@@ -291,7 +291,7 @@ pub async fn spawn(
     let sim = SuiteSim::new(config);
     let cancel = CancellationToken::new();
     sim.start_delivery_worker(cancel.child_token());
-    let app = router(sim.clone());
+    let app = router(sim.clone()).into_make_service();
     let shutdown = cancel.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -20,9 +20,24 @@ pub async fn apply(step: &Step<'_>, application: &AtsApplication) -> Result<(), 
 async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Result<(), JobError> {
     let tenant = step.tenant_id();
     let app_id = &application.ats_application_id;
-    let existing = equivalence::lookup_by_ats(step.db, tenant, EntityKind::Application, app_id)
+    // The application's, job's and candidate's links, in one query.
+    let candidate_key = candidate_key(application);
+    let mut wanted = vec![
+        (EntityKind::Application, app_id.as_str()),
+        (EntityKind::Job, application.ats_job_id.as_str()),
+    ];
+    if let Some(key) = &candidate_key {
+        wanted.push((EntityKind::Candidate, key.as_str()));
+    }
+    let mut links = equivalence::lookup_many_by_ats(step.db, tenant, &wanted)
         .await
-        .map_err(db_error)?;
+        .map_err(db_error)?
+        .into_iter();
+    let (existing, job_link, candidate_link) = (
+        links.next().flatten(),
+        links.next().flatten(),
+        links.next().flatten(),
+    );
     if let Some(link) = &existing {
         match step.suite.invitation(&link.suite_id).await {
             Ok(invitation)
@@ -39,8 +54,19 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
         }
     }
 
-    let project_id = project_for(step, application).await?;
-    let candidate_id = candidate_for(step, application).await?;
+    let project_id = match job_link {
+        Some(link) => link.suite_id,
+        None => project_for_unsynced_job(step, application).await?,
+    };
+    let candidate_id = match (candidate_link, candidate_key) {
+        (Some(link), _) => link.suite_id,
+        (None, Some(key)) => create_candidate(step, application, &key).await?,
+        (None, None) => {
+            return Err(JobError::permanent(
+                "the application's candidate has neither id nor email",
+            ));
+        }
+    };
 
     // A new invitation after a cancelled or expired one is a new operation: its key moves on.
     let generation_key = format!("generation:application:{app_id}");
@@ -68,9 +94,10 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
             .await
             .map_err(db_error)?;
     }
-    state::put(step.db, tenant, &generation_key, &generation.to_string())
-        .await
-        .map_err(db_error)?;
+    // Written with the job's completion: a retry before it recomputes the same generation, and
+    // the link below already shows the invitation as made.
+    step.job
+        .put_state_when_done(generation_key, generation.to_string());
     link(step, EntityKind::Application, app_id, &invitation.id).await?;
 
     let config = &step.tenant.config;
@@ -87,16 +114,11 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
     Ok(())
 }
 
-async fn project_for(step: &Step<'_>, application: &AtsApplication) -> Result<String, JobError> {
-    let tenant = step.tenant_id();
-    if let Some(link) =
-        equivalence::lookup_by_ats(step.db, tenant, EntityKind::Job, &application.ats_job_id)
-            .await
-            .map_err(db_error)?
-    {
-        return Ok(link.suite_id);
-    }
-    // The job was never synced: create its project first.
+/// The job was never synced: its project is created first.
+async fn project_for_unsynced_job(
+    step: &Step<'_>,
+    application: &AtsApplication,
+) -> Result<String, JobError> {
     let partial = AtsJob {
         ats_job_id: application.ats_job_id.clone(),
         title: application.job_title.clone(),
@@ -106,17 +128,12 @@ async fn project_for(step: &Step<'_>, application: &AtsApplication) -> Result<St
     ensure_project(step, &job).await
 }
 
-async fn candidate_for(step: &Step<'_>, application: &AtsApplication) -> Result<String, JobError> {
-    let tenant = step.tenant_id();
-    let key = candidate_key(application).ok_or_else(|| {
-        JobError::permanent("the application's candidate has neither id nor email")
-    })?;
-    if let Some(link) = equivalence::lookup_by_ats(step.db, tenant, EntityKind::Candidate, &key)
-        .await
-        .map_err(db_error)?
-    {
-        return Ok(link.suite_id);
-    }
+/// Creates the suite candidate of an application whose candidate (`key`) is not linked yet.
+async fn create_candidate(
+    step: &Step<'_>,
+    application: &AtsApplication,
+    key: &str,
+) -> Result<String, JobError> {
     let spec = candidate_spec(&step.tenant.config, application)
         .ok_or_else(|| JobError::permanent("the application's candidate has no email"))?;
     // No lookup first: the suite keeps one candidate per email and answers a create for a taken
@@ -126,7 +143,7 @@ async fn candidate_for(step: &Step<'_>, application: &AtsApplication) -> Result<
         .suite
         .create_candidate(&format!("candidate:{key}"), &spec)
         .await?;
-    link(step, EntityKind::Candidate, &key, &candidate_id).await
+    link(step, EntityKind::Candidate, key, &candidate_id).await
 }
 
 async fn cancel_live_invitation(

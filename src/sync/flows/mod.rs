@@ -4,22 +4,28 @@
 
 mod applications;
 mod jobs;
+mod prefetch;
 mod results;
 mod suite_changes;
 pub mod users;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 
 use super::ports::{AtsPort, SuitePort};
 use super::{FlowFuture, JobContext, JobError, state};
 use crate::crypto::MasterKey;
-use crate::events::{EventBody, InboundEvent};
+use crate::events::EventBody;
 use crate::ids::TenantId;
-use crate::store::entities::{inbox_event, tenant as tenant_row};
+use crate::queue::ClaimedJob;
+use crate::store::entities::tenant as tenant_row;
 use crate::tenant::{self, Tenant};
+use prefetch::{Loaded, Prefetched};
+use results::InvitationRef;
 
 /// One tenant's partners, as the flows see them.
 #[derive(Clone)]
@@ -58,6 +64,7 @@ pub struct ApplyEvent {
     master_key: MasterKey,
     partners: Arc<dyn Partners>,
     opened: OpenedTenants,
+    prefetched: Prefetched,
 }
 
 /// Tenants opened by earlier jobs, by id, with the stored row they were opened from: a job
@@ -84,6 +91,21 @@ impl super::Flow for ApplyEvent {
     fn run<'a>(&'a self, context: &'a JobContext) -> FlowFuture<'a> {
         Box::pin(self.apply(context))
     }
+
+    fn prefetch<'a>(
+        &'a self,
+        jobs: &'a [&'a ClaimedJob],
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            let loaded = self
+                .prefetched
+                .load(&self.db, &self.master_key, &self.opened, jobs)
+                .await;
+            if let Err(error) = loaded {
+                tracing::debug!(error = %error, "prefetch failed; jobs load their own");
+            }
+        })
+    }
 }
 
 impl ApplyEvent {
@@ -93,27 +115,22 @@ impl ApplyEvent {
             master_key,
             partners,
             opened: OpenedTenants::default(),
+            prefetched: Prefetched::default(),
         }
     }
 
     async fn apply(&self, context: &JobContext) -> Result<(), JobError> {
         let job = &context.job;
-        let event_id = job
-            .payload
-            .get("event_id")
-            .and_then(|v| v.as_i64())
-            .ok_or_else(|| JobError::permanent("the job names no event"))?;
-        let row = inbox_event::Entity::find_by_id(event_id)
-            .one(&self.db)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| JobError::permanent(format!("event evt_{event_id} is gone")))?;
-        if row.tenant_id != job.tenant.0 {
-            return Err(JobError::permanent("the event belongs to another tenant"));
-        }
-        let event: InboundEvent = serde_json::from_str(&row.normalized)
-            .map_err(|e| JobError::permanent(format!("stored event does not parse: {e}")))?;
-        let tenant = self.tenant(job.tenant).await?;
+        let loaded = match self.prefetched.take(job.id) {
+            Some(loaded) if Some(loaded.event_id) == prefetch::event_id_of(job) => loaded,
+            _ => prefetch::load_one(&self.db, &self.master_key, &self.opened, job).await?,
+        };
+        let Loaded {
+            event,
+            tenant,
+            applied,
+            ..
+        } = loaded;
         let partners = self.partners.for_tenant(&tenant)?;
         let step = Step {
             db: &self.db,
@@ -123,14 +140,9 @@ impl ApplyEvent {
             job: context,
         };
         let subject = event.subject();
-        // Events of one subject run one at a time (the queue's ordering key), so the version
-        // read here is still the latest when the flow ends.
-        let applied = match (&subject, event.occurred_at) {
-            (Some(subject), Some(_)) => state::applied_version(&self.db, tenant.id, subject)
-                .await
-                .map_err(db_error)?,
-            _ => None,
-        };
+        // Events of one subject run one at a time (the queue's ordering key), and a job's
+        // version is written with its completion, so the version read for this job (when it
+        // was claimed, or now) is still the latest when the flow ends.
         if state::is_older(event.occurred_at, applied) {
             step.note("stale: a newer event of this entity was already applied");
             return Ok(());
@@ -143,11 +155,22 @@ impl ApplyEvent {
             }
             EventBody::InvitationChanged {
                 invitation_id,
+                project_id,
                 status,
                 ..
-            } => results::invitation_changed(&step, invitation_id, status).await?,
+            } => {
+                let invitation = InvitationRef {
+                    id: invitation_id,
+                    project_id: project_id.as_deref(),
+                };
+                results::invitation_changed(&step, invitation, status).await?
+            }
             EventBody::ReviewChanged { invitation_id, .. } => {
-                results::write_back(&step, invitation_id).await?
+                let invitation = InvitationRef {
+                    id: invitation_id,
+                    project_id: None,
+                };
+                results::write_back(&step, invitation).await?
             }
             EventBody::ProjectChanged { project_id, .. } => {
                 suite_changes::project_changed(&step, project_id).await?
@@ -169,22 +192,10 @@ impl ApplyEvent {
         if let (Some(subject), Some(occurred_at)) = (&subject, event.occurred_at)
             && applied != Some(occurred_at)
         {
-            state::mark_applied(&self.db, tenant.id, subject, occurred_at)
-                .await
-                .map_err(db_error)?;
+            let write = state::applied(tenant.id, subject, occurred_at);
+            context.put_state_when_done(write.key, write.value);
         }
         Ok(())
-    }
-
-    async fn tenant(&self, id: TenantId) -> Result<Arc<Tenant>, JobError> {
-        let row = tenant_row::Entity::find_by_id(id.0)
-            .one(&self.db)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| JobError::permanent("the tenant is gone"))?;
-        self.opened
-            .open(&self.master_key, row)
-            .map_err(|e| JobError::transient(format!("cannot load tenant: {e:#}")))
     }
 }
 

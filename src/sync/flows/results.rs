@@ -1,18 +1,30 @@
 //! Suite results back to the ATS: tags and comments, each written once.
 
+use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+
 use super::{Step, db_error};
 use crate::equivalence::{self, EntityKind};
+use crate::ids::JobId;
 use crate::sync::JobError;
 use crate::sync::plan::{Writeback, WrittenOutcome, writeback_plan};
 use crate::sync::ports::PartnerError;
 use crate::sync::state::{self, Intent};
 use crate::tenant::WritebackMode;
 
+/// Where an invitation stands for a flow: its id, and its project when the event said (an
+/// invitation never changes project, so the event's word is as good as a fetch).
+#[derive(Clone, Copy)]
+pub struct InvitationRef<'a> {
+    pub id: &'a str,
+    pub project_id: Option<&'a str>,
+}
+
 /// The ATS application and job an invitation belongs to, when Liaison made it.
 async fn application_of(
     step: &Step<'_>,
-    invitation_id: &str,
+    invitation: InvitationRef<'_>,
 ) -> Result<Option<(String, String)>, JobError> {
+    let invitation_id = invitation.id;
     let tenant = step.tenant_id();
     let Some(application) =
         equivalence::lookup_by_suite(step.db, tenant, EntityKind::Application, invitation_id)
@@ -21,24 +33,25 @@ async fn application_of(
     else {
         return Ok(None);
     };
-    let invitation = step.suite.invitation(invitation_id).await?;
-    let job =
-        equivalence::lookup_by_suite(step.db, tenant, EntityKind::Job, &invitation.project_id)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| {
-                JobError::permanent(format!("project {} has no ATS job", invitation.project_id))
-            })?;
+    let project_id = match invitation.project_id {
+        Some(project_id) => project_id.to_owned(),
+        None => step.suite.invitation(invitation_id).await?.project_id,
+    };
+    let job = equivalence::lookup_by_suite(step.db, tenant, EntityKind::Job, &project_id)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| JobError::permanent(format!("project {project_id} has no ATS job")))?;
     Ok(Some((application.ats_id, job.ats_id)))
 }
 
 pub async fn invitation_changed(
     step: &Step<'_>,
-    invitation_id: &str,
+    invitation: InvitationRef<'_>,
     status: &str,
 ) -> Result<(), JobError> {
+    let invitation_id = invitation.id;
     match status {
-        "completed" => write_back(step, invitation_id).await,
+        "completed" => write_back(step, invitation).await,
         "expired" | "cancelled" => {
             let config = &step.tenant.config;
             if !matches!(
@@ -48,7 +61,7 @@ pub async fn invitation_changed(
             {
                 return Ok(());
             }
-            let Some((app_id, job_id)) = application_of(step, invitation_id).await? else {
+            let Some((app_id, job_id)) = application_of(step, invitation).await? else {
                 step.note("invitation not made by Liaison: nothing to write back");
                 return Ok(());
             };
@@ -64,17 +77,26 @@ pub async fn invitation_changed(
 }
 
 /// Writes the result of an invitation back to the ATS when its verdict is new or changed.
-pub async fn write_back(step: &Step<'_>, invitation_id: &str) -> Result<(), JobError> {
+pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Result<(), JobError> {
+    let invitation_id = invitation.id;
     if !step.ats.can_write_back() {
         step.note("this ATS takes no write-backs");
         return Ok(());
     }
     let tenant = step.tenant_id();
-    let Some((app_id, job_id)) = application_of(step, invitation_id).await? else {
+    let Some((app_id, job_id)) = application_of(step, invitation).await? else {
         step.note("invitation not made by Liaison: nothing to write back");
         return Ok(());
     };
+    let waiting = result_jobs_waiting(step).await.map_err(db_error)?;
     let result = step.suite.result(invitation_id).await?;
+    if !waiting.is_empty() {
+        step.note(format!(
+            "this result also answers {} waiting event(s)",
+            waiting.len()
+        ));
+        step.job.cover_when_done(waiting);
+    }
     let outcome_key = format!("outcome:{app_id}");
     let previous: Option<WrittenOutcome> = state::get(step.db, tenant, &outcome_key)
         .await
@@ -95,10 +117,40 @@ pub async fn write_back(step: &Step<'_>, invitation_id: &str) -> Result<(), JobE
         }
     }
     let value = serde_json::to_string(&outcome).map_err(|e| JobError::permanent(e.to_string()))?;
-    state::put(step.db, tenant, &outcome_key, &value)
-        .await
-        .map_err(db_error)?;
+    // Written with the job's completion; a retry before it finds every write-back recorded as
+    // made and repeats none.
+    step.job.put_state_when_done(outcome_key, value);
     Ok(())
+}
+
+/// Jobs of result events of this job's invitation, stored and waiting behind it. The suite sent
+/// each after the change it reports, so a result fetched after this query already includes
+/// that change: those jobs need not fetch it again. (Their versions are not recorded: a result
+/// is always read whole and current, so a late older event can only find nothing new.)
+async fn result_jobs_waiting(step: &Step<'_>) -> Result<Vec<JobId>, sea_orm::DbErr> {
+    const SQL: &str = "
+SELECT j.id FROM jobs j JOIN inbox_events e ON e.id = j.event_id
+WHERE j.ordering_key = $1 AND j.status = 'pending' AND j.id > $2
+  AND e.event_type IN ('invitation.completed', 'review.created', 'review.updated')";
+    let job = &step.job.job;
+    let backend = step.db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => SQL.to_owned(),
+        _ => SQL.replace('$', "?"),
+    };
+    let statement = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [job.ordering_key.as_str().into(), job.id.0.into()],
+    );
+    Ok(step
+        .db
+        .query_all_raw(statement)
+        .await?
+        .iter()
+        .filter_map(|row| row.try_get_by_index::<i64>(0).ok())
+        .map(JobId)
+        .collect())
 }
 
 /// Tags are idempotent at the ATS, so an uncertain earlier attempt is simply made again.

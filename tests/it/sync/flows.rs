@@ -318,3 +318,56 @@ async fn a_candidate_erasure_forgets_the_person() {
             .any(|h| h.action == "erased" && h.ats_id.starts_with("erased:"))
     );
 }
+
+#[tokio::test]
+async fn result_events_waiting_behind_one_are_answered_by_its_single_fetch() {
+    let world = World::new("tags").await;
+    let job = world.publish_job("Data Scientist").await;
+    let application = world.apply_to(job, "lena@example.com").await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    let invitation = world.invitations().remove(0);
+    let invitation_id = invitation["id"].as_str().expect("id").to_owned();
+
+    // One completion with two reviews: invitation.completed and two review.created.
+    world
+        .suite_post(
+            &format!("/_sim/invitations/{invitation_id}/complete"),
+            json!({"reviews": [{"score": 80, "recommendation": "advance", "comment": "Clear"},
+                               {"score": 90, "recommendation": "advance", "comment": "Great"}]}),
+        )
+        .await;
+    // All three are stored before any job runs.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while result_events_stored(&world).await < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the result events never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    world.worker.drain().await.expect("drain");
+
+    assert_eq!(world.gupy_tags(application), ["Apto"]);
+    let calls = &world.suite_state()["counters"]["calls"];
+    assert_eq!(
+        calls["GET /v1/invitations/{id}/result"], 1,
+        "one fetch for three events: {calls}"
+    );
+    let notes = world.attempt_notes().await;
+    let covered = notes.iter().filter(|n| n.contains(" covered ")).count();
+    assert_eq!(covered, 2, "{notes:#?}");
+    assert!(world.unfinished_jobs().await.is_empty());
+}
+
+async fn result_events_stored(world: &World) -> usize {
+    use liaison::store::entities::inbox_event;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    inbox_event::Entity::find()
+        .filter(inbox_event::Column::EventType.is_in(["invitation.completed", "review.created"]))
+        .count(world.app.db())
+        .await
+        .expect("count") as usize
+}

@@ -1,0 +1,193 @@
+//! What a job of `apply_event` starts from: its stored event, its tenant (opened), and the last
+//! applied version of the event's subject. A claimed batch loads them for all its jobs in two
+//! queries; a job that finds nothing prefetched loads its own in three.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    Statement,
+};
+
+use super::{OpenedTenants, db_error};
+use crate::crypto::MasterKey;
+use crate::events::InboundEvent;
+use crate::ids::{JobId, TenantId};
+use crate::queue::ClaimedJob;
+use crate::store::entities::{inbox_event, tenant as tenant_row};
+use crate::sync::{JobError, state};
+use crate::tenant::Tenant;
+
+/// A job's starting point.
+pub struct Loaded {
+    pub event_id: i64,
+    pub event: InboundEvent,
+    pub tenant: Arc<Tenant>,
+    /// When the last applied event of the event's subject occurred, if one was.
+    pub applied: Option<i64>,
+}
+
+/// Starting points loaded for claimed jobs, taken by each job when it runs.
+#[derive(Default)]
+pub struct Prefetched(Mutex<HashMap<JobId, Loaded>>);
+
+/// Each event of the batch with the stored version of its subject (the key is
+/// `state::version_key`), in one query.
+const EVENTS_SQL: &str = "
+SELECT e.id, e.tenant_id, e.normalized, v.value AS applied
+FROM inbox_events e
+LEFT JOIN sync_state v ON v.tenant_id = e.tenant_id AND v.key = 'version:' || e.subject
+WHERE e.id IN ({ids})";
+
+#[derive(FromQueryResult)]
+struct EventRow {
+    id: i64,
+    tenant_id: i64,
+    normalized: String,
+    applied: Option<String>,
+}
+
+impl Prefetched {
+    pub fn take(&self, job: JobId) -> Option<Loaded> {
+        self.lock().remove(&job)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, Loaded>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Loads the starting points of `jobs`. A job whose event or tenant cannot be loaded gets
+    /// none, and finds out why when it loads its own.
+    pub async fn load(
+        &self,
+        db: &DatabaseConnection,
+        key: &MasterKey,
+        tenants: &OpenedTenants,
+        jobs: &[&ClaimedJob],
+    ) -> Result<(), DbErr> {
+        let event_ids: Vec<(JobId, i64)> = jobs
+            .iter()
+            .filter_map(|job| Some((job.id, event_id_of(job)?)))
+            .collect();
+        if event_ids.is_empty() {
+            return Ok(());
+        }
+        let events = load_events(db, event_ids.iter().map(|(_, id)| *id)).await?;
+        let tenant_ids: Vec<i64> = events.values().map(|row| row.tenant_id).collect();
+        let mut opened = HashMap::new();
+        for row in tenant_row::Entity::find()
+            .filter(tenant_row::Column::Id.is_in(tenant_ids))
+            .all(db)
+            .await?
+        {
+            let id = row.id;
+            if let Ok(tenant) = tenants.open(key, row) {
+                opened.insert(id, tenant);
+            }
+        }
+        let mut prefetched = self.lock();
+        for (job, (job_id, event_id)) in jobs.iter().zip(event_ids) {
+            let Some(row) = events.get(&event_id) else {
+                continue;
+            };
+            let Some(tenant) = opened.get(&row.tenant_id) else {
+                continue;
+            };
+            if row.tenant_id != job.tenant.0 {
+                continue;
+            }
+            let Ok(event) = serde_json::from_str::<InboundEvent>(&row.normalized) else {
+                continue;
+            };
+            let applied = row.applied.as_deref().and_then(|v| v.parse().ok());
+            prefetched.insert(
+                job_id,
+                Loaded {
+                    event_id,
+                    event,
+                    tenant: tenant.clone(),
+                    applied,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The stored event a job applies, named by its payload.
+pub fn event_id_of(job: &ClaimedJob) -> Option<i64> {
+    job.payload.get("event_id").and_then(|v| v.as_i64())
+}
+
+async fn load_events(
+    db: &DatabaseConnection,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, EventRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let ids: Vec<i64> = ids.collect();
+    let placeholders: Vec<String> = (1..=ids.len())
+        .map(|n| match backend {
+            DbBackend::Postgres => format!("${n}"),
+            _ => format!("?{n}"),
+        })
+        .collect();
+    let sql = EVENTS_SQL.replace("{ids}", &placeholders.join(", "));
+    let statement =
+        Statement::from_sql_and_values(backend, sql, ids.into_iter().map(sea_orm::Value::from));
+    Ok(EventRow::find_by_statement(statement)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect())
+}
+
+/// A job's starting point read on its own: the event, the tenant, then the version.
+pub async fn load_one(
+    db: &DatabaseConnection,
+    key: &MasterKey,
+    tenants: &OpenedTenants,
+    job: &ClaimedJob,
+) -> Result<Loaded, JobError> {
+    let event_id = event_id_of(job).ok_or_else(|| JobError::permanent("the job names no event"))?;
+    let row = inbox_event::Entity::find_by_id(event_id)
+        .one(db)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| JobError::permanent(format!("event evt_{event_id} is gone")))?;
+    if row.tenant_id != job.tenant.0 {
+        return Err(JobError::permanent("the event belongs to another tenant"));
+    }
+    let event: InboundEvent = serde_json::from_str(&row.normalized)
+        .map_err(|e| JobError::permanent(format!("stored event does not parse: {e}")))?;
+    let tenant = open_tenant(db, key, tenants, job.tenant).await?;
+    let applied = match (event.subject(), event.occurred_at) {
+        (Some(subject), Some(_)) => state::applied_version(db, tenant.id, &subject)
+            .await
+            .map_err(db_error)?,
+        _ => None,
+    };
+    Ok(Loaded {
+        event_id,
+        event,
+        tenant,
+        applied,
+    })
+}
+
+async fn open_tenant(
+    db: &DatabaseConnection,
+    key: &MasterKey,
+    tenants: &OpenedTenants,
+    id: TenantId,
+) -> Result<Arc<Tenant>, JobError> {
+    let row = tenant_row::Entity::find_by_id(id.0)
+        .one(db)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| JobError::permanent("the tenant is gone"))?;
+    tenants
+        .open(key, row)
+        .map_err(|e| JobError::transient(format!("cannot load tenant: {e:#}")))
+}
