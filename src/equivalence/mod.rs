@@ -8,7 +8,6 @@ mod kind;
 
 pub use kind::{EntityKind, UnknownKind};
 
-use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionSession, TransactionTrait,
@@ -198,17 +197,15 @@ pub async fn lookup_many_by_ats(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let mut any = Condition::any();
-    for (kind, ats_id) in wanted {
-        any = any.add(
-            Condition::all()
-                .add(equivalence::Column::Kind.eq(kind.as_str()))
-                .add(equivalence::Column::AtsId.eq(*ats_id)),
-        );
-    }
+    // `kind IN (..) AND ats_id IN (..)` probes the unique index for each pair on both back ends
+    // (an OR of pairs made SQLite walk the tenant's rows); pairs nobody asked for are dropped
+    // below.
+    let kinds: Vec<&str> = wanted.iter().map(|(kind, _)| kind.as_str()).collect();
+    let ats_ids: Vec<&str> = wanted.iter().map(|(_, ats_id)| *ats_id).collect();
     let found: Vec<Equivalence> = equivalence::Entity::find()
         .filter(equivalence::Column::TenantId.eq(tenant.0))
-        .filter(any)
+        .filter(equivalence::Column::Kind.is_in(kinds))
+        .filter(equivalence::Column::AtsId.is_in(ats_ids))
         .all(db)
         .await?
         .into_iter()
