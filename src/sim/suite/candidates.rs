@@ -75,9 +75,13 @@ impl Store {
         except: Option<&str>,
     ) -> Result<(), ApiError> {
         let existing = self
-            .candidates
-            .values()
-            .find(|c| c.email.eq_ignore_ascii_case(email) && Some(c.id.as_str()) != except);
+            .indexes
+            .candidates_by_email
+            .get(&email.to_lowercase())
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.candidates.get(id))
+            .find(|c| Some(c.id.as_str()) != except);
         match existing {
             Some(existing) => Err(ApiError::conflict(
                 "email_taken",
@@ -108,6 +112,7 @@ impl Store {
             created_at: at,
             updated_at: at,
         };
+        self.indexes.add_candidate(&candidate.email, &candidate.id);
         self.candidates
             .insert(candidate.id.clone(), candidate.clone());
         Ok(candidate)
@@ -147,8 +152,13 @@ impl Store {
         }
         if serde_json::to_value(&candidate).unwrap_or_default() != before {
             candidate.updated_at = now();
-            self.candidates
-                .insert(candidate.id.clone(), candidate.clone());
+            if let Some(old) = self
+                .candidates
+                .insert(candidate.id.clone(), candidate.clone())
+            {
+                self.indexes.remove_candidate(&old.email, &old.id);
+            }
+            self.indexes.add_candidate(&candidate.email, &candidate.id);
             self.emit_object("candidate.updated", &candidate);
         }
         Ok(candidate)

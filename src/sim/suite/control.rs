@@ -163,10 +163,11 @@ async fn delete_candidate(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     sim.mutate(|store| {
-        store
+        let removed = store
             .candidates
             .remove(&id)
             .ok_or_else(|| ApiError::not_found("candidate", &id))?;
+        store.indexes.remove_candidate(&removed.email, &removed.id);
         store.emit("candidate.deleted", json!({ "id": id }));
         Ok(())
     })?;

@@ -90,9 +90,15 @@ impl Store {
                 format!("no candidate {}", input.candidate_id),
             ));
         }
-        let live = self.invitations.values().find(|i| {
-            i.project_id == project_id && i.candidate_id == input.candidate_id && i.status.is_live()
-        });
+        let pair = (project_id.to_owned(), input.candidate_id.clone());
+        let live = self
+            .indexes
+            .invitations_by_pair
+            .get(&pair)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.invitations.get(id))
+            .find(|i| i.status.is_live());
         if let Some(live) = live {
             return Err(ApiError::conflict(
                 "already_invited",
@@ -122,6 +128,11 @@ impl Store {
             updated_at: at,
         };
         self.expiry_horizon = self.expiry_horizon.map(|h| h.min(invitation.expires_at));
+        self.indexes
+            .invitations_by_pair
+            .entry(pair)
+            .or_default()
+            .push(invitation.id.clone());
         self.invitations
             .insert(invitation.id.clone(), invitation.clone());
         Ok(invitation)
@@ -240,6 +251,11 @@ impl Store {
                 created_at: at,
                 updated_at: at,
             };
+            self.indexes
+                .reviews_by_invitation
+                .entry(review.invitation_id.clone())
+                .or_default()
+                .push(review.id.clone());
             self.reviews.insert(review.id.clone(), review.clone());
             self.emit_object("review.created", &review);
             created.push(review);
@@ -265,12 +281,19 @@ impl Store {
         id
     }
 
+    /// The invitation's reviews, in id order.
     pub fn reviews_of(&self, invitation_id: &str) -> Vec<Review> {
-        self.reviews
-            .values()
-            .filter(|r| r.invitation_id == invitation_id)
+        let mut reviews: Vec<Review> = self
+            .indexes
+            .reviews_by_invitation
+            .get(invitation_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.reviews.get(id))
             .cloned()
-            .collect()
+            .collect();
+        reviews.sort_by(|a, b| a.id.cmp(&b.id));
+        reviews
     }
 
     pub fn result_of(

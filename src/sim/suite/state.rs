@@ -1,7 +1,7 @@
 //! The simulator's in-memory state: every object, the event log, webhook deliveries and the
 //! counters tests assert on. Resource modules add their operations in `impl Store` blocks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -50,6 +50,40 @@ pub struct Store {
     /// it (`create_invitation`, `POST /_sim/invitations/{id}/expire`).
     #[serde(skip)]
     pub expiry_horizon: Option<super::model::Timestamp>,
+    /// What the API looks up on every create, kept by the methods that change the maps above.
+    #[serde(skip)]
+    pub(super) indexes: Indexes,
+}
+
+/// Lookups that would otherwise scan every candidate, invitation or review: a benchmark run
+/// holds tens of thousands of each.
+#[derive(Debug, Default)]
+pub(super) struct Indexes {
+    /// Candidate ids by lower-cased email.
+    pub candidates_by_email: HashMap<String, BTreeSet<String>>,
+    /// Invitation ids by project and candidate, oldest first (invitations are never removed).
+    pub invitations_by_pair: HashMap<(String, String), Vec<String>>,
+    /// Review ids by invitation, oldest first (reviews are never removed).
+    pub reviews_by_invitation: HashMap<String, Vec<String>>,
+}
+
+impl Indexes {
+    pub fn add_candidate(&mut self, email: &str, id: &str) {
+        self.candidates_by_email
+            .entry(email.to_lowercase())
+            .or_default()
+            .insert(id.to_owned());
+    }
+
+    pub fn remove_candidate(&mut self, email: &str, id: &str) {
+        let key = email.to_lowercase();
+        if let Some(ids) = self.candidates_by_email.get_mut(&key) {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.candidates_by_email.remove(&key);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
