@@ -123,6 +123,72 @@ where
     Err(DbErr::Custom("equivalence kept changing while linking".to_owned()).into())
 }
 
+/// A binding for [`link_all`].
+#[derive(Clone, Copy, Debug)]
+pub struct NewLink<'a> {
+    pub kind: EntityKind,
+    pub ats_id: &'a str,
+    pub suite_id: &'a str,
+}
+
+/// Binds several pairs, answering for each what [`link`] would. The common case, all of them
+/// new, takes one transaction of two statements (the rows, their history); when any already
+/// exists (or a racing writer got there first), each is linked on its own.
+pub async fn link_all<C>(
+    db: &C,
+    tenant: TenantId,
+    links: &[NewLink<'_>],
+) -> Vec<Result<LinkOutcome, EquivalenceError>>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let all_valid = links
+        .iter()
+        .all(|link| valid_id(link.ats_id) && valid_id(link.suite_id));
+    if all_valid && !links.is_empty() && insert_links(db, tenant, links).await.is_ok() {
+        return links.iter().map(|_| Ok(LinkOutcome::Created)).collect();
+    }
+    let mut outcomes = Vec::with_capacity(links.len());
+    for new in links {
+        outcomes.push(link(db, tenant, new.kind, new.ats_id, new.suite_id).await);
+    }
+    outcomes
+}
+
+/// All of `links` and their history in one transaction; any conflict fails the whole.
+async fn insert_links<C>(db: &C, tenant: TenantId, links: &[NewLink<'_>]) -> Result<(), DbErr>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let now = now_ms();
+    let txn = db.begin().await?;
+    equivalence::Entity::insert_many(links.iter().map(|new| equivalence::ActiveModel {
+        tenant_id: Set(tenant.0),
+        kind: Set(new.kind.as_str().to_owned()),
+        ats_id: Set(new.ats_id.to_owned()),
+        suite_id: Set(new.suite_id.to_owned()),
+        created_at: Set(now),
+        synced_at: Set(now),
+        ..Default::default()
+    }))
+    .exec_without_returning(&txn)
+    .await?;
+    equivalence_history::Entity::insert_many(links.iter().map(|new| {
+        equivalence_history::ActiveModel {
+            tenant_id: Set(tenant.0),
+            kind: Set(new.kind.as_str().to_owned()),
+            ats_id: Set(new.ats_id.to_owned()),
+            suite_id: Set(new.suite_id.to_owned()),
+            action: Set("linked".to_owned()),
+            at: Set(now),
+            ..Default::default()
+        }
+    }))
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await
+}
+
 async fn insert_link<C>(
     db: &C,
     tenant: TenantId,

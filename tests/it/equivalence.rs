@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use liaison::equivalence::{self, EntityKind, EquivalenceError, LinkOutcome, ListFilter};
+use liaison::equivalence::{self, EntityKind, EquivalenceError, LinkOutcome, ListFilter, NewLink};
 
 use crate::helpers::spawn_app;
 
@@ -199,4 +199,74 @@ async fn listing_pages_through_every_row() {
     }
     assert_eq!(seen.len(), 25);
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 25);
+}
+
+#[tokio::test]
+async fn several_links_at_once_answer_each_as_one_link_would() {
+    let app = spawn_app().await;
+    let tenant = app.add_tenant("acme").await;
+    let db = app.db();
+    let new = |kind, ats_id, suite_id| NewLink {
+        kind,
+        ats_id,
+        suite_id,
+    };
+
+    // All new: both rows and both history lines.
+    let outcomes = equivalence::link_all(
+        db,
+        tenant,
+        &[
+            new(EntityKind::Candidate, "maria@example.com", "cand_1"),
+            new(EntityKind::Application, "501", "inv_1"),
+        ],
+    )
+    .await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Ok(LinkOutcome::Created)))
+    );
+    for (kind, ats_id, suite_id) in [
+        (EntityKind::Candidate, "maria@example.com", "cand_1"),
+        (EntityKind::Application, "501", "inv_1"),
+    ] {
+        let link = equivalence::lookup_by_ats(db, tenant, kind, ats_id)
+            .await
+            .expect("lookup")
+            .expect("linked");
+        assert_eq!(link.suite_id, suite_id);
+        let history = equivalence::history(db, tenant, kind, ats_id)
+            .await
+            .expect("history");
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].action, "linked");
+    }
+
+    // One already there, one taken by another id, one new: each answered on its own, nothing
+    // half-written.
+    let outcomes = equivalence::link_all(
+        db,
+        tenant,
+        &[
+            new(EntityKind::Candidate, "maria@example.com", "cand_1"),
+            new(EntityKind::Application, "501", "inv_9"),
+            new(EntityKind::Application, "502", "inv_2"),
+        ],
+    )
+    .await;
+    assert!(matches!(outcomes[0], Ok(LinkOutcome::AlreadyLinked)));
+    assert!(matches!(
+        outcomes[1],
+        Err(EquivalenceError::AtsIdTaken { ref existing_suite_id, .. }) if existing_suite_id == "inv_1"
+    ));
+    assert!(matches!(outcomes[2], Ok(LinkOutcome::Created)));
+    let history = equivalence::history(db, tenant, EntityKind::Candidate, "maria@example.com")
+        .await
+        .expect("history");
+    assert_eq!(
+        history.len(),
+        1,
+        "no second history line for a link that existed"
+    );
 }

@@ -1,9 +1,9 @@
 //! An application entering the interview step gets a suite candidate and an invitation; leaving
 //! the step before the interview is done cancels it.
 
-use super::jobs::{complete_job, ensure_project, link};
+use super::jobs::{complete_job, ensure_project, link_all};
 use super::{Step, db_error};
-use crate::equivalence::{self, EntityKind};
+use crate::equivalence::{self, EntityKind, NewLink};
 use crate::events::{AtsApplication, AtsJob};
 use crate::sync::plan::{InvitationWish, candidate_key, candidate_spec, invitation_wish};
 use crate::sync::ports::PartnerError;
@@ -58,9 +58,11 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
         Some(link) => link.suite_id,
         None => project_for_unsynced_job(step, application).await?,
     };
-    let candidate_id = match (candidate_link, candidate_key) {
-        (Some(link), _) => link.suite_id,
-        (None, Some(key)) => create_candidate(step, application, &key).await?,
+    // A candidate created now is linked with the invitation below, in one transaction. If the
+    // invitation fails, the retry creates it again under the same key and gets the same one.
+    let (candidate_id, created_for) = match (candidate_link, candidate_key) {
+        (Some(link), _) => (link.suite_id, None),
+        (None, Some(key)) => (create_candidate(step, application, &key).await?, Some(key)),
         (None, None) => {
             return Err(JobError::permanent(
                 "the application's candidate has neither id nor email",
@@ -98,7 +100,20 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
     // the link below already shows the invitation as made.
     step.job
         .put_state_when_done(generation_key, generation.to_string());
-    link(step, EntityKind::Application, app_id, &invitation.id).await?;
+    let mut links = Vec::with_capacity(2);
+    if let Some(key) = &created_for {
+        links.push(NewLink {
+            kind: EntityKind::Candidate,
+            ats_id: key,
+            suite_id: &candidate_id,
+        });
+    }
+    links.push(NewLink {
+        kind: EntityKind::Application,
+        ats_id: app_id,
+        suite_id: &invitation.id,
+    });
+    link_all(step, &links).await?;
 
     let config = &step.tenant.config;
     if matches!(
@@ -128,7 +143,8 @@ async fn project_for_unsynced_job(
     ensure_project(step, &job).await
 }
 
-/// Creates the suite candidate of an application whose candidate (`key`) is not linked yet.
+/// Creates the suite candidate of an application whose candidate (`key`) is not linked yet; the
+/// caller links it.
 async fn create_candidate(
     step: &Step<'_>,
     application: &AtsApplication,
@@ -139,11 +155,10 @@ async fn create_candidate(
     // No lookup first: the suite keeps one candidate per email and answers a create for a taken
     // email with 409 `email_taken` and the existing id, which the port adopts. One call instead
     // of up to three.
-    let candidate_id = step
-        .suite
+    step.suite
         .create_candidate(&format!("candidate:{key}"), &spec)
-        .await?;
-    link(step, EntityKind::Candidate, key, &candidate_id).await
+        .await
+        .map_err(Into::into)
 }
 
 async fn cancel_live_invitation(

@@ -1,7 +1,7 @@
 //! ATS job -> suite project.
 
 use super::{Step, db_error};
-use crate::equivalence::{self, EntityKind, EquivalenceError, LinkOutcome};
+use crate::equivalence::{self, EntityKind, EquivalenceError, LinkOutcome, NewLink};
 use crate::events::AtsJob;
 use crate::sync::JobError;
 use crate::sync::plan::{project_external_ref, project_spec};
@@ -76,7 +76,28 @@ pub async fn link(
     ats_id: &str,
     suite_id: &str,
 ) -> Result<String, JobError> {
-    match equivalence::link(step.db, step.tenant_id(), kind, ats_id, suite_id).await {
+    let outcome = equivalence::link(step.db, step.tenant_id(), kind, ats_id, suite_id).await;
+    holding_id(kind, suite_id, outcome)
+}
+
+/// Links several pairs at once (see `equivalence::link_all`) and answers, for each, the suite id
+/// that holds.
+pub async fn link_all(step: &Step<'_>, links: &[NewLink<'_>]) -> Result<Vec<String>, JobError> {
+    equivalence::link_all(step.db, step.tenant_id(), links)
+        .await
+        .into_iter()
+        .zip(links)
+        .map(|(outcome, new)| holding_id(new.kind, new.suite_id, outcome))
+        .collect()
+}
+
+/// The suite id a link attempt leaves bound to the ATS id, or why there is none.
+fn holding_id(
+    kind: EntityKind,
+    suite_id: &str,
+    outcome: Result<LinkOutcome, EquivalenceError>,
+) -> Result<String, JobError> {
+    match outcome {
         Ok(LinkOutcome::Created | LinkOutcome::AlreadyLinked) => Ok(suite_id.to_owned()),
         Err(EquivalenceError::AtsIdTaken {
             existing_suite_id, ..
