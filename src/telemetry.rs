@@ -70,8 +70,9 @@ pub struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct InboundLabels {
     pub tenant: String,
-    pub source: String,
-    pub outcome: String,
+    // Fixed names: no allocation per request for them.
+    pub source: &'static str,
+    pub outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

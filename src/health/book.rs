@@ -206,11 +206,7 @@ ON CONFLICT (tenant_id, side) DO UPDATE SET
                       ELSE partner_health.last_error_at END,
     updated_at = excluded.updated_at";
     let backend = db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DbBackend::Postgres => SQL.to_owned(),
-        // SQLite numbers parameters `?N`.
-        _ => SQL.replace('$', "?"),
-    };
+    let sql = crate::store::numbered_params(backend, SQL);
     let statement = Statement::from_sql_and_values(
         backend,
         sql,

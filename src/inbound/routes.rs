@@ -79,8 +79,8 @@ async fn receive(state: &AppState, slug: &str, sender: Sender, request: Request)
             } else {
                 slug.to_owned()
             },
-            source: sender.as_str().to_owned(),
-            outcome: label.to_owned(),
+            source: sender.as_str(),
+            outcome: label,
         })
         .inc();
     match outcome {

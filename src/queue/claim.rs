@@ -13,6 +13,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
 
 use super::ClaimedJob;
 use crate::ids::{EventId, JobId, TenantId};
+use crate::store::numbered_params;
 use crate::time::now_ms;
 
 const CLAIM_SQL: &str = "
@@ -58,11 +59,11 @@ pub async fn claim(
 ) -> Result<Vec<ClaimedJob>, DbErr> {
     let now = now_ms();
     let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => CLAIM_SQL.replace("{lock}", "FOR UPDATE SKIP LOCKED"),
-        // SQLite numbers parameters `?N`.
-        _ => CLAIM_SQL.replace("{lock}", "").replace('$', "?"),
+    let lock = match backend {
+        DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
+        _ => "",
     };
+    let sql = numbered_params(backend, &CLAIM_SQL.replace("{lock}", lock));
     let statement = Statement::from_sql_and_values(
         backend,
         sql,

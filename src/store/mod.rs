@@ -58,6 +58,24 @@ pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }
 
+/// Hand-written SQL for `backend`: written with PostgreSQL's `$1`, `$2`, ...; SQLite numbers its
+/// parameters `?1`, `?2`, .... (No statement of ours has a `$` anywhere else.)
+pub fn numbered_params(backend: DbBackend, sql: &str) -> String {
+    match backend {
+        DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    }
+}
+
+/// `$first, ... ` for `count` parameters: an `IN (...)` list in hand-written SQL (see
+/// `numbered_params`).
+pub fn param_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// True when the error is a unique-constraint violation (portable across both back ends).
 pub fn is_unique_violation(error: &sea_orm::DbErr) -> bool {
     matches!(

@@ -130,9 +130,12 @@ pub fn applied(tenant: TenantId, subject: &str, occurred_at: i64) -> StateWrite 
     }
 }
 
+/// What the key of a subject's last applied time starts with.
+pub const VERSION_PREFIX: &str = "version:";
+
 /// Where the last applied time of `subject` is kept.
 pub fn version_key(subject: &str) -> String {
-    format!("version:{subject}")
+    format!("{VERSION_PREFIX}{subject}")
 }
 
 /// Takes or renews the lease `name` for `owner` until `now + ttl_ms`. True when `owner` holds it.

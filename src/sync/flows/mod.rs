@@ -102,7 +102,7 @@ impl super::Flow for ApplyEvent {
                 .load(&self.db, &self.master_key, &self.opened, jobs)
                 .await;
             if let Err(error) = loaded {
-                tracing::debug!(error = %error, "prefetch failed; jobs load their own");
+                tracing::warn!(error = %error, "prefetch failed; each job loads its own");
             }
         })
     }

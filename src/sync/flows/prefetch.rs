@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    Statement,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement,
 };
 
 use super::{OpenedTenants, db_error};
@@ -16,6 +15,7 @@ use crate::events::InboundEvent;
 use crate::ids::{JobId, TenantId};
 use crate::queue::ClaimedJob;
 use crate::store::entities::{inbox_event, tenant as tenant_row};
+use crate::store::{numbered_params, param_list};
 use crate::sync::{JobError, state};
 use crate::tenant::Tenant;
 
@@ -32,12 +32,12 @@ pub struct Loaded {
 #[derive(Default)]
 pub struct Prefetched(Mutex<HashMap<JobId, Loaded>>);
 
-/// Each event of the batch with the stored version of its subject (the key is
-/// `state::version_key`), in one query.
+/// Each event of the batch with the stored version of its subject (`$1` is
+/// `state::VERSION_PREFIX`), in one query.
 const EVENTS_SQL: &str = "
 SELECT e.id, e.tenant_id, e.normalized, v.value AS applied
 FROM inbox_events e
-LEFT JOIN sync_state v ON v.tenant_id = e.tenant_id AND v.key = 'version:' || e.subject
+LEFT JOIN sync_state v ON v.tenant_id = e.tenant_id AND v.key = $1 || e.subject
 WHERE e.id IN ({ids})";
 
 #[derive(FromQueryResult)]
@@ -126,15 +126,13 @@ async fn load_events(
 ) -> Result<HashMap<i64, EventRow>, DbErr> {
     let backend = db.get_database_backend();
     let ids: Vec<i64> = ids.collect();
-    let placeholders: Vec<String> = (1..=ids.len())
-        .map(|n| match backend {
-            DbBackend::Postgres => format!("${n}"),
-            _ => format!("?{n}"),
-        })
-        .collect();
-    let sql = EVENTS_SQL.replace("{ids}", &placeholders.join(", "));
-    let statement =
-        Statement::from_sql_and_values(backend, sql, ids.into_iter().map(sea_orm::Value::from));
+    let sql = numbered_params(
+        backend,
+        &EVENTS_SQL.replace("{ids}", &param_list(2, ids.len())),
+    );
+    let values = std::iter::once(sea_orm::Value::from(state::VERSION_PREFIX))
+        .chain(ids.into_iter().map(sea_orm::Value::from));
+    let statement = Statement::from_sql_and_values(backend, sql, values);
     Ok(EventRow::find_by_statement(statement)
         .all(db)
         .await?

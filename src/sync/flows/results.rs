@@ -1,10 +1,12 @@
 //! Suite results back to the ATS: tags and comments, each written once.
 
-use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+use sea_orm::{ConnectionTrait as _, Statement};
 
 use super::{Step, db_error};
 use crate::equivalence::{self, EntityKind};
 use crate::ids::JobId;
+use crate::inbound::suite_events::RESULT_EVENT_TYPES;
+use crate::store::{numbered_params, param_list};
 use crate::sync::JobError;
 use crate::sync::plan::{Writeback, WrittenOutcome, writeback_plan};
 use crate::sync::ports::PartnerError;
@@ -131,18 +133,13 @@ async fn result_jobs_waiting(step: &Step<'_>) -> Result<Vec<JobId>, sea_orm::DbE
     const SQL: &str = "
 SELECT j.id FROM jobs j JOIN inbox_events e ON e.id = j.event_id
 WHERE j.ordering_key = $1 AND j.status = 'pending' AND j.id > $2
-  AND e.event_type IN ('invitation.completed', 'review.created', 'review.updated')";
+  AND e.event_type IN ({types})";
     let job = &step.job.job;
     let backend = step.db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => SQL.to_owned(),
-        _ => SQL.replace('$', "?"),
-    };
-    let statement = Statement::from_sql_and_values(
-        backend,
-        sql,
-        [job.ordering_key.as_str().into(), job.id.0.into()],
-    );
+    let sql = SQL.replace("{types}", &param_list(3, RESULT_EVENT_TYPES.len()));
+    let mut values: Vec<sea_orm::Value> = vec![job.ordering_key.as_str().into(), job.id.0.into()];
+    values.extend(RESULT_EVENT_TYPES.iter().map(|t| (*t).into()));
+    let statement = Statement::from_sql_and_values(backend, numbered_params(backend, &sql), values);
     Ok(step
         .db
         .query_all_raw(statement)
