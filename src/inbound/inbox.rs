@@ -187,6 +187,7 @@ async fn store_in_transaction(
     events: &[NewEvent],
     max_attempts: u32,
 ) -> Result<Vec<Stored>, DbErr> {
+    let _turn = crate::store::write_turn(db).await;
     let txn = db.begin().await?;
     let stored = insert_events(&txn, events, max_attempts).await?;
     txn.commit().await?;

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
 
 use super::ClaimedJob;
 use crate::ids::{EventId, JobId, TenantId};
@@ -52,11 +52,12 @@ struct ClaimedRow {
 /// Leases up to `limit` due jobs to `owner` for `lease`. The owner token must be unique per claim
 /// (it fences `complete` and `fail` against a worker whose lease was taken over).
 pub async fn claim(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     owner: &str,
     lease: Duration,
     limit: u64,
 ) -> Result<Vec<ClaimedJob>, DbErr> {
+    let _turn = crate::store::write_turn(db).await;
     let now = now_ms();
     let backend = db.get_database_backend();
     let lock = match backend {

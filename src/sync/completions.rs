@@ -1,7 +1,7 @@
 //! Group commit of succeeded jobs. Each job hands its completion over and waits; whichever job
 //! finds no commit in progress takes everything queued so far and finishes it in one
-//! transaction (`queue::complete_batch`, plus the `sync_state` values the jobs write on
-//! success), then answers every waiter. Under load many jobs share one commit; alone, a job
+//! transaction (`queue::complete_batch`, plus the `sync_state` values and the write-backs the
+//! jobs record on success), then answers every waiter. Under load many jobs share one commit; alone, a job
 //! commits by itself with no added delay. A job still counts as done only once that commit went
 //! through, so crash safety and lease fencing are unchanged.
 
@@ -114,19 +114,23 @@ async fn finish(
     settles: &[OnDone],
     event_status: &str,
 ) -> Result<Vec<bool>, DbErr> {
+    let _turn = crate::store::write_turn(db).await;
     let txn = db.begin().await?;
     let outcomes = queue::complete_batch(&txn, jobs, event_status).await?;
     let mut writes: Vec<StateWrite> = Vec::new();
+    let mut writebacks = Vec::new();
     for ((job, on_done), done) in jobs.iter().zip(settles).zip(&outcomes) {
         if !*done {
             continue;
         }
         writes.extend(on_done.writes.iter().cloned());
+        writebacks.extend(on_done.writebacks.iter().cloned());
         if !on_done.covered.is_empty() {
             queue::complete_covered(&txn, &on_done.covered, job.job.id, event_status).await?;
         }
     }
     state::put_many(&txn, &writes).await?;
+    state::record_writebacks_done(&txn, &writebacks).await?;
     txn.commit().await?;
     Ok(outcomes)
 }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::state::StateWrite;
+use super::state::{MadeWriteback, StateWrite};
 use crate::ids::JobId;
 use crate::queue::ClaimedJob;
 
@@ -72,6 +72,8 @@ pub struct OnDone {
     pub writes: Vec<StateWrite>,
     /// Jobs waiting behind this one whose work this one did: marked done without running.
     pub covered: Vec<JobId>,
+    /// Idempotent write-backs made by the job, recorded as done.
+    pub writebacks: Vec<MadeWriteback>,
 }
 
 impl JobContext {
@@ -97,6 +99,24 @@ impl JobContext {
             value: value.into(),
         };
         self.settle().writes.push(write);
+    }
+
+    /// Records the idempotent write-back `key` (made on `ats_application_id`) as done when the
+    /// job is marked done. A job that fails before then leaves no record, and its retry makes
+    /// the write again, which an idempotent write allows.
+    pub fn record_writeback_when_done(
+        &self,
+        key: impl Into<String>,
+        ats_application_id: impl Into<String>,
+        action: impl Into<String>,
+    ) {
+        let made = MadeWriteback {
+            tenant: self.job.tenant,
+            key: key.into(),
+            ats_application_id: ats_application_id.into(),
+            action: action.into(),
+        };
+        self.settle().writebacks.push(made);
     }
 
     /// Marks `jobs` (pending, behind this one in its ordering key) done when this job is: its

@@ -81,6 +81,7 @@ pub struct InvitationState {
     /// `sent`, `started`, `completed`, `expired`, `cancelled`.
     pub status: String,
     pub interview_url: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl InvitationState {

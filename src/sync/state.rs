@@ -277,6 +277,56 @@ pub async fn finish_writeback(
     Ok(())
 }
 
+/// An idempotent write-back a job made, recorded as done with the job's completion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MadeWriteback {
+    pub tenant: TenantId,
+    pub key: String,
+    pub ats_application_id: String,
+    pub action: String,
+}
+
+/// Records `made` as done, whatever an earlier attempt left under the same keys (of several with
+/// one key, the last wins: PostgreSQL refuses an upsert that touches one row twice).
+pub async fn record_writebacks_done(
+    db: &impl ConnectionTrait,
+    made: &[MadeWriteback],
+) -> Result<(), DbErr> {
+    let mut last_of_key = std::collections::HashMap::with_capacity(made.len());
+    for (index, row) in made.iter().enumerate() {
+        last_of_key.insert((row.tenant, row.key.as_str()), index);
+    }
+    let now = now_ms();
+    let rows: Vec<writeback::ActiveModel> = made
+        .iter()
+        .enumerate()
+        .filter(|(index, row)| last_of_key.get(&(row.tenant, row.key.as_str())) == Some(index))
+        .map(|(_, row)| writeback::ActiveModel {
+            tenant_id: Set(row.tenant.0),
+            key: Set(row.key.clone()),
+            ats_application_id: Set(row.ats_application_id.clone()),
+            action: Set(row.action.clone()),
+            status: Set(DONE.to_owned()),
+            external_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    // Six parameters per row: well under both back ends' limits.
+    for chunk in rows.chunks(WRITES_PER_STATEMENT) {
+        writeback::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([writeback::Column::TenantId, writeback::Column::Key])
+                    .update_columns([writeback::Column::Status, writeback::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Flags an intent whose outcome is unknown, so the console can show it for a human to check.
 pub async fn mark_uncertain(
     db: &impl ConnectionTrait,

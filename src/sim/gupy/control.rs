@@ -85,13 +85,25 @@ pub async fn move_application(
     Path(application_id): Path<i64>,
     Json(body): Json<Move>,
 ) -> Result<Json<Application>, SimError> {
-    let now = Utc::now();
-    let mut world = lock(&state.0.world);
-    let (application, previous) = world.move_application(application_id, &body.step, now)?;
-    let job = world.job(application.job.id)?.job.clone();
-    let data = application_data(&job, &application, previous);
-    state.emit(&mut world, WebhookAction::ApplicationMoved, data, now);
-    Ok(Json(application))
+    Ok(Json(state.move_application(application_id, &body.step)?))
+}
+
+impl SimState {
+    /// Moves an application to `step` and emits `application.moved` with both steps: what a
+    /// recruiter's click does, for `/_sim` and for drivers in the same process (benchmarks).
+    pub fn move_application(
+        &self,
+        application_id: i64,
+        step: &str,
+    ) -> Result<Application, SimError> {
+        let now = Utc::now();
+        let mut world = lock(&self.0.world);
+        let (application, previous) = world.move_application(application_id, step, now)?;
+        let job = world.job(application.job.id)?.job.clone();
+        let data = application_data(&job, &application, previous);
+        self.emit(&mut world, WebhookAction::ApplicationMoved, data, now);
+        Ok(application)
+    }
 }
 
 /// `POST /_sim/faults`: replaces the faults (omitted fields: no fault).

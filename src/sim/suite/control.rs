@@ -85,8 +85,7 @@ async fn complete_invitation(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<CompletionIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let (invitation, reviews) =
-        sim.mutate(|store| store.complete_invitation(&id, input.reviews))?;
+    let (invitation, reviews) = sim.complete_invitation(&id, input.reviews)?;
     Ok(Json(
         json!({ "invitation": invitation, "reviews": reviews }),
     ))

@@ -38,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use error::ApiError;
 pub use faults::Faults;
+pub use invitations::ReviewIn;
 pub use model::{InvitationStatus, Recommendation, Role};
 pub use state::{DeliveryStatus, Store};
 
@@ -175,6 +176,16 @@ impl SuiteSim {
             let _ = self.inner.deliveries.send(delivery_id);
         }
         result
+    }
+
+    /// A candidate finishes invitation `id` and reviewers rate it (`reviews`), with the events
+    /// that follow: `/_sim/invitations/{id}/complete`, and drivers in the same process.
+    pub fn complete_invitation(
+        &self,
+        id: &str,
+        reviews: Vec<ReviewIn>,
+    ) -> Result<(model::Invitation, Vec<model::Review>), ApiError> {
+        self.mutate(|store| store.complete_invitation(id, reviews))
     }
 
     /// Everything, as `GET /_sim/state` shows it.

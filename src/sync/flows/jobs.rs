@@ -83,6 +83,7 @@ pub async fn link(
 /// Links several pairs at once (see `equivalence::link_all`) and answers, for each, the suite id
 /// that holds.
 pub async fn link_all(step: &Step<'_>, links: &[NewLink<'_>]) -> Result<Vec<String>, JobError> {
+    let _turn = crate::store::write_turn(step.db).await;
     equivalence::link_all(step.db, step.tenant_id(), links)
         .await
         .into_iter()

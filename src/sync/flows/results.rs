@@ -33,7 +33,7 @@ async fn application_of(
             .await
             .map_err(db_error)?
     else {
-        return Ok(None);
+        return not_linked(step, invitation_id).await;
     };
     let project_id = match invitation.project_id {
         Some(project_id) => project_id.to_owned(),
@@ -44,6 +44,36 @@ async fn application_of(
         .map_err(db_error)?
         .ok_or_else(|| JobError::permanent(format!("project {project_id} has no ATS job")))?;
     Ok(Some((application.ats_id, job.ats_id)))
+}
+
+/// How long after an invitation was made its link may still be on its way. The invitation job
+/// commits the link after the suite answered; a quick candidate, or a busy worker, can put the
+/// invitation's events ahead of that commit.
+const LINK_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// An invitation with no application link: one made outside Liaison (nothing to write back), or
+/// one whose link is not committed yet, which is worth waiting for while the job has attempts
+/// left.
+async fn not_linked(
+    step: &Step<'_>,
+    invitation_id: &str,
+) -> Result<Option<(String, String)>, JobError> {
+    let job = &step.job.job;
+    if job.attempt >= job.max_attempts {
+        return Ok(None);
+    }
+    let invitation = match step.suite.invitation(invitation_id).await {
+        Ok(invitation) => invitation,
+        Err(PartnerError::NotFound(_)) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    if chrono::Utc::now() - invitation.created_at < LINK_GRACE {
+        return Err(JobError::transient(format!(
+            "invitation {invitation_id} is not linked to an application yet: the job that made \
+             it may still be committing"
+        )));
+    }
+    Ok(None)
 }
 
 pub async fn invitation_changed(
@@ -150,30 +180,18 @@ WHERE j.ordering_key = $1 AND j.status = 'pending' AND j.id > $2
         .collect())
 }
 
-/// Tags are idempotent at the ATS, so an uncertain earlier attempt is simply made again.
+/// Tags are idempotent at the ATS: no intent is recorded before the call (an attempt that dies
+/// after it simply tags again), and the tag is recorded as written with the job's completion. The
+/// verdict written last (`outcome:` state) is what keeps a tag from being written twice.
 async fn tag_once(step: &Step<'_>, job_id: &str, app_id: &str, tag: &str) -> Result<(), JobError> {
-    let tenant = step.tenant_id();
-    let key = format!("tag:{app_id}:{tag}");
-    let intent = state::begin_writeback(step.db, tenant, &key, app_id, &format!("tag {tag}"))
-        .await
-        .map_err(db_error)?;
-    if intent == Intent::Done {
-        return Ok(());
-    }
-    match step.ats.add_tag(job_id, app_id, tag).await {
-        Ok(()) => {
-            step.note(format!("tagged application {app_id} {tag}"));
-            state::finish_writeback(step.db, tenant, &key, Some(None))
-                .await
-                .map_err(db_error)
-        }
-        Err(error) => {
-            state::finish_writeback(step.db, tenant, &key, None)
-                .await
-                .map_err(db_error)?;
-            Err(error.into())
-        }
-    }
+    step.ats.add_tag(job_id, app_id, tag).await?;
+    step.note(format!("tagged application {app_id} {tag}"));
+    step.job.record_writeback_when_done(
+        format!("tag:{app_id}:{tag}"),
+        app_id,
+        format!("tag {tag}"),
+    );
+    Ok(())
 }
 
 /// Comments are not idempotent: the intent is recorded before the call. An intent left by an

@@ -74,6 +74,7 @@ fn invitation_state(invitation: InvitationResponse) -> InvitationState {
         project_id: invitation.project_id,
         candidate_id: invitation.candidate_id,
         interview_url: Some(invitation.interview_url),
+        created_at: invitation.created_at,
     }
 }
 

@@ -63,6 +63,17 @@ async fn an_application_in_the_interview_step_is_invited_once_and_its_result_tag
     assert_eq!(world.invitations().len(), 1);
     assert_eq!(object_values(&world.suite_state()["projects"]).len(), 1);
     assert_eq!(world.gupy_application(application)["comments"], json!([]));
+    // The tag is on record as written, with the job that wrote it.
+    use sea_orm::EntityTrait;
+    let writebacks = liaison::store::entities::writeback::Entity::find()
+        .all(world.app.db())
+        .await
+        .expect("writebacks");
+    let tags: Vec<_> = writebacks
+        .iter()
+        .map(|w| (w.key.as_str(), w.status.as_str()))
+        .collect();
+    assert_eq!(tags, [(format!("tag:{application}:Apto").as_str(), "done")]);
 }
 
 #[tokio::test]
@@ -359,6 +370,55 @@ async fn result_events_waiting_behind_one_are_answered_by_its_single_fetch() {
     let notes = world.attempt_notes().await;
     let covered = notes.iter().filter(|n| n.contains(" covered ")).count();
     assert_eq!(covered, 2, "{notes:#?}");
+    assert!(world.unfinished_jobs().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_result_that_overtakes_its_invitation_link_waits_for_it() {
+    let world = World::new("tags").await;
+    let job = world.publish_job("Data Scientist").await;
+    let application = world.apply_to(job, "lena@example.com").await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    let invitation_id = world.invitations()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // As if the job that made the invitation had not committed its link yet.
+    let (db, tenant, app_id) = (world.app.db(), world.tenant.id, application.to_string());
+    equivalence::unlink(db, tenant, EntityKind::Application, &app_id)
+        .await
+        .expect("unlink");
+
+    world
+        .suite_post(
+            &format!("/_sim/invitations/{invitation_id}/complete"),
+            json!({"reviews": [{"score": 80, "recommendation": "advance", "comment": "Clear"}]}),
+        )
+        .await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !world
+        .attempt_notes()
+        .await
+        .iter()
+        .any(|n| n.contains("is not linked to an application yet"))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no attempt waited");
+        world.worker.drain().await.expect("drain");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(world.gupy_tags(application).is_empty());
+
+    // The link lands; the waiting result goes through.
+    equivalence::link(db, tenant, EntityKind::Application, &app_id, &invitation_id)
+        .await
+        .expect("link");
+    world
+        .settle_until("the tag", |w| w.gupy_tags(application) == ["Apto"])
+        .await;
+    world.settle_until("no unfinished job", |_| true).await;
     assert!(world.unfinished_jobs().await.is_empty());
 }
 
