@@ -58,22 +58,29 @@ pub struct StateWrite {
 /// Rows per upsert: four bound parameters each, well under both back ends' limits.
 const WRITES_PER_STATEMENT: usize = 200;
 
+/// The last item of each key, in their order: what a batch upsert may carry (PostgreSQL refuses
+/// one that touches a row twice).
+fn last_per_key<'a, T, K: Eq + std::hash::Hash>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> Vec<&'a T> {
+    let mut last_of_key = std::collections::HashMap::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        last_of_key.insert(key(item), index);
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter(|(index, item)| last_of_key.get(&key(item)) == Some(index))
+        .map(|(_, item)| item)
+        .collect()
+}
+
 /// Writes `writes`; of several writes to one key, the last wins (PostgreSQL refuses an upsert
 /// that touches one row twice, so they are merged first).
 pub async fn put_many(db: &impl ConnectionTrait, writes: &[StateWrite]) -> Result<(), DbErr> {
-    let mut last_of_key = std::collections::HashMap::with_capacity(writes.len());
-    for (index, write) in writes.iter().enumerate() {
-        last_of_key.insert((write.tenant, write.key.as_str()), index);
-    }
     let now = now_ms();
-    let merged: Vec<&StateWrite> = writes
-        .iter()
-        .enumerate()
-        .filter(|(index, write)| {
-            last_of_key.get(&(write.tenant, write.key.as_str())) == Some(index)
-        })
-        .map(|(_, write)| write)
-        .collect();
+    let merged = last_per_key(writes, |write| (write.tenant, write.key.as_str()));
     for chunk in merged.chunks(WRITES_PER_STATEMENT) {
         let rows = chunk.iter().map(|write| sync_state::ActiveModel {
             tenant_id: Set(write.tenant.0),
@@ -287,32 +294,27 @@ pub struct MadeWriteback {
 }
 
 /// Records `made` as done, whatever an earlier attempt left under the same keys (of several with
-/// one key, the last wins: PostgreSQL refuses an upsert that touches one row twice).
+/// one key, the last wins).
 pub async fn record_writebacks_done(
     db: &impl ConnectionTrait,
     made: &[MadeWriteback],
 ) -> Result<(), DbErr> {
-    let mut last_of_key = std::collections::HashMap::with_capacity(made.len());
-    for (index, row) in made.iter().enumerate() {
-        last_of_key.insert((row.tenant, row.key.as_str()), index);
-    }
     let now = now_ms();
-    let rows: Vec<writeback::ActiveModel> = made
-        .iter()
-        .enumerate()
-        .filter(|(index, row)| last_of_key.get(&(row.tenant, row.key.as_str())) == Some(index))
-        .map(|(_, row)| writeback::ActiveModel {
-            tenant_id: Set(row.tenant.0),
-            key: Set(row.key.clone()),
-            ats_application_id: Set(row.ats_application_id.clone()),
-            action: Set(row.action.clone()),
-            status: Set(DONE.to_owned()),
-            external_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
+    let rows: Vec<writeback::ActiveModel> =
+        last_per_key(made, |row| (row.tenant, row.key.as_str()))
+            .into_iter()
+            .map(|row| writeback::ActiveModel {
+                tenant_id: Set(row.tenant.0),
+                key: Set(row.key.clone()),
+                ats_application_id: Set(row.ats_application_id.clone()),
+                action: Set(row.action.clone()),
+                status: Set(DONE.to_owned()),
+                external_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
     // Six parameters per row: well under both back ends' limits.
     for chunk in rows.chunks(WRITES_PER_STATEMENT) {
         writeback::Entity::insert_many(chunk.to_vec())

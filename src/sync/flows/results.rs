@@ -141,7 +141,7 @@ pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Resul
     };
     for action in actions {
         match action {
-            Writeback::Tag { tag } => tag_once(step, &job_id, &app_id, &tag).await?,
+            Writeback::Tag { tag } => write_tag(step, &job_id, &app_id, &tag).await?,
             Writeback::Comment { key_suffix, text } => {
                 let key = format!("comment:{app_id}:{invitation_id}:{key_suffix}");
                 comment_once(step, &job_id, &app_id, &key, &text).await?
@@ -183,7 +183,7 @@ WHERE j.ordering_key = $1 AND j.status = 'pending' AND j.id > $2
 /// Tags are idempotent at the ATS: no intent is recorded before the call (an attempt that dies
 /// after it simply tags again), and the tag is recorded as written with the job's completion. The
 /// verdict written last (`outcome:` state) is what keeps a tag from being written twice.
-async fn tag_once(step: &Step<'_>, job_id: &str, app_id: &str, tag: &str) -> Result<(), JobError> {
+async fn write_tag(step: &Step<'_>, job_id: &str, app_id: &str, tag: &str) -> Result<(), JobError> {
     step.ats.add_tag(job_id, app_id, tag).await?;
     step.note(format!("tagged application {app_id} {tag}"));
     step.job.record_writeback_when_done(

@@ -79,16 +79,7 @@ async fn an_application_in_the_interview_step_is_invited_once_and_its_result_tag
 #[tokio::test]
 async fn comment_mode_writes_one_summary_and_a_changed_verdict_says_so() {
     let world = World::new("comment").await;
-    let job = world.publish_job("Designer").await;
-    let application = world.apply_to(job, "ana@example.com").await;
-    world.move_to(application, "Video interview").await;
-    world
-        .settle_until("the invitation", |w| w.invitations().len() == 1)
-        .await;
-    let invitation_id = world.invitations()[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let (application, invitation_id) = world.invited("Designer", "ana@example.com").await;
     world
         .suite_post(
             &format!("/_sim/invitations/{invitation_id}/complete"),
@@ -376,16 +367,7 @@ async fn result_events_waiting_behind_one_are_answered_by_its_single_fetch() {
 #[tokio::test]
 async fn a_result_that_overtakes_its_invitation_link_waits_for_it() {
     let world = World::new("tags").await;
-    let job = world.publish_job("Data Scientist").await;
-    let application = world.apply_to(job, "lena@example.com").await;
-    world.move_to(application, "Video interview").await;
-    world
-        .settle_until("the invitation", |w| w.invitations().len() == 1)
-        .await;
-    let invitation_id = world.invitations()[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let (application, invitation_id) = world.invited("Data Scientist", "lena@example.com").await;
     // As if the job that made the invitation had not committed its link yet.
     let (db, tenant, app_id) = (world.app.db(), world.tenant.id, application.to_string());
     equivalence::unlink(db, tenant, EntityKind::Application, &app_id)

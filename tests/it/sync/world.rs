@@ -228,6 +228,18 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// A published job, an application to it moved to the interview step, and the invitation
+    /// that follows: the application's id and the invitation's.
+    pub async fn invited(&self, job_name: &str, email: &str) -> (i64, String) {
+        let job = self.publish_job(job_name).await;
+        let application = self.apply_to(job, email).await;
+        self.move_to(application, "Video interview").await;
+        self.settle_until("the invitation", |w| w.invitations().len() == 1)
+            .await;
+        let invitation_id = self.invitations()[0]["id"].as_str().expect("id").to_owned();
+        (application, invitation_id)
+    }
+
     /// Runs the worker until `done` holds, letting the simulators deliver in between.
     pub async fn settle_until(&self, what: &str, done: impl Fn(&World) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
