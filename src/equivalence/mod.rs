@@ -8,15 +8,17 @@ mod kind;
 
 pub use kind::{EntityKind, UnknownKind};
 
+use std::collections::HashSet;
+
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 
 use crate::ids::TenantId;
 use crate::store::entities::{equivalence, equivalence_history};
-use crate::store::is_unique_violation;
+use crate::store::{is_unique_violation, numbered_params, param_list};
 use crate::time::now_ms;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -187,6 +189,140 @@ where
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await
+}
+
+/// A binding a job made, written when the job is marked done, in the same transaction
+/// (see [`link_made`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MadeLink {
+    pub tenant: TenantId,
+    pub kind: EntityKind,
+    pub ats_id: String,
+    pub suite_id: String,
+}
+
+/// Rows per `INSERT` of [`link_made`]: five parameters each, well under both back ends' limits.
+const LINKS_PER_STATEMENT: usize = 500;
+
+/// A row the insert of [`link_made`] added.
+#[derive(FromQueryResult)]
+struct InsertedLink {
+    tenant_id: i64,
+    kind: String,
+    ats_id: String,
+    suite_id: String,
+}
+
+/// Writes the bindings of a batch of jobs inside the caller's transaction, with their history:
+/// one `INSERT` for the lot, whatever is already there. A binding that is already there is
+/// fine (a twin application made the same candidate); one whose ATS or suite id another binding
+/// holds is refused and answered, and the binding that holds stands, as with [`link`].
+pub async fn link_made(
+    db: &impl ConnectionTrait,
+    made: &[MadeLink],
+) -> Result<Vec<EquivalenceError>, DbErr> {
+    let mut refused = Vec::new();
+    let mut seen = HashSet::new();
+    let mut valid: Vec<&MadeLink> = Vec::with_capacity(made.len());
+    for link in made {
+        if !(valid_id(&link.ats_id) && valid_id(&link.suite_id)) {
+            refused.push(EquivalenceError::InvalidId);
+        } else if seen.insert(link) {
+            valid.push(link);
+        }
+    }
+    let now = now_ms();
+    let mut inserted = HashSet::new();
+    for chunk in valid.chunks(LINKS_PER_STATEMENT) {
+        for row in insert_new_links(db, chunk, now).await? {
+            inserted.insert((row.tenant_id, row.kind, row.ats_id, row.suite_id));
+        }
+    }
+    let is_new = |link: &&MadeLink| {
+        let key = (
+            link.tenant.0,
+            link.kind.as_str().to_owned(),
+            link.ats_id.clone(),
+            link.suite_id.clone(),
+        );
+        inserted.contains(&key)
+    };
+    let (new, not_new): (Vec<&MadeLink>, Vec<&MadeLink>) = valid.into_iter().partition(is_new);
+    if !new.is_empty() {
+        equivalence_history::Entity::insert_many(new.iter().map(|link| {
+            equivalence_history::ActiveModel {
+                tenant_id: Set(link.tenant.0),
+                kind: Set(link.kind.as_str().to_owned()),
+                ats_id: Set(link.ats_id.clone()),
+                suite_id: Set(link.suite_id.clone()),
+                action: Set("linked".to_owned()),
+                at: Set(now),
+                ..Default::default()
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    for link in not_new {
+        refused.extend(refusal(db, link).await?);
+    }
+    Ok(refused)
+}
+
+/// `INSERT ... ON CONFLICT DO NOTHING RETURNING`: the rows it added (`$1` is the time).
+async fn insert_new_links(
+    db: &impl ConnectionTrait,
+    links: &[&MadeLink],
+    now: i64,
+) -> Result<Vec<InsertedLink>, DbErr> {
+    let backend = db.get_database_backend();
+    let rows: Vec<String> = (0..links.len())
+        .map(|n| format!("({}, $1, $1)", param_list(2 + n * 4, 4)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO equivalences (tenant_id, kind, ats_id, suite_id, created_at, synced_at) \
+         VALUES {} ON CONFLICT DO NOTHING RETURNING tenant_id, kind, ats_id, suite_id",
+        rows.join(", ")
+    );
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(1 + links.len() * 4);
+    values.push(now.into());
+    for link in links {
+        values.push(link.tenant.0.into());
+        values.push(link.kind.as_str().into());
+        values.push(link.ats_id.as_str().into());
+        values.push(link.suite_id.as_str().into());
+    }
+    let statement = Statement::from_sql_and_values(backend, numbered_params(backend, &sql), values);
+    InsertedLink::find_by_statement(statement).all(db).await
+}
+
+/// Why `link`, which was not inserted, is not bound as asked: nothing when it already is.
+async fn refusal(
+    db: &impl ConnectionTrait,
+    link: &MadeLink,
+) -> Result<Option<EquivalenceError>, DbErr> {
+    let (tenant, kind) = (link.tenant, link.kind);
+    if let Some(existing) = lookup_by_ats(db, tenant, kind, &link.ats_id).await? {
+        return Ok(
+            (existing.suite_id != link.suite_id).then(|| EquivalenceError::AtsIdTaken {
+                kind,
+                ats_id: link.ats_id.clone(),
+                existing_suite_id: existing.suite_id,
+            }),
+        );
+    }
+    Ok(Some(
+        match lookup_by_suite(db, tenant, kind, &link.suite_id).await? {
+            Some(holder) => EquivalenceError::SuiteIdTaken {
+                kind,
+                suite_id: link.suite_id.clone(),
+                existing_ats_id: holder.ats_id,
+            },
+            // Unlinked by another writer since the insert (PostgreSQL only: SQLite's writers
+            // take turns).
+            None => DbErr::Custom("the binding was removed while it was written".to_owned()).into(),
+        },
+    ))
 }
 
 async fn insert_link<C>(

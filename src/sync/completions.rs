@@ -1,8 +1,8 @@
 //! Group commit of succeeded jobs. Each job hands its completion over and waits; whichever job
 //! finds no commit in progress takes everything queued so far and finishes it in one
-//! transaction (`queue::complete_batch`, plus the `sync_state` values and the write-backs the
-//! jobs record on success), then answers every waiter. Under load many jobs share one commit; alone, a job
-//! commits by itself with no added delay. A job still counts as done only once that commit went
+//! transaction (`queue::complete_batch`, plus the `sync_state` values, write-backs and
+//! equivalences the jobs record on success), then answers every waiter. Under load many jobs
+//! share one commit; alone, a job commits by itself with no added delay. A job still counts as done only once that commit went
 //! through, so crash safety and lease fencing are unchanged.
 
 use std::sync::{Mutex, PoisonError};
@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use super::flow::OnDone;
 use super::state::{self, StateWrite};
+use crate::equivalence;
 use crate::queue::{self, Succeeded};
 
 /// Most jobs finished in one transaction.
@@ -119,18 +120,24 @@ async fn finish(
     let outcomes = queue::complete_batch(&txn, jobs, event_status).await?;
     let mut writes: Vec<StateWrite> = Vec::new();
     let mut writebacks = Vec::new();
+    let mut links = Vec::new();
     for ((job, on_done), done) in jobs.iter().zip(settles).zip(&outcomes) {
         if !*done {
             continue;
         }
         writes.extend(on_done.writes.iter().cloned());
         writebacks.extend(on_done.writebacks.iter().cloned());
+        links.extend(on_done.links.iter().cloned());
         if !on_done.covered.is_empty() {
             queue::complete_covered(&txn, &on_done.covered, job.job.id, event_status).await?;
         }
     }
     state::put_many(&txn, &writes).await?;
     state::record_writebacks_done(&txn, &writebacks).await?;
+    for refused in equivalence::link_made(&txn, &links).await? {
+        // The job's partner object exists; the binding that holds stands, as `link` would.
+        tracing::warn!(reason = %refused, "a job's equivalence was not written");
+    }
     txn.commit().await?;
     Ok(outcomes)
 }

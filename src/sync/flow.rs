@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::state::{MadeWriteback, StateWrite};
+use crate::equivalence::{EntityKind, MadeLink};
 use crate::ids::JobId;
 use crate::queue::ClaimedJob;
 
@@ -74,6 +75,8 @@ pub struct OnDone {
     pub covered: Vec<JobId>,
     /// Idempotent write-backs made by the job, recorded as done.
     pub writebacks: Vec<MadeWriteback>,
+    /// Equivalences the job made, written then.
+    pub links: Vec<MadeLink>,
 }
 
 impl JobContext {
@@ -117,6 +120,25 @@ impl JobContext {
             action: action.into(),
         };
         self.settle().writebacks.push(made);
+    }
+
+    /// Binds `ats_id` to `suite_id` when the job is marked done, in the same transaction: for a
+    /// partner object the job made (or found) under an idempotency key, which a retry before
+    /// then makes again and gets the same object. An existing binding to anything else stands
+    /// (see `equivalence::link_made`).
+    pub fn link_when_done(
+        &self,
+        kind: EntityKind,
+        ats_id: impl Into<String>,
+        suite_id: impl Into<String>,
+    ) {
+        let link = MadeLink {
+            tenant: self.job.tenant,
+            kind,
+            ats_id: ats_id.into(),
+            suite_id: suite_id.into(),
+        };
+        self.settle().links.push(link);
     }
 
     /// Marks `jobs` (pending, behind this one in its ordering key) done when this job is: its

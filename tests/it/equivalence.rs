@@ -1,6 +1,9 @@
 use std::collections::HashSet;
 
-use liaison::equivalence::{self, EntityKind, EquivalenceError, LinkOutcome, ListFilter, NewLink};
+use liaison::equivalence::{
+    self, EntityKind, EquivalenceError, LinkOutcome, ListFilter, MadeLink, NewLink,
+};
+use sea_orm::TransactionTrait;
 
 use crate::helpers::spawn_app;
 
@@ -268,5 +271,87 @@ async fn several_links_at_once_answer_each_as_one_link_would() {
         history.len(),
         1,
         "no second history line for a link that existed"
+    );
+}
+
+#[tokio::test]
+async fn links_made_by_a_batch_of_jobs_keep_what_holds_and_answer_each_refusal() {
+    let app = spawn_app().await;
+    let tenant = app.add_tenant("acme").await;
+    let db = app.db();
+    let made = |kind, ats_id: &str, suite_id: &str| MadeLink {
+        tenant,
+        kind,
+        ats_id: ats_id.to_owned(),
+        suite_id: suite_id.to_owned(),
+    };
+    equivalence::link(db, tenant, EntityKind::Application, "501", "inv_1")
+        .await
+        .expect("link");
+    equivalence::link(
+        db,
+        tenant,
+        EntityKind::Candidate,
+        "maria@example.com",
+        "cand_1",
+    )
+    .await
+    .expect("link");
+
+    let batch = [
+        // New, and the same binding twice (twin applications of one candidate).
+        made(EntityKind::Candidate, "ana@example.com", "cand_2"),
+        made(EntityKind::Candidate, "ana@example.com", "cand_2"),
+        made(EntityKind::Application, "502", "inv_2"),
+        // A second suite id for an ATS id bound in this very batch.
+        made(EntityKind::Application, "502", "inv_7"),
+        // Already bound as asked.
+        made(EntityKind::Application, "501", "inv_1"),
+        // The ATS id is bound to something else; so is the suite id.
+        made(EntityKind::Application, "501", "inv_9"),
+        made(EntityKind::Candidate, "maria.souza@example.com", "cand_1"),
+        made(EntityKind::Application, "", "inv_3"),
+    ];
+    let txn = db.begin().await.expect("begin");
+    let refused = equivalence::link_made(&txn, &batch).await.expect("written");
+    txn.commit().await.expect("commit");
+
+    assert_eq!(refused.len(), 4, "{refused:?}");
+    for holder in ["inv_1", "inv_2"] {
+        assert!(refused.iter().any(|r| matches!(
+            r,
+            EquivalenceError::AtsIdTaken { existing_suite_id, .. } if existing_suite_id == holder
+        )));
+    }
+    assert!(refused.iter().any(|r| matches!(
+        r,
+        EquivalenceError::SuiteIdTaken { existing_ats_id, .. } if existing_ats_id == "maria@example.com"
+    )));
+    assert!(
+        refused
+            .iter()
+            .any(|r| matches!(r, EquivalenceError::InvalidId))
+    );
+    for (kind, ats_id, suite_id, history_lines) in [
+        (EntityKind::Candidate, "ana@example.com", "cand_2", 1),
+        (EntityKind::Application, "502", "inv_2", 1),
+        (EntityKind::Application, "501", "inv_1", 1),
+        (EntityKind::Candidate, "maria@example.com", "cand_1", 1),
+    ] {
+        let link = equivalence::lookup_by_ats(db, tenant, kind, ats_id)
+            .await
+            .expect("lookup")
+            .expect("linked");
+        assert_eq!(link.suite_id, suite_id);
+        let history = equivalence::history(db, tenant, kind, ats_id)
+            .await
+            .expect("history");
+        assert_eq!(history.len(), history_lines, "{kind} {ats_id}: {history:?}");
+    }
+    assert!(
+        equivalence::lookup_by_ats(db, tenant, EntityKind::Candidate, "maria.souza@example.com")
+            .await
+            .expect("lookup")
+            .is_none()
     );
 }

@@ -58,8 +58,8 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
         Some(link) => link.suite_id,
         None => project_for_unsynced_job(step, application).await?,
     };
-    // A candidate created now is linked with the invitation below, in one transaction. If the
-    // invitation fails, the retry creates it again under the same key and gets the same one.
+    // A candidate created now is linked with the invitation below. If the invitation fails, the
+    // retry creates it again under the same key and gets the same one.
     let (candidate_id, created_for) = match (candidate_link, candidate_key) {
         (Some(link), _) => (link.suite_id, None),
         (None, Some(key)) => (create_candidate(step, application, &key).await?, Some(key)),
@@ -89,31 +89,44 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
         "invitation {} ({})",
         invitation.id, invitation.status
     ));
-    if let Some(old) = existing
-        && old.suite_id != invitation.id
-    {
-        equivalence::unlink(step.db, tenant, EntityKind::Application, app_id)
-            .await
-            .map_err(db_error)?;
-    }
-    // Written with the job's completion: a retry before it recomputes the same generation, and
-    // the link below already shows the invitation as made.
+    // Written with the job's completion: a retry before it recomputes the same generation.
     step.job
         .put_state_when_done(generation_key, generation.to_string());
-    let mut links = Vec::with_capacity(2);
-    if let Some(key) = &created_for {
-        links.push(NewLink {
-            kind: EntityKind::Candidate,
-            ats_id: key,
-            suite_id: &candidate_id,
-        });
+    match existing {
+        // The common case: the candidate (if created now) and the invitation are bound with the
+        // job's completion, in its transaction. A retry before then finds no link, asks again
+        // under the same keys and gets the same candidate and invitation.
+        None => {
+            if let Some(key) = &created_for {
+                step.job
+                    .link_when_done(EntityKind::Candidate, key, &candidate_id);
+            }
+            step.job
+                .link_when_done(EntityKind::Application, app_id, &invitation.id);
+        }
+        // A new invitation after a cancelled or expired one replaces the binding now.
+        Some(old) => {
+            if old.suite_id != invitation.id {
+                equivalence::unlink(step.db, tenant, EntityKind::Application, app_id)
+                    .await
+                    .map_err(db_error)?;
+            }
+            let mut links = Vec::with_capacity(2);
+            if let Some(key) = &created_for {
+                links.push(NewLink {
+                    kind: EntityKind::Candidate,
+                    ats_id: key,
+                    suite_id: &candidate_id,
+                });
+            }
+            links.push(NewLink {
+                kind: EntityKind::Application,
+                ats_id: app_id,
+                suite_id: &invitation.id,
+            });
+            link_all(step, &links).await?;
+        }
     }
-    links.push(NewLink {
-        kind: EntityKind::Application,
-        ats_id: app_id,
-        suite_id: &invitation.id,
-    });
-    link_all(step, &links).await?;
 
     let config = &step.tenant.config;
     if matches!(
