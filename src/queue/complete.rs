@@ -3,7 +3,7 @@
 //! worker's group commit (`sync::completions`) calls it, so that a busy worker pays one commit for
 //! many jobs instead of three for each.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
@@ -107,17 +107,21 @@ pub async fn complete_batch(
     Ok(outcomes)
 }
 
-/// Marks `covered` jobs done without running them, in `txn`: the work of job `by` answered their
-/// events. Only jobs still pending are touched; each gets an execution-log row saying which job
-/// answered it, and its event `event_status`.
+/// Marks covered jobs done without running them, in `txn`: each pair is a covered job and the
+/// job whose work answered its event. Only jobs still pending are touched; each gets an
+/// execution-log row saying which job answered it, and its event `event_status`. Three
+/// statements for any number of pairs.
 pub async fn complete_covered(
     txn: &DatabaseTransaction,
-    covered: &[JobId],
-    by: JobId,
+    covered: &[(JobId, JobId)],
     event_status: &str,
 ) -> Result<(), DbErr> {
+    if covered.is_empty() {
+        return Ok(());
+    }
     let now = now_ms();
-    let ids: Vec<i64> = covered.iter().map(|id| id.0).collect();
+    let answered_by: HashMap<i64, JobId> = covered.iter().map(|(job, by)| (job.0, *by)).collect();
+    let ids: Vec<i64> = answered_by.keys().copied().collect();
     let marked = job::Entity::update_many()
         .col_expr(job::Column::Status, Expr::value(DONE))
         .col_expr(
@@ -141,7 +145,9 @@ pub async fn complete_covered(
         started_at: Set(now),
         duration_ms: Set(0),
         outcome: Set(COVERED.to_owned()),
-        call: Set(Some(format!("answered by {by}"))),
+        call: Set(answered_by
+            .get(&row.id)
+            .map(|by| format!("answered by {by}"))),
         error: Set(None),
     });
     job_attempt::Entity::insert_many(rows)

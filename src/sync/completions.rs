@@ -121,6 +121,7 @@ async fn finish(
     let mut writes: Vec<StateWrite> = Vec::new();
     let mut writebacks = Vec::new();
     let mut links = Vec::new();
+    let mut covered = Vec::new();
     for ((job, on_done), done) in jobs.iter().zip(settles).zip(&outcomes) {
         if !*done {
             continue;
@@ -128,10 +129,9 @@ async fn finish(
         writes.extend(on_done.writes.iter().cloned());
         writebacks.extend(on_done.writebacks.iter().cloned());
         links.extend(on_done.links.iter().cloned());
-        if !on_done.covered.is_empty() {
-            queue::complete_covered(&txn, &on_done.covered, job.job.id, event_status).await?;
-        }
+        covered.extend(on_done.covered.iter().map(|id| (*id, job.job.id)));
     }
+    queue::complete_covered(&txn, &covered, event_status).await?;
     state::put_many(&txn, &writes).await?;
     state::record_writebacks_done(&txn, &writebacks).await?;
     for refused in equivalence::link_made(&txn, &links).await? {

@@ -2,12 +2,13 @@
 //! the step before the interview is done cancels it.
 
 use super::jobs::{complete_job, ensure_project, link_all};
+use super::reads::generation_key;
 use super::{Step, db_error};
 use crate::equivalence::{self, EntityKind, NewLink};
 use crate::events::{AtsApplication, AtsJob};
+use crate::sync::JobError;
 use crate::sync::plan::{InvitationWish, candidate_key, candidate_spec, invitation_wish};
 use crate::sync::ports::PartnerError;
-use crate::sync::{JobError, state};
 use crate::tenant::WritebackMode;
 
 pub async fn apply(step: &Step<'_>, application: &AtsApplication) -> Result<(), JobError> {
@@ -29,10 +30,7 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
     if let Some(key) = &candidate_key {
         wanted.push((EntityKind::Candidate, key.as_str()));
     }
-    let mut links = equivalence::lookup_many_by_ats(step.db, tenant, &wanted)
-        .await
-        .map_err(db_error)?
-        .into_iter();
+    let mut links = step.links_by_ats(&wanted).await?.into_iter();
     let (existing, job_link, candidate_link) = (
         links.next().flatten(),
         links.next().flatten(),
@@ -71,10 +69,10 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
     };
 
     // A new invitation after a cancelled or expired one is a new operation: its key moves on.
-    let generation_key = format!("generation:application:{app_id}");
-    let mut generation: u32 = state::get(step.db, tenant, &generation_key)
-        .await
-        .map_err(db_error)?
+    let generation_key = generation_key(app_id);
+    let mut generation: u32 = step
+        .state(&generation_key)
+        .await?
         .and_then(|g| g.parse().ok())
         .unwrap_or(0);
     if existing.is_some() {
@@ -178,15 +176,11 @@ async fn cancel_live_invitation(
     step: &Step<'_>,
     application: &AtsApplication,
 ) -> Result<(), JobError> {
-    let Some(link) = equivalence::lookup_by_ats(
-        step.db,
-        step.tenant_id(),
+    let wanted = [(
         EntityKind::Application,
-        &application.ats_application_id,
-    )
-    .await
-    .map_err(db_error)?
-    else {
+        application.ats_application_id.as_str(),
+    )];
+    let Some(link) = step.links_by_ats(&wanted).await?.pop().flatten() else {
         step.note("not in the interview step and never invited: nothing to do");
         return Ok(());
     };

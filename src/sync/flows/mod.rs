@@ -5,6 +5,7 @@
 mod applications;
 mod jobs;
 mod prefetch;
+mod reads;
 mod results;
 mod suite_changes;
 pub mod users;
@@ -19,12 +20,14 @@ use sea_orm::DatabaseConnection;
 use super::ports::{AtsPort, SuitePort};
 use super::{FlowFuture, JobContext, JobError, state};
 use crate::crypto::MasterKey;
+use crate::equivalence::{self, EntityKind, Equivalence};
 use crate::events::EventBody;
 use crate::ids::TenantId;
 use crate::queue::ClaimedJob;
 use crate::store::entities::tenant as tenant_row;
 use crate::tenant::{self, Tenant};
 use prefetch::{Loaded, Prefetched};
+use reads::BatchReads;
 use results::InvitationRef;
 
 /// One tenant's partners, as the flows see them.
@@ -46,11 +49,59 @@ pub struct Step<'a> {
     pub suite: &'a dyn SuitePort,
     pub ats: &'a dyn AtsPort,
     pub job: &'a JobContext,
+    /// What the job's batch read for it ahead of time.
+    pub reads: &'a BatchReads,
 }
 
 impl Step<'_> {
     pub fn tenant_id(&self) -> TenantId {
         self.tenant.id
+    }
+
+    /// The links of `wanted` by ATS id, in order: as the batch read them when it read them all,
+    /// else from one query now.
+    pub async fn links_by_ats(
+        &self,
+        wanted: &[(EntityKind, &str)],
+    ) -> Result<Vec<Option<Equivalence>>, JobError> {
+        let tenant = self.tenant_id();
+        let read: Option<Vec<Option<Equivalence>>> = wanted
+            .iter()
+            .map(|(kind, ats_id)| self.reads.link_by_ats(tenant, *kind, ats_id))
+            .collect();
+        match read {
+            Some(links) => Ok(links),
+            None => equivalence::lookup_many_by_ats(self.db, tenant, wanted)
+                .await
+                .map_err(db_error),
+        }
+    }
+
+    /// The link of `suite_id`. One the batch found is taken; one it did not find is looked up
+    /// again, as the job of another entity may have committed it since (an invitation's link is
+    /// written by its application's job).
+    pub async fn link_by_suite(
+        &self,
+        kind: EntityKind,
+        suite_id: &str,
+    ) -> Result<Option<Equivalence>, JobError> {
+        let tenant = self.tenant_id();
+        if let Some(Some(link)) = self.reads.link_by_suite(tenant, kind, suite_id) {
+            return Ok(Some(link));
+        }
+        equivalence::lookup_by_suite(self.db, tenant, kind, suite_id)
+            .await
+            .map_err(db_error)
+    }
+
+    /// State `key` of the tenant, as the batch read it or from a query now. For keys only the
+    /// job's own entity writes.
+    pub async fn state(&self, key: &str) -> Result<Option<String>, JobError> {
+        let tenant = self.tenant_id();
+        match self.reads.state(tenant, key) {
+            Some(value) => Ok(value),
+            None => state::get(self.db, tenant, key).await.map_err(db_error),
+        }
     }
 
     pub fn note(&self, what: impl Into<String>) {
@@ -129,6 +180,7 @@ impl ApplyEvent {
             event,
             tenant,
             applied,
+            reads,
             ..
         } = loaded;
         let partners = self.partners.for_tenant(&tenant)?;
@@ -138,6 +190,7 @@ impl ApplyEvent {
             suite: partners.suite.as_ref(),
             ats: partners.ats.as_ref(),
             job: context,
+            reads: &reads,
         };
         let subject = event.subject();
         // Events of one subject run one at a time (the queue's ordering key), and a job's

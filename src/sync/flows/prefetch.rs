@@ -1,6 +1,7 @@
-//! What a job of `apply_event` starts from: its stored event, its tenant (opened), and the last
-//! applied version of the event's subject. A claimed batch loads them for all its jobs in two
-//! queries; a job that finds nothing prefetched loads its own in three.
+//! What a job of `apply_event` starts from: its stored event, its tenant (opened), the last
+//! applied version of the event's subject, and what it will look up (`reads`). A claimed batch
+//! loads them for all its jobs in a few queries; a job that finds nothing prefetched loads its
+//! own starting point in three and looks up the rest as it goes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,6 +10,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement,
 };
 
+use super::reads::BatchReads;
 use super::{OpenedTenants, db_error};
 use crate::crypto::MasterKey;
 use crate::events::InboundEvent;
@@ -26,6 +28,8 @@ pub struct Loaded {
     pub tenant: Arc<Tenant>,
     /// When the last applied event of the event's subject occurred, if one was.
     pub applied: Option<i64>,
+    /// What the job will look up, when its batch read it.
+    pub reads: Arc<BatchReads>,
 }
 
 /// Starting points loaded for claimed jobs, taken by each job when it runs.
@@ -86,7 +90,7 @@ impl Prefetched {
                 opened.insert(id, tenant);
             }
         }
-        let mut prefetched = self.lock();
+        let mut ready = Vec::with_capacity(jobs.len());
         for (job, (job_id, event_id)) in jobs.iter().zip(event_ids) {
             let Some(row) = events.get(&event_id) else {
                 continue;
@@ -101,15 +105,30 @@ impl Prefetched {
                 continue;
             };
             let applied = row.applied.as_deref().and_then(|v| v.parse().ok());
-            prefetched.insert(
-                job_id,
-                Loaded {
-                    event_id,
-                    event,
-                    tenant: tenant.clone(),
-                    applied,
-                },
-            );
+            ready.push((*job, job_id, event_id, event, tenant.clone(), applied));
+        }
+        let events: Vec<(&ClaimedJob, &InboundEvent)> = ready
+            .iter()
+            .map(|(job, _, _, event, ..)| (*job, event))
+            .collect();
+        let reads = match BatchReads::load(db, &events).await {
+            Ok(reads) => reads,
+            Err(error) => {
+                tracing::warn!(error = %error, "batch reads failed; each job reads its own");
+                BatchReads::default()
+            }
+        };
+        let reads = Arc::new(reads);
+        let mut prefetched = self.lock();
+        for (_, job_id, event_id, event, tenant, applied) in ready {
+            let loaded = Loaded {
+                event_id,
+                event,
+                tenant,
+                applied,
+                reads: reads.clone(),
+            };
+            prefetched.insert(job_id, loaded);
         }
         Ok(())
     }
@@ -171,6 +190,7 @@ pub async fn load_one(
         event,
         tenant,
         applied,
+        reads: Arc::default(),
     })
 }
 

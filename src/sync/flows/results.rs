@@ -2,8 +2,9 @@
 
 use sea_orm::{ConnectionTrait as _, Statement};
 
+use super::reads::outcome_key;
 use super::{Step, db_error};
-use crate::equivalence::{self, EntityKind};
+use crate::equivalence::EntityKind;
 use crate::ids::JobId;
 use crate::inbound::suite_events::RESULT_EVENT_TYPES;
 use crate::store::{numbered_params, param_list};
@@ -27,11 +28,9 @@ async fn application_of(
     invitation: InvitationRef<'_>,
 ) -> Result<Option<(String, String)>, JobError> {
     let invitation_id = invitation.id;
-    let tenant = step.tenant_id();
-    let Some(application) =
-        equivalence::lookup_by_suite(step.db, tenant, EntityKind::Application, invitation_id)
-            .await
-            .map_err(db_error)?
+    let Some(application) = step
+        .link_by_suite(EntityKind::Application, invitation_id)
+        .await?
     else {
         return not_linked(step, invitation_id).await;
     };
@@ -39,9 +38,9 @@ async fn application_of(
         Some(project_id) => project_id.to_owned(),
         None => step.suite.invitation(invitation_id).await?.project_id,
     };
-    let job = equivalence::lookup_by_suite(step.db, tenant, EntityKind::Job, &project_id)
-        .await
-        .map_err(db_error)?
+    let job = step
+        .link_by_suite(EntityKind::Job, &project_id)
+        .await?
         .ok_or_else(|| JobError::permanent(format!("project {project_id} has no ATS job")))?;
     Ok(Some((application.ats_id, job.ats_id)))
 }
@@ -115,12 +114,16 @@ pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Resul
         step.note("this ATS takes no write-backs");
         return Ok(());
     }
-    let tenant = step.tenant_id();
     let Some((app_id, job_id)) = application_of(step, invitation).await? else {
         step.note("invitation not made by Liaison: nothing to write back");
         return Ok(());
     };
-    let waiting = result_jobs_waiting(step).await.map_err(db_error)?;
+    // Read before the result is fetched (when the batch was claimed, or now), as
+    // `result_jobs_waiting` requires.
+    let waiting = match step.reads.waiting_results(step.job.job.id) {
+        Some(waiting) => waiting,
+        None => result_jobs_waiting(step).await.map_err(db_error)?,
+    };
     let result = step.suite.result(invitation_id).await?;
     if !waiting.is_empty() {
         step.note(format!(
@@ -129,10 +132,10 @@ pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Resul
         ));
         step.job.cover_when_done(waiting);
     }
-    let outcome_key = format!("outcome:{app_id}");
-    let previous: Option<WrittenOutcome> = state::get(step.db, tenant, &outcome_key)
-        .await
-        .map_err(db_error)?
+    let outcome_key = outcome_key(&app_id);
+    let previous: Option<WrittenOutcome> = step
+        .state(&outcome_key)
+        .await?
         .and_then(|text| serde_json::from_str(&text).ok());
     let Some((outcome, actions)) = writeback_plan(&step.tenant.config, &result, previous.as_ref())
     else {
