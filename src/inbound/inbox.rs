@@ -14,10 +14,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    Set, TransactionTrait, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -209,6 +209,15 @@ pub async fn insert_events(
     Ok(outcomes)
 }
 
+/// The key of a stored event, as the insert answers it.
+#[derive(FromQueryResult)]
+struct InsertedEvent {
+    id: i64,
+    tenant_id: i64,
+    source: String,
+    delivery_id: String,
+}
+
 async fn insert_chunk(
     db: &impl ConnectionTrait,
     events: &[NewEvent],
@@ -219,21 +228,26 @@ async fn insert_chunk(
     for event in events {
         rows.push(inbox_row(event, now)?);
     }
-    let inserted = match inbox_event::Entity::insert_many(rows)
+    // Only the keys come back: the payloads are large, and the caller has them.
+    let mut insert = inbox_event::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([
             inbox_event::Column::TenantId,
             inbox_event::Column::Source,
             inbox_event::Column::DeliveryId,
         ])
-        .exec_with_returning_many(db)
+        .into_query();
+    insert.returning(Query::returning().columns([
+        inbox_event::Column::Id,
+        inbox_event::Column::TenantId,
+        inbox_event::Column::Source,
+        inbox_event::Column::DeliveryId,
+    ]));
+    let statement = db.get_database_backend().build(&insert);
+    let mut fresh: HashMap<DeliveryKey, i64> = InsertedEvent::find_by_statement(statement)
+        .all(db)
         .await?
-    {
-        TryInsertResult::Inserted(models) => models,
-        TryInsertResult::Conflicted | TryInsertResult::Empty => Vec::new(),
-    };
-    let mut fresh: HashMap<DeliveryKey, i64> = inserted
         .into_iter()
-        .map(|m| ((m.tenant_id, m.source, m.delivery_id), m.id))
+        .map(|row| ((row.tenant_id, row.source, row.delivery_id), row.id))
         .collect();
 
     // First occurrence of a fresh key is new; later ones, and keys stored before, are duplicates.

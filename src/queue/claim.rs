@@ -16,24 +16,39 @@ use crate::ids::{EventId, JobId, TenantId};
 use crate::store::numbered_params;
 use crate::time::now_ms;
 
+/// Expired leases first, then due pending jobs, each the oldest first, only heads of their
+/// ordering key. Each branch walks `ix_jobs_claim` in order and stops at the limit: one `ORDER BY`
+/// over both states made SQLite read and sort every pending job on each claim, which grew with
+/// the backlog (16 ms for 10,000 pending jobs, against under 1 ms now).
 const CLAIM_SQL: &str = "
 UPDATE jobs
 SET status = 'running', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1,
     updated_at = $3
 WHERE id IN (
-    SELECT j.id FROM jobs j
-    WHERE ((j.status = 'pending' AND j.run_at <= $3)
-           OR (j.status = 'running' AND j.lease_expires_at < $3))
-      AND NOT EXISTS (
-          SELECT 1 FROM jobs earlier
-          WHERE earlier.ordering_key = j.ordering_key
-            AND earlier.id < j.id
-            AND earlier.status IN ('pending', 'running'))
-    ORDER BY j.run_at, j.id
-    LIMIT $4
-    {lock})
+    SELECT picked.id FROM (
+        SELECT expired.id FROM (
+            SELECT j.id FROM jobs j
+            WHERE j.status = 'running' AND j.lease_expires_at < $3 AND {head}
+            ORDER BY j.run_at, j.id
+            LIMIT $4
+            {lock}) AS expired
+        UNION ALL
+        SELECT due.id FROM (
+            SELECT j.id FROM jobs j
+            WHERE j.status = 'pending' AND j.run_at <= $3 AND {head}
+            ORDER BY j.run_at, j.id
+            LIMIT $4
+            {lock}) AS due) AS picked
+    LIMIT $4)
 RETURNING id, tenant_id, event_id, flow, payload, attempts, max_attempts, idempotency_key,
           ordering_key, trace_parent";
+
+/// `j` is the oldest unfinished job of its ordering key.
+const HEAD_OF_KEY: &str = "NOT EXISTS (
+    SELECT 1 FROM jobs earlier
+    WHERE earlier.ordering_key = j.ordering_key
+      AND earlier.id < j.id
+      AND earlier.status IN ('pending', 'running'))";
 
 #[derive(FromQueryResult)]
 struct ClaimedRow {
@@ -64,7 +79,12 @@ pub async fn claim(
         DbBackend::Postgres => "FOR UPDATE SKIP LOCKED",
         _ => "",
     };
-    let sql = numbered_params(backend, &CLAIM_SQL.replace("{lock}", lock));
+    let sql = numbered_params(
+        backend,
+        &CLAIM_SQL
+            .replace("{head}", HEAD_OF_KEY)
+            .replace("{lock}", lock),
+    );
     let statement = Statement::from_sql_and_values(
         backend,
         sql,

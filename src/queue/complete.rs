@@ -33,21 +33,29 @@ pub struct Succeeded {
 
 /// Marks `jobs` done in `txn`, records one attempt each (`succeeded`, or `lease_lost` when
 /// another worker had taken the job over) and marks the events of the done ones `event_status`.
-/// Answers, per job in order, whether it was marked done (once the caller commits).
+/// `covered` pairs a job waiting behind one of `jobs` with that job, whose work answered its
+/// event: when that job is marked done, the waiting one (if still pending) is too, without
+/// running, with an attempt saying which job answered it. Answers, per job of `jobs` in order,
+/// whether it was marked done (once the caller commits). Four statements for a batch of any
+/// size up to `JOBS_PER_STATEMENT`.
 pub async fn complete_batch(
     txn: &DatabaseTransaction,
     jobs: &[Succeeded],
+    covered: &[(JobId, JobId)],
     event_status: &str,
 ) -> Result<Vec<bool>, DbErr> {
     let now = now_ms();
     let mut done: HashSet<i64> = HashSet::with_capacity(jobs.len());
     for chunk in jobs.chunks(JOBS_PER_STATEMENT) {
+        // The status is tested in each term, not once beside them: SQLite then finds each row
+        // by its id, where a separate `status = 'running'` made it walk every running job.
         let mut held = Condition::any();
         for item in chunk {
             held = held.add(
                 Condition::all()
                     .add(job::Column::Id.eq(item.job.id.0))
-                    .add(job::Column::LeaseOwner.eq(item.job.lease_owner.as_str())),
+                    .add(job::Column::LeaseOwner.eq(item.job.lease_owner.as_str()))
+                    .add(job::Column::Status.eq(RUNNING)),
             );
         }
         let updated = job::Entity::update_many()
@@ -59,7 +67,6 @@ pub async fn complete_batch(
             )
             .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
-            .filter(job::Column::Status.eq(RUNNING))
             .filter(held)
             .exec_with_returning(txn)
             .await?;
@@ -69,97 +76,98 @@ pub async fn complete_batch(
         .iter()
         .map(|item| done.contains(&item.job.id.0))
         .collect();
-    for (chunk, marked) in jobs
-        .chunks(JOBS_PER_STATEMENT)
-        .zip(outcomes.chunks(JOBS_PER_STATEMENT))
-    {
-        let rows = chunk
-            .iter()
-            .zip(marked)
-            .map(|(item, done)| job_attempt::ActiveModel {
-                id: NotSet,
-                tenant_id: Set(item.job.tenant.0),
-                job_id: Set(item.job.id.0),
-                attempt: Set(item.job.attempt as i32),
-                started_at: Set(item.started_at),
-                duration_ms: Set(item.duration.as_millis() as i64),
-                outcome: Set(if *done { "succeeded" } else { "lease_lost" }.to_owned()),
-                call: Set(item.call.clone()),
-                error: Set(None),
-            });
-        job_attempt::Entity::insert_many(rows)
+
+    let mut attempts: Vec<job_attempt::ActiveModel> = jobs
+        .iter()
+        .zip(&outcomes)
+        .map(|(item, done)| job_attempt::ActiveModel {
+            id: NotSet,
+            tenant_id: Set(item.job.tenant.0),
+            job_id: Set(item.job.id.0),
+            attempt: Set(item.job.attempt as i32),
+            started_at: Set(item.started_at),
+            duration_ms: Set(item.duration.as_millis() as i64),
+            outcome: Set(if *done { "succeeded" } else { "lease_lost" }.to_owned()),
+            call: Set(item.call.clone()),
+            error: Set(None),
+        })
+        .collect();
+    let mut events: Vec<i64> = jobs
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, done)| **done)
+        .filter_map(|(item, _)| item.job.event.map(|e| e.0))
+        .collect();
+
+    // Only the jobs waiting behind one that was marked done are answered.
+    let answered_by: HashMap<i64, JobId> = covered
+        .iter()
+        .filter(|(_, by)| done.contains(&by.0))
+        .map(|(job, by)| (job.0, *by))
+        .collect();
+    for row in mark_covered(txn, &answered_by, now).await? {
+        attempts.push(job_attempt::ActiveModel {
+            id: NotSet,
+            tenant_id: Set(row.tenant_id),
+            job_id: Set(row.id),
+            attempt: Set(row.attempts),
+            started_at: Set(now),
+            duration_ms: Set(0),
+            outcome: Set(COVERED.to_owned()),
+            call: Set(answered_by
+                .get(&row.id)
+                .map(|by| format!("answered by {by}"))),
+            error: Set(None),
+        });
+        events.extend(row.event_id);
+    }
+
+    for chunk in attempts.chunks(JOBS_PER_STATEMENT) {
+        job_attempt::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(txn)
             .await?;
-        let events: Vec<i64> = chunk
-            .iter()
-            .zip(marked)
-            .filter(|(_, done)| **done)
-            .filter_map(|(item, _)| item.job.event.map(|e| e.0))
-            .collect();
-        if !events.is_empty() {
-            inbox_event::Entity::update_many()
-                .col_expr(inbox_event::Column::Status, Expr::value(event_status))
-                .filter(inbox_event::Column::Id.is_in(events))
-                .exec(txn)
-                .await?;
-        }
+    }
+    for chunk in events.chunks(JOBS_PER_STATEMENT) {
+        inbox_event::Entity::update_many()
+            .col_expr(inbox_event::Column::Status, Expr::value(event_status))
+            .filter(inbox_event::Column::Id.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
     }
     Ok(outcomes)
 }
 
-/// Marks covered jobs done without running them, in `txn`: each pair is a covered job and the
-/// job whose work answered its event. Only jobs still pending are touched; each gets an
-/// execution-log row saying which job answered it, and its event `event_status`. Three
-/// statements for any number of pairs.
-pub async fn complete_covered(
+/// Marks the jobs of `answered_by` that are still pending done, without running them; answers
+/// the rows it marked.
+async fn mark_covered(
     txn: &DatabaseTransaction,
-    covered: &[(JobId, JobId)],
-    event_status: &str,
-) -> Result<(), DbErr> {
-    if covered.is_empty() {
-        return Ok(());
-    }
-    let now = now_ms();
-    let answered_by: HashMap<i64, JobId> = covered.iter().map(|(job, by)| (job.0, *by)).collect();
+    answered_by: &HashMap<i64, JobId>,
+    now: i64,
+) -> Result<Vec<job::Model>, DbErr> {
     let ids: Vec<i64> = answered_by.keys().copied().collect();
-    let marked = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(DONE))
-        .col_expr(
-            job::Column::Attempts,
-            Expr::col(job::Column::Attempts).add(1),
-        )
-        .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
-        .col_expr(job::Column::UpdatedAt, Expr::value(now))
-        .filter(job::Column::Status.eq(PENDING))
-        .filter(job::Column::Id.is_in(ids))
-        .exec_with_returning(txn)
-        .await?;
-    if marked.is_empty() {
-        return Ok(());
-    }
-    let rows = marked.iter().map(|row| job_attempt::ActiveModel {
-        id: NotSet,
-        tenant_id: Set(row.tenant_id),
-        job_id: Set(row.id),
-        attempt: Set(row.attempts),
-        started_at: Set(now),
-        duration_ms: Set(0),
-        outcome: Set(COVERED.to_owned()),
-        call: Set(answered_by
-            .get(&row.id)
-            .map(|by| format!("answered by {by}"))),
-        error: Set(None),
-    });
-    job_attempt::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await?;
-    let events: Vec<i64> = marked.iter().filter_map(|row| row.event_id).collect();
-    if !events.is_empty() {
-        inbox_event::Entity::update_many()
-            .col_expr(inbox_event::Column::Status, Expr::value(event_status))
-            .filter(inbox_event::Column::Id.is_in(events))
-            .exec(txn)
+    let mut marked = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(JOBS_PER_STATEMENT) {
+        // Each row found by its id (see `complete_batch`), not by walking the pending jobs.
+        let mut waiting = Condition::any();
+        for id in chunk {
+            waiting = waiting.add(
+                Condition::all()
+                    .add(job::Column::Id.eq(*id))
+                    .add(job::Column::Status.eq(PENDING)),
+            );
+        }
+        let rows = job::Entity::update_many()
+            .col_expr(job::Column::Status, Expr::value(DONE))
+            .col_expr(
+                job::Column::Attempts,
+                Expr::col(job::Column::Attempts).add(1),
+            )
+            .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
+            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            .filter(waiting)
+            .exec_with_returning(txn)
             .await?;
+        marked.extend(rows);
     }
-    Ok(())
+    Ok(marked)
 }

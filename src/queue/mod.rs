@@ -15,7 +15,7 @@ mod complete;
 
 pub use backoff::retry_delay;
 pub use claim::claim;
-pub use complete::{COVERED, Succeeded, complete_batch, complete_covered};
+pub use complete::{COVERED, Succeeded, complete_batch};
 
 use std::time::Duration;
 

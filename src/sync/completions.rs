@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use super::flow::OnDone;
 use super::state::{self, StateWrite};
 use crate::equivalence;
+use crate::ids::JobId;
 use crate::queue::{self, Succeeded};
 
 /// Most jobs finished in one transaction.
@@ -117,21 +118,23 @@ async fn finish(
 ) -> Result<Vec<bool>, DbErr> {
     let _turn = crate::store::write_turn(db).await;
     let txn = db.begin().await?;
-    let outcomes = queue::complete_batch(&txn, jobs, event_status).await?;
+    let covered: Vec<(JobId, JobId)> = jobs
+        .iter()
+        .zip(settles)
+        .flat_map(|(job, on_done)| on_done.covered.iter().map(|id| (*id, job.job.id)))
+        .collect();
+    let outcomes = queue::complete_batch(&txn, jobs, &covered, event_status).await?;
     let mut writes: Vec<StateWrite> = Vec::new();
     let mut writebacks = Vec::new();
     let mut links = Vec::new();
-    let mut covered = Vec::new();
-    for ((job, on_done), done) in jobs.iter().zip(settles).zip(&outcomes) {
+    for (on_done, done) in settles.iter().zip(&outcomes) {
         if !*done {
             continue;
         }
         writes.extend(on_done.writes.iter().cloned());
         writebacks.extend(on_done.writebacks.iter().cloned());
         links.extend(on_done.links.iter().cloned());
-        covered.extend(on_done.covered.iter().map(|id| (*id, job.job.id)));
     }
-    queue::complete_covered(&txn, &covered, event_status).await?;
     state::put_many(&txn, &writes).await?;
     state::record_writebacks_done(&txn, &writebacks).await?;
     for refused in equivalence::link_made(&txn, &links).await? {

@@ -92,6 +92,7 @@ impl SimState {
         let started = Instant::now();
         let outcome = transport::post(
             &self.0.http,
+            &self.0.idle,
             &task.url,
             &task.headers,
             task.body.clone(),

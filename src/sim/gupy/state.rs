@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub tasks: TaskTracker,
     /// For `https` postback URLs only (plain HTTP goes through `transport`, byte-exact).
     pub http: reqwest::Client,
+    /// Plain connections kept alive between deliveries.
+    pub idle: super::transport::IdleConnections,
 }
 
 impl SimState {
@@ -58,6 +60,7 @@ impl SimState {
             deliveries: Mutex::new(Deliveries::default()),
             outbox_ready: Notify::new(),
             dispatcher_started: AtomicBool::new(false),
+            idle: Default::default(),
             cancel: CancellationToken::new(),
             tasks: TaskTracker::new(),
             http,

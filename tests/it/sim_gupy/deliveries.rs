@@ -61,6 +61,48 @@ async fn a_move_is_delivered_with_exactly_the_client_headers_and_the_contract_bo
 }
 
 #[tokio::test]
+async fn deliveries_one_after_another_reuse_the_connection() {
+    let t = spawn_sim().await;
+    let receiver = Receiver::start().await;
+    t.subscribe(
+        "application.moved",
+        &receiver,
+        json!({"X-Liaison-Token": "s"}),
+    )
+    .await;
+    let job = t.create_job("Data Scientist", "published").await;
+    for (n, email) in ["a@example.com", "b@example.com", "c@example.com"]
+        .iter()
+        .enumerate()
+    {
+        let app = t.apply(job.id, email).await;
+        t.move_to(app.id, "Video interview").await;
+        receiver.wait_for(n + 1).await;
+    }
+
+    let received = receiver.received();
+    let connections: BTreeSet<_> = received.iter().map(|r| r.peer).collect();
+    assert_eq!(received.len(), 3);
+    assert_eq!(
+        connections.len(),
+        1,
+        "one kept-alive connection: {connections:?}"
+    );
+    wait_until(WAIT, "three deliveries recorded as delivered", || async {
+        let state = t.state().await;
+        let delivered = state["deliveries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["status"] == "delivered")
+            .count();
+        (delivered == 3).then_some(())
+    })
+    .await;
+    t.sim.stop().await.expect("stops");
+}
+
+#[tokio::test]
 async fn listed_content_type_is_sent_and_events_reach_only_their_subscribers() {
     let t = spawn_sim().await;
     let receiver = Receiver::start().await;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, StatusCode};
 use liaison::ats::gupy::payload::{Application, Job, WebhookDelivery, WebhookSubscription};
 use liaison::sim::gupy::{GupySimConfig, RunningGupySim, spawn};
@@ -135,6 +136,8 @@ impl TestSim {
 pub struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The sender's end of the connection the request came on.
+    pub peer: SocketAddr,
 }
 
 impl Received {
@@ -163,17 +166,26 @@ impl Receiver {
         let (rec, ans) = (received.clone(), answers.clone());
         let app = axum::Router::new().route(
             "/hooks/gupy",
-            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                let (rec, ans) = (rec.clone(), ans.clone());
-                async move {
-                    rec.lock().expect("lock").push(Received { headers, body });
-                    ans.lock()
-                        .expect("lock")
-                        .pop_front()
-                        .unwrap_or(StatusCode::OK)
-                }
-            }),
+            axum::routing::post(
+                move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                      headers: HeaderMap,
+                      body: Bytes| {
+                    let (rec, ans) = (rec.clone(), ans.clone());
+                    async move {
+                        rec.lock().expect("lock").push(Received {
+                            headers,
+                            body,
+                            peer,
+                        });
+                        ans.lock()
+                            .expect("lock")
+                            .pop_front()
+                            .unwrap_or(StatusCode::OK)
+                    }
+                },
+            ),
         );
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
