@@ -175,17 +175,11 @@ where
     }))
     .exec_without_returning(&txn)
     .await?;
-    equivalence_history::Entity::insert_many(links.iter().map(|new| {
-        equivalence_history::ActiveModel {
-            tenant_id: Set(tenant.0),
-            kind: Set(new.kind.as_str().to_owned()),
-            ats_id: Set(new.ats_id.to_owned()),
-            suite_id: Set(new.suite_id.to_owned()),
-            action: Set("linked".to_owned()),
-            at: Set(now),
-            ..Default::default()
-        }
-    }))
+    equivalence_history::Entity::insert_many(
+        links
+            .iter()
+            .map(|new| history_row(tenant, new.kind, new.ats_id, new.suite_id, "linked", now)),
+    )
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await
@@ -250,15 +244,8 @@ pub async fn link_made(
     let (new, not_new): (Vec<&MadeLink>, Vec<&MadeLink>) = valid.into_iter().partition(is_new);
     if !new.is_empty() {
         equivalence_history::Entity::insert_many(new.iter().map(|link| {
-            equivalence_history::ActiveModel {
-                tenant_id: Set(link.tenant.0),
-                kind: Set(link.kind.as_str().to_owned()),
-                ats_id: Set(link.ats_id.clone()),
-                suite_id: Set(link.suite_id.clone()),
-                action: Set("linked".to_owned()),
-                at: Set(now),
-                ..Default::default()
-            }
+            let (ats_id, suite_id) = (&link.ats_id, &link.suite_id);
+            history_row(link.tenant, link.kind, ats_id, suite_id, "linked", now)
         }))
         .exec_without_returning(db)
         .await?;
@@ -360,18 +347,30 @@ async fn record_history(
     suite_id: &str,
     action: &str,
 ) -> Result<(), DbErr> {
+    history_row(tenant, kind, ats_id, suite_id, action, now_ms())
+        .insert(db)
+        .await
+        .map(|_| ())
+}
+
+/// One line of an ATS id's history.
+fn history_row(
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+    suite_id: &str,
+    action: &str,
+    at: i64,
+) -> equivalence_history::ActiveModel {
     equivalence_history::ActiveModel {
         tenant_id: Set(tenant.0),
         kind: Set(kind.as_str().to_owned()),
         ats_id: Set(ats_id.to_owned()),
         suite_id: Set(suite_id.to_owned()),
         action: Set(action.to_owned()),
-        at: Set(now_ms()),
+        at: Set(at),
         ..Default::default()
     }
-    .insert(db)
-    .await
-    .map(|_| ())
 }
 
 pub async fn lookup_by_ats(
