@@ -131,6 +131,52 @@ async fn comment_mode_writes_one_summary_and_a_changed_verdict_says_so() {
 }
 
 #[tokio::test]
+async fn an_invitation_comment_the_ats_refused_is_written_by_the_retry() {
+    let world = World::new("comment").await;
+    let job = world.publish_job("Designer").await;
+    world
+        .settle_until("the project", |w| {
+            object_values(&w.suite_state()["projects"]).len() == 1
+        })
+        .await;
+    let application = world.apply_to(job, "retry@example.com").await;
+    // Gupy refuses every API call: the invitation is made, the comment with its link is not.
+    world
+        .gupy_post("/_sim/faults", json!({"error_rate": 1.0, "status": 503}))
+        .await;
+    world.move_to(application, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    let comments = |w: &World| {
+        w.gupy_application(application)["comments"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    };
+    assert_eq!(comments(&world), 0);
+    assert!(
+        !world.unfinished_jobs().await.is_empty(),
+        "the job waits to retry"
+    );
+
+    // The retry finds the same invitation and writes the comment once.
+    world.gupy_post("/_sim/faults", json!({})).await;
+    world
+        .settle_until("the comment", |w| comments(w) == 1)
+        .await;
+    world.worker.drain().await.expect("drain");
+    assert_eq!(world.invitations().len(), 1);
+    assert_eq!(comments(&world), 1);
+    assert!(
+        world.gupy_application(application)["comments"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Interview link: http://")
+    );
+}
+
+#[tokio::test]
 async fn a_comment_whose_answer_never_came_is_flagged_uncertain_and_not_posted_again() {
     let world = World::new("comment").await;
     // Liaison gives up on an ATS call after 500 ms.
