@@ -91,7 +91,7 @@ impl Prefetched {
             }
         }
         let mut ready = Vec::with_capacity(jobs.len());
-        for (job, (job_id, event_id)) in jobs.iter().zip(event_ids) {
+        for (job, (_, event_id)) in jobs.iter().zip(event_ids) {
             let Some(row) = events.get(&event_id) else {
                 continue;
             };
@@ -105,30 +105,30 @@ impl Prefetched {
                 continue;
             };
             let applied = row.applied.as_deref().and_then(|v| v.parse().ok());
-            ready.push((*job, job_id, event_id, event, tenant.clone(), applied));
-        }
-        let events: Vec<(&ClaimedJob, &InboundEvent)> = ready
-            .iter()
-            .map(|(job, _, _, event, ..)| (*job, event))
-            .collect();
-        let reads = match BatchReads::load(db, &events).await {
-            Ok(reads) => reads,
-            Err(error) => {
-                tracing::warn!(error = %error, "batch reads failed; each job reads its own");
-                BatchReads::default()
-            }
-        };
-        let reads = Arc::new(reads);
-        let mut prefetched = self.lock();
-        for (_, job_id, event_id, event, tenant, applied) in ready {
             let loaded = Loaded {
                 event_id,
                 event,
-                tenant,
+                tenant: tenant.clone(),
                 applied,
-                reads: reads.clone(),
+                reads: Arc::default(),
             };
-            prefetched.insert(job_id, loaded);
+            ready.push((*job, loaded));
+        }
+        let events: Vec<(&ClaimedJob, &InboundEvent)> = ready
+            .iter()
+            .map(|(job, loaded)| (*job, &loaded.event))
+            .collect();
+        let reads = match BatchReads::load(db, &events).await {
+            Ok(reads) => Arc::new(reads),
+            Err(error) => {
+                tracing::warn!(error = %error, "batch reads failed; each job reads its own");
+                Arc::default()
+            }
+        };
+        let mut prefetched = self.lock();
+        for (job, mut loaded) in ready {
+            loaded.reads = reads.clone();
+            prefetched.insert(job.id, loaded);
         }
         Ok(())
     }

@@ -7,12 +7,7 @@ use super::world::{World, object_values, tenant_file};
 #[tokio::test]
 async fn a_published_job_becomes_one_suite_project() {
     let world = World::new("tags").await;
-    let job = world.publish_job("Data Scientist").await;
-    world
-        .settle_until("the project", |w| {
-            object_values(&w.suite_state()["projects"]).len() == 1
-        })
-        .await;
+    let job = world.synced_job("Data Scientist").await;
     let project = object_values(&world.suite_state()["projects"]).remove(0);
     assert_eq!(project["external_ref"], format!("ats-job:{job}"));
     assert_eq!(project["title"], "Data Scientist");
@@ -133,12 +128,7 @@ async fn comment_mode_writes_one_summary_and_a_changed_verdict_says_so() {
 #[tokio::test]
 async fn an_invitation_comment_the_ats_refused_is_written_by_the_retry() {
     let world = World::new("comment").await;
-    let job = world.publish_job("Designer").await;
-    world
-        .settle_until("the project", |w| {
-            object_values(&w.suite_state()["projects"]).len() == 1
-        })
-        .await;
+    let job = world.synced_job("Designer").await;
     let application = world.apply_to(job, "retry@example.com").await;
     // Gupy refuses every API call: the invitation is made, the comment with its link is not.
     world
@@ -194,12 +184,7 @@ async fn a_comment_whose_answer_never_came_is_flagged_uncertain_and_not_posted_a
     tenant::apply(world.app.db(), &world.app.master_key, &config)
         .await
         .expect("apply");
-    let job = world.publish_job("Designer").await;
-    world
-        .settle_until("the project", |w| {
-            object_values(&w.suite_state()["projects"]).len() == 1
-        })
-        .await;
+    let job = world.synced_job("Designer").await;
     let application = world.apply_to(job, "slow@example.com").await;
     // Gupy makes every change at once but answers 3 s late: the comment exists, Liaison's call
     // times out.

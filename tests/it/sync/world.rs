@@ -228,6 +228,16 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// A published job, once its suite project exists (the first project of the world).
+    pub async fn synced_job(&self, name: &str) -> i64 {
+        let job = self.publish_job(name).await;
+        self.settle_until("the project", |w| {
+            object_values(&w.suite_state()["projects"]).len() == 1
+        })
+        .await;
+        job
+    }
+
     /// A published job, an application to it moved to the interview step, and the invitation
     /// that follows: the application's id and the invitation's.
     pub async fn invited(&self, job_name: &str, email: &str) -> (i64, String) {
