@@ -112,6 +112,9 @@ async fn a_webhook_and_a_poll_of_the_same_change_make_one_invitation() {
     let world = World::new("tags").await;
     let job = world.publish_job("Data Scientist").await;
     let application = world.apply_to(job, "poll@example.com").await;
+    // Versions have millisecond resolution and equal ones are both applied: the move must come
+    // at least a millisecond after the application, as it does in any real ATS.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     world.move_to(application, "Video interview").await;
     // The poll finds the same application in the interview step.
     liaison::ats::poll_once(&world.app.state, &world.tenant)
