@@ -17,11 +17,11 @@ use liaison::App;
 use liaison::config::{DatabaseUrl, Settings, SuiteClientSettings, generate_master_key};
 use liaison::crypto::MasterKey;
 use liaison::equivalence::{self, EntityKind};
-use liaison::sim::suite::{SuiteSimConfig, spawn};
 use liaison::suite::{
     CreateProjectRequest, OperationKey, QuestionRequest, SuiteClient, build_http_client,
 };
 use liaison::tenant::{self, SuiteAuth, SuiteSettings, TenantConfig};
+use liaison_sim::suite::{SuiteSimConfig, spawn};
 use secrecy::SecretString;
 use tower::ServiceExt as _;
 

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use liaison::config::SuiteClientSettings;
-use liaison::sim::suite::{SuiteSimConfig, spawn};
 use liaison::suite::{
     CreateCandidateRequest, CreateProjectRequest, OperationKey, SuiteClient, build_http_client,
 };
 use liaison::tenant::{SuiteAuth, SuiteSettings};
+use liaison_sim::suite::{SuiteSimConfig, spawn};
 use secrecy::SecretString;
 
 const OPERATIONS: usize = 10_000;

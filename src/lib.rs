@@ -21,7 +21,7 @@ pub mod inbound;
 pub mod queue;
 pub mod rekey;
 pub mod signature;
-pub mod sim;
+// The partner simulators are their own crate, `liaison_sim` (`sims/`).
 pub mod sso;
 pub mod store;
 pub mod suite;

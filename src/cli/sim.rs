@@ -6,8 +6,8 @@ use clap::Subcommand;
 
 use super::CliError;
 use crate::app::shutdown_on_signal;
-use crate::sim::gupy::{self, GupySimConfig};
-use crate::sim::suite::{SuiteSimConfig, spawn};
+use liaison_sim::gupy::{self, GupySimConfig};
+use liaison_sim::suite::{SuiteSimConfig, spawn};
 
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {

@@ -24,10 +24,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::config::{DatabaseUrl, Settings};
-use crate::sim::gupy::{self, EmbedTarget, GupySimConfig, RunningGupySim};
-use crate::sim::suite::{self, RunningSuiteSim, SuiteSimConfig};
 use crate::sync::runtime;
 use files::DemoFiles;
+use liaison_sim::gupy::{self, EmbedTarget, GupySimConfig, RunningGupySim};
+use liaison_sim::suite::{self, RunningSuiteSim, SuiteSimConfig};
 use scenario::{Progress, Scenario, ScenarioOutcome};
 use seed::DemoSecrets;
 use urls::Link;

@@ -5,8 +5,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::scenario::ScenarioOutcome;
 use super::seed::TENANT;
-use crate::sim::gupy::RECRUITER;
-use crate::web::launch::{self, MAX_LIFETIME_S};
+use crate::web::launch::{self, LaunchSubject, MAX_LIFETIME_S};
+use liaison_sim::gupy::RECRUITER;
 
 /// One line of the "open these" list.
 #[derive(Clone, Debug)]
@@ -22,7 +22,11 @@ pub fn launch_url(public_url: &str, secret: &SecretString, path: &str) -> String
     let token = launch::sign(
         secret.expose_secret().as_bytes(),
         TENANT,
-        &RECRUITER,
+        &LaunchSubject {
+            sub: RECRUITER.sub,
+            email: RECRUITER.email,
+            role: RECRUITER.role,
+        },
         now,
         MAX_LIFETIME_S,
     );

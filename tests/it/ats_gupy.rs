@@ -10,8 +10,8 @@ use liaison::app::AppState;
 use liaison::ats::gupy::GupyClient;
 use liaison::ats::gupy::subscriptions::{self, SUBSCRIPTION_RESTORED};
 use liaison::ats::{AdapterError, ApplicationRef, WriteBack, adapter_for};
-use liaison::sim::gupy::{GupySimConfig, RunningGupySim, spawn};
 use liaison::tenant::AtsKind;
+use liaison_sim::gupy::{GupySimConfig, RunningGupySim, spawn};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -56,16 +56,16 @@ fn subscriptions_at(sim: &RunningGupySim) -> Vec<Value> {
 }
 
 /// A suite simulator for `tenant connect`'s suite half, and the tenant file pointed at it.
-async fn suite_sim() -> liaison::sim::suite::RunningSuiteSim {
-    liaison::sim::suite::spawn(
+async fn suite_sim() -> liaison_sim::suite::RunningSuiteSim {
+    liaison_sim::suite::spawn(
         "127.0.0.1:0".parse().expect("addr"),
-        liaison::sim::suite::SuiteSimConfig::default(),
+        liaison_sim::suite::SuiteSimConfig::default(),
     )
     .await
     .expect("suite simulator")
 }
 
-fn with_suite(toml: String, suite: &liaison::sim::suite::RunningSuiteSim) -> String {
+fn with_suite(toml: String, suite: &liaison_sim::suite::RunningSuiteSim) -> String {
     toml.replace(
         "base_url = \"http://127.0.0.1:9\"",
         &format!("base_url = \"{}\"", suite.base_url()),

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use liaison::sim::suite::{RunningSuiteSim, SuiteSimConfig, spawn};
+use liaison_sim::suite::{RunningSuiteSim, SuiteSimConfig, spawn};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

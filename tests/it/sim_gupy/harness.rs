@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, StatusCode};
 use liaison::ats::gupy::payload::{Application, Job, WebhookDelivery, WebhookSubscription};
-use liaison::sim::gupy::{GupySimConfig, RunningGupySim, spawn};
+use liaison_sim::gupy::{GupySimConfig, RunningGupySim, spawn};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use liaison::ats::gupy::{GupyClient, subscriptions};
 use liaison::ats::http_client::shared_client;
-use liaison::sim::gupy::{self, GupySimConfig, RunningGupySim};
-use liaison::sim::suite::{self, RunningSuiteSim, SuiteSimConfig};
 use liaison::suite::subscription::ensure_suite_subscription;
 use liaison::sync::{Worker, runtime};
 use liaison::tenant::{self, Tenant, TenantConfig};
+use liaison_sim::gupy::{self, GupySimConfig, RunningGupySim};
+use liaison_sim::suite::{self, RunningSuiteSim, SuiteSimConfig};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app_with};

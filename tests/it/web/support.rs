@@ -12,10 +12,10 @@ use liaison::config::generate_master_key;
 use liaison::crypto::MasterKey;
 use liaison::equivalence::{self, EntityKind};
 use liaison::ids::TenantId;
-use liaison::sim::suite::{RunningSuiteSim, SuiteSimConfig};
 use liaison::suite::{self, OperationKey, SuiteClient};
 use liaison::tenant::{self, TenantConfig};
 use liaison::web::WebState;
+use liaison_sim::suite::{RunningSuiteSim, SuiteSimConfig};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
@@ -76,7 +76,7 @@ impl WebApp {
         state.web = WebState::with_cache_ttl(Some(&master_key), ttl);
         let shutdown = CancellationToken::new();
         tokio::spawn(app.run_until_stopped(shutdown.clone()));
-        let suite = liaison::sim::suite::spawn(
+        let suite = liaison_sim::suite::spawn(
             "127.0.0.1:0".parse().expect("addr"),
             SuiteSimConfig::default(),
         )

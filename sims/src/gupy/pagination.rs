@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::ats::gupy::payload::ListEnvelope;
+use super::wire::ListEnvelope;
 
 use super::error::SimError;
 

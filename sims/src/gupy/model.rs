@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ats::gupy::payload::{
+use super::wire::{
     Application, ApplicationStatus, Candidate, Comment, Job, JobRef, JobStatus, Step, StepType,
     Tag, WebhookDelivery,
 };

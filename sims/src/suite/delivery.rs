@@ -13,8 +13,8 @@ use tokio_util::task::TaskTracker;
 
 use super::SuiteSim;
 use super::model::now;
+use super::signing;
 use super::state::{DeliveryAttempt, DeliveryStatus, Store};
-use crate::signature::standard_webhooks::{self, WebhookSecret};
 
 /// Upper bound of the random hold-back that reorders deliveries under `shuffle`.
 const SHUFFLE_MAX_DELAY_MS: u64 = 250;
@@ -145,8 +145,8 @@ async fn deliver(sim: SuiteSim, sender: Sender, delivery_id: String, cancel: Can
 
 async fn post(client: &reqwest::Client, target: &Target) -> DeliveryAttempt {
     let timestamp = chrono::Utc::now().timestamp();
-    let signature = match WebhookSecret::parse(&target.secret) {
-        Ok(secret) => standard_webhooks::sign(&secret, &target.event_id, timestamp, &target.body),
+    let signature = match signing::sign(&target.secret, &target.event_id, timestamp, &target.body) {
+        Ok(signature) => signature,
         Err(error) => return attempt(None, Some(error.to_string())),
     };
     let sent = client

@@ -10,8 +10,8 @@ use secrecy::ExposeSecret as _;
 
 use super::config::EmbedTarget;
 use super::error::SimError;
+use super::launch::{self, LaunchSubject};
 use super::state::{SimState, lock};
-use crate::web::launch::{self, LaunchSubject};
 
 /// The recruiter the simulated ATS signs launch links for.
 pub const RECRUITER: LaunchSubject<'static> = LaunchSubject {

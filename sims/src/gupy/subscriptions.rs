@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::ats::gupy::payload::{WebhookAction, WebhookSubscription, WebhookSubscriptionRequest};
+use super::wire::{WebhookAction, WebhookSubscription, WebhookSubscriptionRequest};
 
 use super::error::SimError;
 use super::model::World;
@@ -14,7 +14,7 @@ pub struct SubscriptionRecord {
     pub id: String,
     #[serde(flatten)]
     pub request: WebhookSubscriptionRequest,
-    #[serde(with = "crate::ats::gupy::payload::gupy_time")]
+    #[serde(with = "super::wire::gupy_time")]
     pub created_at: DateTime<Utc>,
 }
 

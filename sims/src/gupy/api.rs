@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::ats::gupy::payload::{
+use super::wire::{
     Application, ApplicationStatus, Comment, CommentRequest, Job, JobStatus, ListEnvelope, Step,
     Tag, TagRequest,
 };

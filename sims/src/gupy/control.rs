@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::ats::gupy::payload::{Application, Job, JobStatus, WebhookAction};
+use super::wire::{Application, Job, JobStatus, WebhookAction};
 
 use super::error::SimError;
 use super::events::{application_data, job_data};

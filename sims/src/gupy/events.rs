@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::Serialize;
 
-use crate::ats::gupy::payload::{
+use super::wire::{
     Application, DeliveryApplication, DeliveryData, DeliveryJob, Job, Step, WebhookAction,
     WebhookDelivery,
 };
@@ -52,7 +52,7 @@ pub struct DeliveryRecord {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
-    #[serde(with = "crate::ats::gupy::payload::gupy_time")]
+    #[serde(with = "super::wire::gupy_time")]
     pub at: DateTime<Utc>,
     /// The answer's status, when there was an answer.
     pub status: Option<u16>,

@@ -18,6 +18,7 @@ mod model;
 mod pagination;
 mod projects;
 mod sessions;
+mod signing;
 mod state;
 mod users;
 mod webhooks;

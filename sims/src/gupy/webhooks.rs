@@ -5,9 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 
-use crate::ats::gupy::payload::{
-    ListEnvelope, WebhookAction, WebhookSubscription, WebhookSubscriptionRequest,
-};
+use super::wire::{ListEnvelope, WebhookAction, WebhookSubscription, WebhookSubscriptionRequest};
 
 use super::error::SimError;
 use super::pagination::{PageQuery, paginate};

@@ -1,0 +1,10 @@
+//! Liaison's partner simulators: the Gupy ATS (`contracts/gupy.md`) and the video-interview suite
+//! (`contracts/suite-api.md`), real HTTP servers with in-memory state, for `liaison demo`,
+//! `liaison sim` and the tests.
+//!
+//! An independent witness: this crate never depends on `liaison`. Its wire types, launch-link
+//! signing and webhook signing are written from the contracts, so a field the adapter misspells
+//! is not misspelt identically here.
+
+pub mod gupy;
+pub mod suite;
