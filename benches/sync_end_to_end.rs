@@ -147,7 +147,10 @@ client_secret = "liaison-secret"
     let gupy_client = GupyClient::for_tenant(shared_client(), &bench)?;
     subscriptions::ensure_subscriptions(&gupy_client, &bench, &public_url).await?;
     ensure_suite_subscription(&state.db, &key, &state.suite_clients, &bench, &public_url).await?;
-    tokio::spawn(runtime::run_background(state.clone(), shutdown.clone()));
+    tokio::spawn(runtime::run_background(
+        state.background()?,
+        shutdown.clone(),
+    ));
 
     let job = post(
         &http,

@@ -1,21 +1,25 @@
-//! The application: `App::build(settings)` connects and migrates the database and binds the
-//! listener (port 0 allowed, for tests); `run_until_stopped` serves until the cancellation token
-//! fires, then drains in-flight requests. With `tls_cert` and `tls_key` set it serves HTTPS.
+//! The HTTP layer's state, `AppState`: what every handler can reach, and the parts the layers
+//! below are built from (each gets only its own sub-state or context: `FromRef` for routers,
+//! `background()` for the workers and the scheduler). The server itself (`App`) is in
+//! `http::server`, re-exported here.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::http::server::{App, serve_health, shutdown_on_signal};
+
+use crate::ats::Pollers;
 use crate::config::Settings;
 use crate::crypto::MasterKey;
 use crate::health::HealthBook;
-use crate::store;
 use crate::suite::SuiteClients;
+use crate::suite::callback::CallbackState;
+use crate::sync::runtime::Background;
 use crate::telemetry::{Metrics, PartnerCalls};
 
 /// What every handler can reach. Cheap to clone.
@@ -38,6 +42,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The webhook path: the inbox's group-commit writer and the tenant cache.
     pub inbound: crate::inbound::InboundState,
+    /// For identity providers (OIDC discovery, tokens, userinfo).
+    pub oidc_http: openidconnect::reqwest::Client,
 }
 
 impl AppState {
@@ -57,8 +63,10 @@ impl AppState {
         let wake = Arc::new(Notify::new());
         let inbound = crate::inbound::InboundState::start(
             db.clone(),
+            master_key.clone(),
             settings.queue.max_attempts,
             wake.clone(),
+            metrics.clone(),
         );
         Ok(AppState {
             db,
@@ -72,128 +80,64 @@ impl AppState {
             shutdown: CancellationToken::new(),
             wake,
             inbound,
+            oidc_http: crate::sso::oidc::http_client(),
+        })
+    }
+
+    /// What polls and subscription checks run on.
+    pub fn pollers(&self) -> Pollers {
+        Pollers {
+            db: self.db.clone(),
+            max_attempts: self.settings.queue.max_attempts,
+            partner_calls: self.partner_calls.clone(),
+            wake: self.wake.clone(),
+            public_url: self.settings.public_url.clone(),
+        }
+    }
+
+    /// What the workers and the scheduler run on; refused without a master key.
+    pub fn background(&self) -> anyhow::Result<Background> {
+        let master_key = self
+            .master_key
+            .clone()
+            .context("`master_key` is required to run workers")?;
+        Ok(Background {
+            db: self.db.clone(),
+            master_key,
+            queue: self.settings.queue.clone(),
+            workers: self.settings.workers,
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+            suite_clients: self.suite_clients.clone(),
+            pollers: self.pollers(),
         })
     }
 }
 
-pub struct App {
-    listener: TcpListener,
-    /// Set when `tls_cert` and `tls_key` are: the app serves HTTPS.
-    tls: Option<Arc<rustls::ServerConfig>>,
-    state: AppState,
+/// A process's state without a listener (`liaison worker`), stopped by `shutdown`.
+pub fn process_state(
+    settings: Settings,
+    db: DatabaseConnection,
+    shutdown: CancellationToken,
+) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        shutdown,
+        ..AppState::build(settings, db)?
+    })
 }
 
-impl App {
-    /// Connects, migrates and binds. Without a master key the app serves, but tenants and
-    /// workers that need secrets refuse to run (`serve` and `worker` require one).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = store::connect(&settings.database_url).await?;
-        store::migrate(&db).await?;
-        Self::build_with_db(settings, db).await
-    }
-
-    /// Like `build`, on a database the caller has connected and migrated.
-    pub async fn build_with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
-        // Read before binding, so a bad certificate is reported as such (exit 2, key named).
-        let tls = match (&settings.tls_cert, &settings.tls_key) {
-            (Some(cert), Some(key)) => Some(crate::http::tls::server_config(cert, key)?),
-            _ => None,
-        };
-        let bind = settings.bind_addr();
-        let listener = TcpListener::bind(bind)
-            .await
-            .with_context(|| format!("cannot listen on {bind}"))?;
-        let state = AppState::build(settings, db)?;
-        Ok(Self {
-            listener,
-            tls,
-            state,
-        })
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
-    }
-
-    /// Whether the app serves HTTPS.
-    pub fn is_tls(&self) -> bool {
-        self.tls.is_some()
-    }
-
-    pub fn port(&self) -> u16 {
-        self.local_addr().port()
-    }
-
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    /// For tests: adjust the state (e.g. `public_url` once the port is known) before serving.
-    pub fn state_mut(&mut self) -> &mut AppState {
-        &mut self.state
-    }
-
-    /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let state = AppState {
-            shutdown: shutdown.clone(),
-            ..self.state
-        };
-        // A make-service that clones the router per connection: serving the `Router` itself
-        // would rebuild its route table for every connection, and webhook senders (Gupy among
-        // them) open one connection per delivery.
-        let router = crate::http::router(state).into_make_service();
-        let address = self.listener.local_addr()?;
-        let stopped = async move { shutdown.cancelled().await };
-        match self.tls {
-            Some(config) => {
-                tracing::info!(%address, "liaison is listening (HTTPS)");
-                let listener = crate::http::tls::TlsListener::new(self.listener, config)?;
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(stopped)
-                    .await
-            }
-            None => {
-                tracing::info!(%address, "liaison is listening");
-                axum::serve(self.listener, router)
-                    .with_graceful_shutdown(stopped)
-                    .await
-            }
-        }
-        .context("HTTP server failed")
+impl FromRef<AppState> for crate::inbound::InboundState {
+    fn from_ref(state: &AppState) -> Self {
+        state.inbound.clone()
     }
 }
 
-/// A token cancelled on SIGTERM or Ctrl-C.
-pub fn shutdown_on_signal() -> CancellationToken {
-    let token = CancellationToken::new();
-    let trigger = token.clone();
-    tokio::spawn(async move {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut terminate =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(signal) => signal,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        trigger.cancel();
-                        return;
-                    }
-                };
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = terminate.recv() => {}
-            }
+impl FromRef<AppState> for CallbackState {
+    fn from_ref(state: &AppState) -> Self {
+        CallbackState {
+            db: state.db.clone(),
+            master_key: state.master_key.clone(),
+            clients: state.suite_clients.clone(),
         }
-        #[cfg(not(unix))]
-        {
-            let _ = ctrl_c.await;
-        }
-        tracing::info!("shutting down: finishing in-flight work");
-        trigger.cancel();
-    });
-    token
+    }
 }

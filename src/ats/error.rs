@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use crate::sync::JobError;
-
 /// Why a call to an ATS (or a poll) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdapterError {
@@ -52,20 +50,6 @@ impl AdapterError {
                 | Self::Database(_)
                 | Self::Feed(_)
         )
-    }
-}
-
-/// What the worker does with a failed partner call.
-impl From<AdapterError> for JobError {
-    fn from(error: AdapterError) -> Self {
-        match error {
-            AdapterError::RateLimited { retry_after } => JobError::Transient {
-                message: "rate limited by the ATS".to_owned(),
-                retry_after,
-            },
-            error if error.is_transient() => JobError::transient(error.to_string()),
-            error => JobError::permanent(error.to_string()),
-        }
     }
 }
 

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 pub use error::{AdapterError, ParseError};
-pub use poll::{PollReport, check_subscriptions, poll_once};
+pub use poll::{PollReport, Pollers, check_subscriptions, poll_once};
 
 use crate::events::{AtsApplication, AtsJob, InboundEvent};
 use crate::signature::{Unverified, Verified, VerifyError};

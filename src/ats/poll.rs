@@ -2,15 +2,33 @@
 //! under a cross-process lease lives in the sync engine; a poll assumes it is the only one
 //! running for its tenant.
 
+use std::sync::Arc;
+
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DbErr, DeriveIden};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, DeriveIden};
 use serde::Serialize;
+use tokio::sync::Notify;
 
 use super::{AdapterError, PollContext, adapter_for};
-use crate::app::AppState;
 use crate::ids::TenantId;
+use crate::telemetry::PartnerCalls;
 use crate::tenant::Tenant;
 use crate::time::now_ms;
+
+/// What polls and subscription checks need from their process: built once by whoever runs them
+/// (the sync runtime's scheduler, tests), never a whole application state.
+#[derive(Clone)]
+pub struct Pollers {
+    pub db: DatabaseConnection,
+    /// The queue's attempt budget, for the jobs a poll enqueues.
+    pub max_attempts: u32,
+    /// Where partner calls are recorded (metrics, spans, health).
+    pub partner_calls: PartnerCalls,
+    /// Wakes this process's workers once a poll stored events.
+    pub wake: Arc<Notify>,
+    /// Liaison's public URL, where the ATS's subscriptions point.
+    pub public_url: String,
+}
 
 /// What one poll found and stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -38,12 +56,12 @@ pub struct PollReport {
 /// Polls the tenant's ATS once (xml-feed: the whole feed; gupy: applications and jobs updated
 /// since the cursor), stores the changes as `Source::Poll` events and wakes the workers. Nothing
 /// is stored when the poll fails. Kinds that do not poll answer an empty report.
-pub async fn poll_once(state: &AppState, tenant: &Tenant) -> Result<PollReport, AdapterError> {
+pub async fn poll_once(state: &Pollers, tenant: &Tenant) -> Result<PollReport, AdapterError> {
     let adapter = adapter_for(tenant.config.ats.kind);
     let context = PollContext {
         db: &state.db,
         tenant,
-        max_attempts: state.settings.queue.max_attempts,
+        max_attempts: state.max_attempts,
     };
     let report = state
         .partner_calls
@@ -126,7 +144,7 @@ pub async fn write_cursor(
 /// The periodic subscription check (the scheduler calls it next to `poll_once`): for Gupy,
 /// re-registers the webhook subscriptions Gupy dropped and records each in the event log. Other
 /// kinds have nothing to check. Answers how many subscriptions were restored.
-pub async fn check_subscriptions(state: &AppState, tenant: &Tenant) -> Result<usize, AdapterError> {
+pub async fn check_subscriptions(state: &Pollers, tenant: &Tenant) -> Result<usize, AdapterError> {
     if tenant.config.ats.kind != crate::tenant::AtsKind::Gupy {
         return Ok(0);
     }
@@ -135,7 +153,7 @@ pub async fn check_subscriptions(state: &AppState, tenant: &Tenant) -> Result<us
         &state.db,
         &client,
         tenant,
-        &state.settings.public_url,
+        &state.public_url,
     );
     let report = state.partner_calls.clone().scope(check).await?;
     Ok(report.created.len())

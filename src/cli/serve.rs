@@ -2,13 +2,8 @@
 
 use std::net::SocketAddr;
 
-use anyhow::Context as _;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-
 use super::{CliError, open_database};
-use crate::app::{App, AppState, shutdown_on_signal};
+use crate::app::{self, App, shutdown_on_signal};
 use crate::config::Settings;
 use crate::sync::runtime;
 
@@ -23,10 +18,11 @@ pub async fn serve(settings: Settings, with_workers: bool) -> Result<(), CliErro
     settings.require_master_key()?;
     let app = App::build(settings).await?;
     let shutdown = shutdown_on_signal();
-    let background = with_workers.then(|| {
-        let state = app.state().clone();
-        tokio::spawn(runtime::run_background(state, shutdown.clone()))
-    });
+    let background = match with_workers {
+        true => Some(app.state().background()?),
+        false => None,
+    }
+    .map(|background| tokio::spawn(runtime::run_background(background, shutdown.clone())));
     app.run_until_stopped(shutdown.clone()).await?;
     if let Some(background) = background {
         shutdown.cancel();
@@ -43,16 +39,14 @@ pub async fn worker(settings: Settings, health_bind: Option<SocketAddr>) -> Resu
     settings.require_master_key()?;
     let db = open_database(&settings).await?;
     let shutdown = shutdown_on_signal();
-    let state = AppState {
-        shutdown: shutdown.clone(),
-        ..AppState::build(settings, db)?
-    };
+    let state = app::process_state(settings, db, shutdown.clone())?;
+    let background = state.background()?;
     let health = match health_bind {
-        Some(address) => Some(serve_health(state.clone(), address, shutdown.clone()).await?),
+        Some(address) => Some(app::serve_health(state, address, shutdown.clone()).await?),
         None => None,
     };
     tracing::info!("liaison worker started");
-    let outcome = runtime::run_background(state, shutdown.clone()).await;
+    let outcome = runtime::run_background(background, shutdown.clone()).await;
     shutdown.cancel();
     if let Some(health) = health {
         health
@@ -61,22 +55,4 @@ pub async fn worker(settings: Settings, health_bind: Option<SocketAddr>) -> Resu
     }
     outcome?;
     Ok(())
-}
-
-async fn serve_health(
-    state: AppState,
-    address: SocketAddr,
-    shutdown: CancellationToken,
-) -> Result<JoinHandle<anyhow::Result<()>>, CliError> {
-    let listener = TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address} for health checks"))?;
-    tracing::info!(address = %listener.local_addr().unwrap_or(address), "health listener up");
-    let router = crate::http::health_router(state);
-    Ok(tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .context("health listener failed")
-    }))
 }

@@ -163,11 +163,19 @@ pub async fn start(
     .await?;
 
     let config = seed::tenant_config(&secrets, &gupy.url(), &suite.base_url())?;
-    let (_, subscriptions) = seed::seed(app.state(), &master_key, &config).await?;
+    let state = app.state();
+    let (_, subscriptions) = seed::seed(
+        &state.db,
+        &state.suite_clients,
+        &state.settings.public_url,
+        &master_key,
+        &config,
+    )
+    .await?;
 
-    let state = app.state().clone();
+    let background = state.background()?;
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    let background = tokio::spawn(runtime::run_background(state, shutdown.clone()));
+    let background = tokio::spawn(runtime::run_background(background, shutdown.clone()));
 
     let mut http = reqwest::Client::builder().timeout(Duration::from_secs(10));
     if let Some(cert) = &certificate {

@@ -3,13 +3,14 @@
 //! so it is idempotent: the tenant is updated to this run's simulators and secrets.
 
 use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::files::random_secret;
-use crate::app::AppState;
 use crate::ats::gupy::{GupyClient, subscriptions};
 use crate::ats::http_client::shared_client;
 use crate::crypto::MasterKey;
+use crate::suite::SuiteClients;
 use crate::suite::subscription::ensure_suite_subscription;
 use crate::tenant::{self, Tenant, TenantConfig};
 
@@ -88,30 +89,30 @@ frame_ancestors = ["{gupy_url}"]
 /// Applies the tenant and registers Liaison's subscriptions at both simulators. Answers the
 /// tenant as stored (with the suite's signing secret) and how many subscriptions exist.
 pub async fn seed(
-    state: &AppState,
+    db: &DatabaseConnection,
+    suite_clients: &SuiteClients,
+    public_url: &str,
     master_key: &MasterKey,
     config: &TenantConfig,
 ) -> anyhow::Result<(Tenant, usize)> {
-    let db = &state.db;
-    let public_url = &state.settings.public_url;
     tenant::apply(db, master_key, config)
         .await
         .context("cannot store the demo tenant")?;
-    let tenant = find(state, master_key).await?;
+    let tenant = find(db, master_key).await?;
     let client =
         GupyClient::for_tenant(shared_client(), &tenant).context("cannot reach the ATS")?;
     let report = subscriptions::ensure_subscriptions(&client, &tenant, public_url)
         .await
         .context("cannot register the webhooks at the Gupy simulator")?;
-    ensure_suite_subscription(db, master_key, &state.suite_clients, &tenant, public_url)
+    ensure_suite_subscription(db, master_key, suite_clients, &tenant, public_url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot register the webhook at the suite simulator: {e}"))?;
-    let tenant = find(state, master_key).await?;
+    let tenant = find(db, master_key).await?;
     Ok((tenant, report.created.len() + report.existing.len() + 1))
 }
 
-async fn find(state: &AppState, master_key: &MasterKey) -> anyhow::Result<Tenant> {
-    tenant::find(&state.db, master_key, TENANT)
+async fn find(db: &DatabaseConnection, master_key: &MasterKey) -> anyhow::Result<Tenant> {
+    tenant::find(db, master_key, TENANT)
         .await?
         .context("the demo tenant vanished")
 }

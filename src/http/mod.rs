@@ -3,6 +3,7 @@
 
 mod health;
 mod middleware;
+pub mod server;
 pub mod tls;
 
 use std::time::Duration;

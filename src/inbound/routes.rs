@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRef, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -15,14 +15,17 @@ use tracing::Instrument as _;
 use super::body::{BodyFormat, read_limited, to_json};
 use super::error::InboundError;
 use super::inbox::{NewEvent, Stored};
-use super::suite_events;
-use crate::app::AppState;
+use super::{InboundState, suite_events};
 use crate::ats::{AtsAdapter, adapter_for};
 use crate::signature::Unverified;
 use crate::telemetry::InboundLabels;
 use crate::tenant::Tenant;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    InboundState: FromRef<S>,
+{
     Router::new()
         .route("/webhooks/{tenant}/ats", post(receive_ats_webhook))
         .route("/webhooks/{tenant}/suite", post(receive_suite_webhook))
@@ -46,7 +49,7 @@ impl Sender {
 
 #[tracing::instrument(skip_all, fields(tenant = %slug, source = "ats"))]
 async fn receive_ats_webhook(
-    State(state): State<AppState>,
+    State(state): State<InboundState>,
     Path(slug): Path<String>,
     request: Request,
 ) -> Response {
@@ -55,14 +58,14 @@ async fn receive_ats_webhook(
 
 #[tracing::instrument(skip_all, fields(tenant = %slug, source = "suite"))]
 async fn receive_suite_webhook(
-    State(state): State<AppState>,
+    State(state): State<InboundState>,
     Path(slug): Path<String>,
     request: Request,
 ) -> Response {
     receive(&state, &slug, Sender::Suite, request).await
 }
 
-async fn receive(state: &AppState, slug: &str, sender: Sender, request: Request) -> Response {
+async fn receive(state: &InboundState, slug: &str, sender: Sender, request: Request) -> Response {
     let outcome = accept(state, slug, sender, request).await;
     let label = match &outcome {
         Ok(Stored::New(_)) => "accepted",
@@ -105,7 +108,7 @@ async fn receive(state: &AppState, slug: &str, sender: Sender, request: Request)
 }
 
 async fn accept(
-    state: &AppState,
+    state: &InboundState,
     slug: &str,
     sender: Sender,
     request: Request,
@@ -133,7 +136,6 @@ async fn accept(
         Err(_) => payload.to_string(),
     };
     state
-        .inbound
         .inbox
         .store(NewEvent::received(tenant.id, event, raw))
         .instrument(tracing::info_span!("inbox_store"))
@@ -153,15 +155,14 @@ fn parse_ats(
     Ok(adapter.parse(tenant, verified, payload)?)
 }
 
-async fn find_tenant(state: &AppState, slug: &str) -> Result<Arc<Tenant>, InboundError> {
-    let Some(key) = state.master_key.as_ref() else {
+async fn find_tenant(state: &InboundState, slug: &str) -> Result<Arc<Tenant>, InboundError> {
+    let Some(tenants) = state.tenants.as_ref() else {
         tracing::error!("no master key: tenants cannot be opened");
         return Err(InboundError::Unavailable);
     };
-    state
-        .inbound
-        .tenants
-        .get(&state.db, key, slug)
+    tenants
+        .cache
+        .get(&tenants.db, &tenants.key, slug)
         .await
         .map_err(|error| {
             tracing::error!(error = format!("{error:#}"), "cannot read the tenant");

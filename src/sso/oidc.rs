@@ -55,7 +55,7 @@ fn idp_error(tenant: &Tenant, what: &str, error: impl std::fmt::Display) -> Page
 async fn discover(state: &AppState, tenant: &Tenant) -> Result<CoreProviderMetadata, PageError> {
     let issuer = tenant.config.sso.issuer.clone().unwrap_or_default();
     let issuer = IssuerUrl::new(issuer).map_err(|e| idp_error(tenant, "sso.issuer", e))?;
-    CoreProviderMetadata::discover_async(issuer, state.web.oidc_http())
+    CoreProviderMetadata::discover_async(issuer, &state.oidc_http)
         .await
         .map_err(|error| {
             tracing::warn!(tenant = %tenant.slug(), %error, "OIDC discovery failed");
@@ -199,7 +199,7 @@ pub async fn finish_oidc_sign_in(
         .map_err(|e| PageError::Internal(e.into()))?;
     let client = CoreClient::from_provider_metadata(metadata, client_id, client_secret)
         .set_redirect_uri(redirect);
-    let http = state.web.oidc_http();
+    let http = &state.oidc_http;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| idp_error(&tenant, "token endpoint", e))?

@@ -3,18 +3,34 @@
 //! small page, or an error in the contract's JSON shape.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
+use sea_orm::DatabaseConnection;
+
+use super::SuiteClients;
 use super::auth::{AuthorizationError, complete_authorization};
-use crate::app::AppState;
+use crate::crypto::MasterKey;
 use crate::error::error_response;
 use crate::tenant;
 
-pub fn router() -> Router<AppState> {
+/// The callback's state (an axum sub-state of the application's, via `FromRef`).
+#[derive(Clone)]
+pub struct CallbackState {
+    pub db: DatabaseConnection,
+    /// None: Liaison has no key to store grants with, and the callback answers 503.
+    pub master_key: Option<MasterKey>,
+    pub clients: SuiteClients,
+}
+
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    CallbackState: FromRef<S>,
+{
     Router::new().route(
         "/oauth/suite/{tenant}/callback",
         get(complete_suite_authorization),
@@ -29,7 +45,7 @@ struct CallbackQuery {
 }
 
 async fn complete_suite_authorization(
-    State(state): State<AppState>,
+    State(state): State<CallbackState>,
     Path(slug): Path<String>,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
@@ -68,7 +84,7 @@ async fn complete_suite_authorization(
             "the callback needs `code` and `state`",
         );
     };
-    let clients = &state.suite_clients;
+    let clients = &state.clients;
     let outcome = complete_authorization(
         &state.db,
         key,

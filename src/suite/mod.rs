@@ -2,7 +2,7 @@
 //! (`shared/contracts/suite-api.md`), OAuth2 both ways per tenant, retries with backoff,
 //! idempotency keys, and per-tenant limits. See `docs/suite-client.md`.
 //!
-//! Flows get a tenant's client from `SuiteClients::for_tenant` (held in `AppState`) and call it:
+//! Flows get a tenant's client from `SuiteClients::for_tenant` (held by the process: the HTTP state and the sync runtime's `Background`) and call it:
 //! `client.create_invitation(&OperationKey::new(slug, "invite", application_id), ...)`.
 
 pub mod auth;

@@ -1,5 +1,5 @@
 //! `SuiteClients`: one `SuiteClient` per tenant, built on first use and kept (with its token
-//! cache and limits) in `AppState`. A tenant whose suite settings changed gets a new client.
+//! cache and limits) by the process. A tenant whose suite settings changed gets a new client.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::state::{MadeWriteback, StateWrite};
+use crate::ats::AdapterError;
 use crate::equivalence::{EntityKind, MadeLink};
 use crate::ids::JobId;
 use crate::queue::ClaimedJob;
@@ -77,6 +78,20 @@ pub struct OnDone {
     pub writebacks: Vec<MadeWriteback>,
     /// Equivalences the job made, written then.
     pub links: Vec<MadeLink>,
+}
+
+/// What the worker does with a failed partner call.
+impl From<AdapterError> for JobError {
+    fn from(error: AdapterError) -> Self {
+        match error {
+            AdapterError::RateLimited { retry_after } => JobError::Transient {
+                message: "rate limited by the ATS".to_owned(),
+                retry_after,
+            },
+            error if error.is_transient() => JobError::transient(error.to_string()),
+            error => JobError::permanent(error.to_string()),
+        }
+    }
 }
 
 impl JobContext {

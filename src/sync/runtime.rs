@@ -4,13 +4,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::flows::ApplyEvent;
 use super::partners::LivePartners;
 use super::{APPLY_EVENT, Flows, Worker, state};
-use crate::app::AppState;
+use crate::ats::Pollers;
+use crate::config::QueueSettings;
+use crate::crypto::MasterKey;
+use crate::health::HealthBook;
+use crate::suite::SuiteClients;
+use crate::telemetry::Metrics;
 use crate::tenant::{self, AtsKind, Tenant};
 
 /// How often the scheduler looks for due polls.
@@ -20,38 +26,61 @@ const SUBSCRIPTION_CHECK_MS: i64 = 3_600_000;
 /// An xml-feed tenant that does not say polls this often.
 const DEFAULT_FEED_INTERVAL_S: u64 = 300;
 
-/// The flows this build of Liaison runs, wired to the live partners.
-pub fn flows(state: &AppState) -> anyhow::Result<Flows> {
-    let master_key = state
-        .master_key
-        .clone()
-        .context("`master_key` is required to run workers")?;
-    Ok(Flows::new().with(
-        APPLY_EVENT,
-        ApplyEvent::new(
-            state.db.clone(),
-            master_key,
-            Arc::new(LivePartners::new(state.suite_clients.clone())),
-        ),
-    ))
+/// What the background side of a process runs on: built from the process's parts, with the
+/// master key it cannot run without (the application state refuses to build one without a key,
+/// answering "`master_key` is required to run workers").
+#[derive(Clone)]
+pub struct Background {
+    pub db: DatabaseConnection,
+    pub master_key: MasterKey,
+    pub queue: QueueSettings,
+    /// How many workers run in this process.
+    pub workers: usize,
+    pub metrics: Arc<Metrics>,
+    pub health: HealthBook,
+    pub suite_clients: SuiteClients,
+    /// What the scheduler's polls and subscription checks need.
+    pub pollers: Pollers,
 }
 
-pub fn worker(state: &AppState) -> anyhow::Result<Worker> {
-    Ok(Worker::new(
-        state.db.clone(),
-        flows(state)?,
-        state.settings.queue.clone(),
-        state.settings.workers,
-        state.wake.clone(),
+impl Background {
+    /// Wakes this process's workers when work was just enqueued.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.pollers.wake.clone()
+    }
+}
+
+/// The flows this build of Liaison runs, wired to the live partners.
+pub fn flows(background: &Background) -> Flows {
+    Flows::new().with(
+        APPLY_EVENT,
+        ApplyEvent::new(
+            background.db.clone(),
+            background.master_key.clone(),
+            Arc::new(LivePartners::new(background.suite_clients.clone())),
+        ),
     )
-    .with_metrics(state.metrics.clone()))
+}
+
+pub fn worker(background: &Background) -> Worker {
+    Worker::new(
+        background.db.clone(),
+        flows(background),
+        background.queue.clone(),
+        background.workers,
+        background.wake(),
+    )
+    .with_metrics(background.metrics.clone())
 }
 
 /// Runs the workers and the scheduler until `shutdown`, then lets work in flight finish.
-pub async fn run_background(state: AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let worker = worker(&state)?;
-    let (health, db) = (state.health.clone(), state.db.clone());
-    let scheduler = run_scheduler(state, shutdown.clone());
+pub async fn run_background(
+    background: Background,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let worker = worker(&background);
+    let (health, db) = (background.health.clone(), background.db.clone());
+    let scheduler = run_scheduler(background, shutdown.clone());
     tokio::join!(worker.run(shutdown), scheduler);
     // What the calls of the last seconds taught about the partners' health.
     if let Err(error) = health.flush(&db).await {
@@ -70,15 +99,13 @@ pub fn poll_interval(tenant: &Tenant) -> Option<Duration> {
     (seconds > 0).then(|| Duration::from_secs(seconds))
 }
 
-async fn run_scheduler(state: AppState, shutdown: CancellationToken) {
+async fn run_scheduler(state: Background, shutdown: CancellationToken) {
     let owner = format!(
         "pid{}/{}",
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     );
-    let Some(master_key) = state.master_key.clone() else {
-        return;
-    };
+    let master_key = state.master_key.clone();
     while !shutdown.is_cancelled() {
         match tenant::list(&state.db).await {
             Ok(summaries) => {
@@ -87,7 +114,7 @@ async fn run_scheduler(state: AppState, shutdown: CancellationToken) {
                         break;
                     }
                     match tenant::find(&state.db, &master_key, &summary.slug).await {
-                        Ok(Some(tenant)) => run_due_tasks(&state, &tenant, &owner).await,
+                        Ok(Some(tenant)) => run_due_tasks(&state.pollers, &tenant, &owner).await,
                         Ok(None) => {}
                         Err(error) => {
                             tracing::warn!(tenant = %summary.slug, error = format!("{error:#}"), "cannot load tenant")
@@ -106,7 +133,7 @@ async fn run_scheduler(state: AppState, shutdown: CancellationToken) {
 
 /// Polls and checks the tenant when they are due. The lease's expiry is the next due time, so
 /// across all processes one of them runs each task once per interval.
-async fn run_due_tasks(state: &AppState, tenant: &Tenant, owner: &str) {
+async fn run_due_tasks(state: &Pollers, tenant: &Tenant, owner: &str) {
     if let Some(interval) = poll_interval(tenant) {
         let ttl = interval.as_millis() as i64;
         if let Ok(true) = state::try_lease(&state.db, tenant.id, "poll", owner, ttl).await

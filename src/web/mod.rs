@@ -26,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
 use crate::crypto::MasterKey;
+use crate::suite::SuiteClients;
 use crate::tenant::Tenant;
 use cache::PageCache;
 use error::PageError;
@@ -46,8 +47,6 @@ struct Inner {
     tenants: TenantCache,
     jobs: PageCache<JobData>,
     applications: PageCache<ApplicationData>,
-    /// For identity providers (OIDC discovery, tokens, userinfo).
-    oidc_http: openidconnect::reqwest::Client,
 }
 
 impl WebState {
@@ -68,7 +67,6 @@ impl WebState {
                 tenants: TenantCache::default(),
                 jobs: PageCache::new(fresh_for, cache::MAX_ENTRIES),
                 applications: PageCache::new(fresh_for, cache::MAX_ENTRIES),
-                oidc_http: crate::sso::oidc::http_client(),
             }),
         }
     }
@@ -89,18 +87,13 @@ impl WebState {
         &self.inner.applications
     }
 
-    pub fn oidc_http(&self) -> &openidconnect::reqwest::Client {
-        &self.inner.oidc_http
-    }
-
     /// The suite as the pages read it, for `tenant`.
     pub fn source(
         &self,
-        state: &AppState,
+        suite_clients: &SuiteClients,
         tenant: &Tenant,
     ) -> Result<Box<dyn PageSource>, PageError> {
-        let client = state
-            .suite_clients
+        let client = suite_clients
             .for_tenant(tenant)
             .map_err(|error| PageError::Internal(error.into()))?;
         Ok(Box::new(SuiteSource::new(client)))

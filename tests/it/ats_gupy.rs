@@ -270,10 +270,10 @@ async fn the_listing_poll_stores_changes_since_its_cursor() {
         applications.push(created);
     }
 
-    let first = liaison::ats::poll_once(&state, &tenant)
+    let first = liaison::ats::poll_once(&state.pollers(), &tenant)
         .await
         .expect("poll");
-    let quiet = liaison::ats::poll_once(&state, &tenant)
+    let quiet = liaison::ats::poll_once(&state.pollers(), &tenant)
         .await
         .expect("poll");
     control(
@@ -282,7 +282,7 @@ async fn the_listing_poll_stores_changes_since_its_cursor() {
         json!({"step": "Video interview"}),
     )
     .await;
-    let moved = liaison::ats::poll_once(&state, &tenant)
+    let moved = liaison::ats::poll_once(&state.pollers(), &tenant)
         .await
         .expect("poll");
 

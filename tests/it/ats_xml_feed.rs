@@ -166,7 +166,9 @@ async fn a_200k_job_feed_streams_through_and_two_polls_find_changes_exactly() {
     let tenant = open(app.db(), &app.master_key, "feed").await;
     let (_app, state) = poll_state(&app).await;
 
-    let first = poll_once(&state, &tenant).await.expect("first poll");
+    let first = poll_once(&state.pollers(), &tenant)
+        .await
+        .expect("first poll");
     let last_id = polled_since(&app, tenant_id, 0)
         .await
         .iter()
@@ -175,7 +177,7 @@ async fn a_200k_job_feed_streams_through_and_two_polls_find_changes_exactly() {
         .unwrap_or(0);
     for failing in [Phase::Truncated, Phase::EntityBomb, Phase::Broken] {
         phase.store(failing as u8, Ordering::SeqCst);
-        let outcome = poll_once(&state, &tenant).await;
+        let outcome = poll_once(&state.pollers(), &tenant).await;
         assert!(outcome.is_err(), "a failed feed is an error");
         assert!(
             polled_since(&app, tenant_id, last_id).await.is_empty(),
@@ -183,8 +185,12 @@ async fn a_200k_job_feed_streams_through_and_two_polls_find_changes_exactly() {
         );
     }
     phase.store(Phase::Second as u8, Ordering::SeqCst);
-    let second = poll_once(&state, &tenant).await.expect("second poll");
-    let again = poll_once(&state, &tenant).await.expect("third poll");
+    let second = poll_once(&state.pollers(), &tenant)
+        .await
+        .expect("second poll");
+    let again = poll_once(&state.pollers(), &tenant)
+        .await
+        .expect("third poll");
 
     assert_eq!(
         (first.seen, first.new, first.stored),
@@ -233,7 +239,7 @@ async fn a_feed_that_fails_to_download_is_a_transient_error_and_stores_nothing()
     let (_app, state) = poll_state(&app).await;
     phase.store(Phase::Broken as u8, Ordering::SeqCst);
     assert!(matches!(
-        poll_once(&state, &tenant).await,
+        poll_once(&state.pollers(), &tenant).await,
         Err(AdapterError::Transient(_))
     ));
     assert!(inbox(app.db(), tenant_id).await.is_empty());

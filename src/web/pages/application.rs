@@ -135,7 +135,7 @@ pub async fn show_application_page(
     .await?;
     let read = match &link {
         Some(link) => {
-            let source = state.web.source(&state, tenant)?;
+            let source = state.web.source(&state.suite_clients, tenant)?;
             let invitation_id = link.suite_id.as_str();
             Some(
                 state

@@ -128,7 +128,7 @@ pub async fn show_job_page(
         equivalence::lookup_by_ats(&state.db, tenant.id, EntityKind::Job, &ats_job_id).await?;
     let read = match &link {
         Some(link) => {
-            let source = state.web.source(&state, tenant)?;
+            let source = state.web.source(&state.suite_clients, tenant)?;
             let project_id = link.suite_id.as_str();
             Some(
                 state

@@ -117,13 +117,13 @@ async fn a_webhook_and_a_poll_of_the_same_change_make_one_invitation() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     world.move_to(application, "Video interview").await;
     // The poll finds the same application in the interview step.
-    liaison::ats::poll_once(&world.app.state, &world.tenant)
+    liaison::ats::poll_once(&world.app.state.pollers(), &world.tenant)
         .await
         .expect("poll");
     world
         .settle_until("the invitation", |w| w.invitations().len() == 1)
         .await;
-    liaison::ats::poll_once(&world.app.state, &world.tenant)
+    liaison::ats::poll_once(&world.app.state.pollers(), &world.tenant)
         .await
         .expect("poll again");
     world.worker.drain().await.expect("drain");

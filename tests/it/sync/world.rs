@@ -106,7 +106,7 @@ impl World {
             .await
             .expect("find")
             .expect("tenant");
-        let worker = runtime::worker(&app.state).expect("worker");
+        let worker = runtime::worker(&app.state.background().expect("worker"));
         World {
             app,
             suite,
