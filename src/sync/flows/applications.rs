@@ -3,6 +3,7 @@
 
 use super::jobs::{complete_job, ensure_project, link_all};
 use super::{Step, db_error};
+use crate::domain::InvitationStatus;
 use crate::equivalence::{self, EntityKind, NewLink};
 use crate::events::{AtsApplication, AtsJob};
 use crate::sync::JobError;
@@ -39,7 +40,10 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
     if let Some(link) = &existing {
         match step.suite.invitation(&link.suite_id).await {
             Ok(invitation)
-                if invitation.status != "cancelled" && invitation.status != "expired" =>
+                if !matches!(
+                    invitation.status,
+                    InvitationStatus::Cancelled | InvitationStatus::Expired
+                ) =>
             {
                 step.note(format!(
                     "already invited: {} ({})",
