@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod domain;
 pub mod equivalence;
 pub mod error;
 pub mod events;

@@ -194,6 +194,32 @@ pub enum InvitationStatus {
     Cancelled,
 }
 
+/// The suite's wire status as Liaison's own, and back: the one place they are mapped.
+impl From<InvitationStatus> for crate::domain::InvitationStatus {
+    fn from(status: InvitationStatus) -> Self {
+        match status {
+            InvitationStatus::Sent => Self::Sent,
+            InvitationStatus::Started => Self::Started,
+            InvitationStatus::Completed => Self::Completed,
+            InvitationStatus::Expired => Self::Expired,
+            InvitationStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<crate::domain::InvitationStatus> for InvitationStatus {
+    fn from(status: crate::domain::InvitationStatus) -> Self {
+        use crate::domain::InvitationStatus as Domain;
+        match status {
+            Domain::Sent => Self::Sent,
+            Domain::Started => Self::Started,
+            Domain::Completed => Self::Completed,
+            Domain::Expired => Self::Expired,
+            Domain::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct InvitationResponse {
     pub id: String,

@@ -8,6 +8,7 @@ mod completions;
 pub mod events_log;
 mod flow;
 pub mod flows;
+pub mod keys;
 pub mod partners;
 pub mod plan;
 pub mod ports;

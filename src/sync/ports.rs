@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::domain::InvitationStatus;
 use crate::events::AtsJob;
 
 pub type PortFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, PartnerError>> + Send + 'a>>;
@@ -78,8 +79,7 @@ pub struct InvitationState {
     pub id: String,
     pub project_id: String,
     pub candidate_id: String,
-    /// `sent`, `started`, `completed`, `expired`, `cancelled`.
-    pub status: String,
+    pub status: InvitationStatus,
     pub interview_url: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -87,7 +87,7 @@ pub struct InvitationState {
 impl InvitationState {
     /// Whether the invitation can still be taken (so a new one would be a duplicate).
     pub fn is_live(&self) -> bool {
-        matches!(self.status.as_str(), "sent" | "started")
+        self.status.is_live()
     }
 }
 

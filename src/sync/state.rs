@@ -4,6 +4,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
+use super::keys::StateKey;
 use crate::ids::TenantId;
 use crate::store::entities::{lease, sync_state, writeback};
 use crate::time::now_ms;
@@ -137,12 +138,11 @@ pub fn applied(tenant: TenantId, subject: &str, occurred_at: i64) -> StateWrite 
     }
 }
 
-/// What the key of a subject's last applied time starts with.
-pub const VERSION_PREFIX: &str = "version:";
+pub use super::keys::VERSION_PREFIX;
 
 /// Where the last applied time of `subject` is kept.
 pub fn version_key(subject: &str) -> String {
-    format!("{VERSION_PREFIX}{subject}")
+    StateKey::Version { subject }.to_string()
 }
 
 /// Takes or renews the lease `name` for `owner` until `now + ttl_ms`. True when `owner` holds it.

@@ -23,35 +23,7 @@ pub enum SourceError {
     Failed(String),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InvitationStatus {
-    Sent,
-    Started,
-    Completed,
-    Expired,
-    Cancelled,
-}
-
-impl InvitationStatus {
-    pub const ALL: [InvitationStatus; 5] = [
-        Self::Sent,
-        Self::Started,
-        Self::Completed,
-        Self::Expired,
-        Self::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sent => "sent",
-            Self::Started => "started",
-            Self::Completed => "completed",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
+pub use crate::domain::InvitationStatus;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -43,26 +43,6 @@ async fn bounded<T>(call: impl Future<Output = Result<T, SuiteError>>) -> Result
     }
 }
 
-fn status(status: suite::InvitationStatus) -> InvitationStatus {
-    match status {
-        suite::InvitationStatus::Sent => InvitationStatus::Sent,
-        suite::InvitationStatus::Started => InvitationStatus::Started,
-        suite::InvitationStatus::Completed => InvitationStatus::Completed,
-        suite::InvitationStatus::Expired => InvitationStatus::Expired,
-        suite::InvitationStatus::Cancelled => InvitationStatus::Cancelled,
-    }
-}
-
-fn suite_status(status: InvitationStatus) -> suite::InvitationStatus {
-    match status {
-        InvitationStatus::Sent => suite::InvitationStatus::Sent,
-        InvitationStatus::Started => suite::InvitationStatus::Started,
-        InvitationStatus::Completed => suite::InvitationStatus::Completed,
-        InvitationStatus::Expired => suite::InvitationStatus::Expired,
-        InvitationStatus::Cancelled => suite::InvitationStatus::Cancelled,
-    }
-}
-
 fn recommendation(value: suite::Recommendation) -> Recommendation {
     match value {
         suite::Recommendation::Advance => Recommendation::Advance,
@@ -75,7 +55,7 @@ fn invitation_view(invitation: suite::InvitationResponse) -> InvitationView {
     InvitationView {
         id: invitation.id,
         project_id: invitation.project_id,
-        status: status(invitation.status),
+        status: invitation.status.into(),
         created_at: invitation.created_at,
         expires_at: invitation.expires_at,
         completed_at: invitation.completed_at,
@@ -121,7 +101,7 @@ impl PageSource for SuiteSource {
         let project_id = project_id.to_owned();
         Box::pin(async move {
             let filter = suite::InvitationFilter {
-                status: status.map(suite_status),
+                status: status.map(Into::into),
             };
             let invitations =
                 bounded(self.client.list_all_invitations(&project_id, &filter)).await?;

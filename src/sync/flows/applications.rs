@@ -2,11 +2,12 @@
 //! the step before the interview is done cancels it.
 
 use super::jobs::{complete_job, ensure_project, link_all};
-use super::reads::generation_key;
 use super::{Step, db_error};
+use crate::domain::InvitationStatus;
 use crate::equivalence::{self, EntityKind, NewLink};
 use crate::events::{AtsApplication, AtsJob};
 use crate::sync::JobError;
+use crate::sync::keys::{OpKey, StateKey};
 use crate::sync::plan::{InvitationWish, candidate_key, candidate_spec, invitation_wish};
 use crate::sync::ports::PartnerError;
 use crate::tenant::WritebackMode;
@@ -39,7 +40,10 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
     if let Some(link) = &existing {
         match step.suite.invitation(&link.suite_id).await {
             Ok(invitation)
-                if invitation.status != "cancelled" && invitation.status != "expired" =>
+                if !matches!(
+                    invitation.status,
+                    InvitationStatus::Cancelled | InvitationStatus::Expired
+                ) =>
             {
                 step.note(format!(
                     "already invited: {} ({})",
@@ -69,7 +73,10 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
     };
 
     // A new invitation after a cancelled or expired one is a new operation: its key moves on.
-    let generation_key = generation_key(app_id);
+    let generation_key = StateKey::Generation {
+        ats_application_id: app_id,
+    }
+    .to_string();
     let mut generation: u32 = step
         .state(&generation_key)
         .await?
@@ -78,7 +85,11 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
     if existing.is_some() {
         generation += 1;
     }
-    let op_key = format!("invite:{app_id}:{generation}");
+    let op_key = OpKey::Invite {
+        ats_application_id: app_id,
+        generation,
+    }
+    .to_string();
     let invitation = step
         .suite
         .invite(&op_key, &project_id, &candidate_id)
@@ -134,7 +145,11 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
         && let Some(url) = &invitation.interview_url
     {
         let text = format!("Video interview invitation sent. Interview link: {url}");
-        let key = format!("invite-comment:{app_id}:{}", invitation.id);
+        let key = OpKey::InviteComment {
+            ats_application_id: app_id,
+            invitation_id: &invitation.id,
+        }
+        .to_string();
         super::results::comment_once(step, &application.ats_job_id, app_id, &key, &text).await?;
     }
     Ok(())
@@ -167,7 +182,7 @@ async fn create_candidate(
     // email with 409 `email_taken` and the existing id, which the port adopts. One call instead
     // of up to three.
     step.suite
-        .create_candidate(&format!("candidate:{key}"), &spec)
+        .create_candidate(&OpKey::Candidate { key }.to_string(), &spec)
         .await
         .map_err(Into::into)
 }

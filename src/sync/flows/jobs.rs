@@ -4,6 +4,7 @@ use super::{Step, db_error};
 use crate::equivalence::{self, EntityKind, EquivalenceError, LinkOutcome, NewLink};
 use crate::events::AtsJob;
 use crate::sync::JobError;
+use crate::sync::keys::OpKey;
 use crate::sync::plan::{project_external_ref, project_spec};
 use crate::sync::ports::PartnerError;
 
@@ -62,7 +63,10 @@ pub async fn ensure_project(step: &Step<'_>, job: &AtsJob) -> Result<String, Job
         Some(found) => found.id,
         None => {
             let spec = project_spec(&step.tenant.config, job);
-            let op_key = format!("project:{}", job.ats_job_id);
+            let op_key = OpKey::Project {
+                ats_job_id: &job.ats_job_id,
+            }
+            .to_string();
             step.suite.create_project(&op_key, &spec).await?
         }
     };

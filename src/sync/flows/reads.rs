@@ -20,6 +20,7 @@ use crate::inbound::suite_events::RESULT_EVENT_TYPES;
 use crate::queue::ClaimedJob;
 use crate::store::entities::{equivalence, sync_state};
 use crate::store::{numbered_params, param_list};
+use crate::sync::keys::StateKey;
 use crate::sync::plan::candidate_key;
 
 type LinkKey = (TenantId, EntityKind, String);
@@ -31,16 +32,6 @@ pub struct BatchReads {
     links_by_suite: HashMap<LinkKey, Option<Equivalence>>,
     state: HashMap<(TenantId, String), Option<String>>,
     waiting_results: HashMap<JobId, Vec<JobId>>,
-}
-
-/// The `sync_state` key of the invitation generation of an application.
-pub fn generation_key(ats_application_id: &str) -> String {
-    format!("generation:application:{ats_application_id}")
-}
-
-/// The `sync_state` key of the verdict last written back for an application.
-pub fn outcome_key(ats_application_id: &str) -> String {
-    format!("outcome:{ats_application_id}")
 }
 
 /// Result events that write back (an invitation completed, a review in).
@@ -110,7 +101,13 @@ impl BatchReads {
                     if let Some(key) = candidate_key(application) {
                         by_ats.push((tenant, EntityKind::Candidate, key));
                     }
-                    state_keys.push((tenant, generation_key(app_id)));
+                    state_keys.push((
+                        tenant,
+                        StateKey::Generation {
+                            ats_application_id: app_id,
+                        }
+                        .to_string(),
+                    ));
                 }
                 body => {
                     if let Some(invitation_id) = writes_back(body) {
@@ -136,7 +133,13 @@ impl BatchReads {
         // A result job's verdict is kept under its application, known from the link above.
         for ((tenant, kind, _), link) in &reads.links_by_suite {
             if let (EntityKind::Application, Some(link)) = (kind, link) {
-                state_keys.push((*tenant, outcome_key(&link.ats_id)));
+                state_keys.push((
+                    *tenant,
+                    StateKey::Outcome {
+                        ats_application_id: &link.ats_id,
+                    }
+                    .to_string(),
+                ));
             }
         }
         reads.state = read_state(db, state_keys).await?;

@@ -2,13 +2,13 @@
 
 use sea_orm::{ConnectionTrait as _, Statement};
 
-use super::reads::outcome_key;
 use super::{Step, db_error};
 use crate::equivalence::EntityKind;
 use crate::ids::JobId;
 use crate::inbound::suite_events::RESULT_EVENT_TYPES;
 use crate::store::{numbered_params, param_list};
 use crate::sync::JobError;
+use crate::sync::keys::{OpKey, StateKey};
 use crate::sync::plan::{Writeback, WrittenOutcome, writeback_plan};
 use crate::sync::ports::PartnerError;
 use crate::sync::state::{self, Intent};
@@ -97,7 +97,12 @@ pub async fn invitation_changed(
                 return Ok(());
             };
             let text = format!("Video interview invitation {status}.");
-            let key = format!("invitation-{status}:{app_id}:{invitation_id}");
+            let key = OpKey::InvitationStatusComment {
+                status,
+                ats_application_id: &app_id,
+                invitation_id,
+            }
+            .to_string();
             comment_once(step, &job_id, &app_id, &key, &text).await
         }
         _ => {
@@ -132,7 +137,10 @@ pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Resul
         ));
         step.job.cover_when_done(waiting);
     }
-    let outcome_key = outcome_key(&app_id);
+    let outcome_key = StateKey::Outcome {
+        ats_application_id: &app_id,
+    }
+    .to_string();
     let previous: Option<WrittenOutcome> = step
         .state(&outcome_key)
         .await?
@@ -146,7 +154,12 @@ pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Resul
         match action {
             Writeback::Tag { tag } => write_tag(step, &job_id, &app_id, &tag).await?,
             Writeback::Comment { key_suffix, text } => {
-                let key = format!("comment:{app_id}:{invitation_id}:{key_suffix}");
+                let key = OpKey::ResultComment {
+                    ats_application_id: &app_id,
+                    invitation_id,
+                    suffix: &key_suffix,
+                }
+                .to_string();
                 comment_once(step, &job_id, &app_id, &key, &text).await?
             }
         }

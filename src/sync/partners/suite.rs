@@ -66,10 +66,7 @@ fn date(text: &Option<String>) -> Option<NaiveDate> {
 
 fn invitation_state(invitation: InvitationResponse) -> InvitationState {
     InvitationState {
-        status: serde_json::to_value(invitation.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        status: invitation.status.into(),
         id: invitation.id,
         project_id: invitation.project_id,
         candidate_id: invitation.candidate_id,

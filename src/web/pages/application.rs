@@ -7,10 +7,15 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::job::status_label;
-use super::{PageState, format_time, respond, state_now};
+use std::future::Future;
+
+use super::embed::{EmbedPage, Shell, show_embed_page};
+use super::{PageState, format_time};
 use crate::app::AppState;
-use crate::equivalence::{self, EntityKind};
-use crate::web::access::{AccessQuery, require_session, resolve_tenant};
+use crate::equivalence::EntityKind;
+use crate::web::WebState;
+use crate::web::access::AccessQuery;
+use crate::web::cache::PageCache;
 use crate::web::error::{PageError, PageQuery, render};
 use crate::web::i18n::Strings;
 use crate::web::port::{
@@ -114,6 +119,41 @@ pub struct ApplicationPage<'a> {
     pub csrf: String,
 }
 
+impl EmbedPage for ApplicationData {
+    const PATH: &'static str = "applications";
+    const KIND: EntityKind = EntityKind::Application;
+
+    fn cache(web: &WebState) -> &PageCache<Self> {
+        web.applications()
+    }
+
+    fn fetch<'a>(
+        source: &'a dyn PageSource,
+        invitation_id: &'a str,
+    ) -> impl Future<Output = Result<Self, SourceError>> + Send + 'a {
+        fetch_application(source, invitation_id)
+    }
+
+    fn render(shell: Shell<'_>, state: &PageState<Self>) -> String {
+        let t = shell.t;
+        let (view, stale_minutes) = state.view(
+            ApplicationView::NotSynced,
+            ApplicationView::Missing,
+            |data| ApplicationView::Ready(application_view(t, data)),
+        );
+        render(&ApplicationPage {
+            t,
+            lang: shell.lang,
+            view,
+            stale_minutes,
+            open_url: shell.open_url,
+            tenant: shell.tenant,
+            session: shell.session,
+            csrf: shell.csrf,
+        })
+    }
+}
+
 #[tracing::instrument(skip_all, fields(tenant = %slug))]
 pub async fn show_application_page(
     State(state): State<AppState>,
@@ -121,57 +161,5 @@ pub async fn show_application_page(
     PageQuery(query): PageQuery<AccessQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let tenant = resolve_tenant(&state, &slug).await?;
-    let segment = super::path_segment(&ats_application_id);
-    let here = format!("/embed/{slug}/applications/{segment}");
-    let access = require_session(&state, tenant, &query, &headers, &here)?;
-    let tenant = &access.tenant;
-    let link = equivalence::lookup_by_ats(
-        &state.db,
-        tenant.id,
-        EntityKind::Application,
-        &ats_application_id,
-    )
-    .await?;
-    let read = match &link {
-        Some(link) => {
-            let source = state.web.source(&state.suite_clients, tenant)?;
-            let invitation_id = link.suite_id.as_str();
-            Some(
-                state
-                    .web
-                    .applications()
-                    .get(tenant.slug(), invitation_id, || {
-                        fetch_application(source.as_ref(), invitation_id)
-                    })
-                    .await,
-            )
-        }
-        None => None,
-    };
-    let context = access.context.clone();
-    let page_state = state_now(link.is_some(), read, || PageError::Unavailable { context })?;
-    let t = access.locale().strings();
-    let (view, stale_minutes) = match &page_state {
-        PageState::NotSynced => (ApplicationView::NotSynced, None),
-        PageState::Missing => (ApplicationView::Missing, None),
-        PageState::Ready {
-            data,
-            stale_minutes,
-        } => (
-            ApplicationView::Ready(application_view(t, data)),
-            *stale_minutes,
-        ),
-    };
-    let page = ApplicationPage {
-        t,
-        lang: access.locale().tag(),
-        view,
-        stale_minutes,
-        open_url: format!("/open/{slug}/applications/{segment}?s={}", access.token),
-        tenant: tenant.slug(),
-        session: &access.token,
-        csrf: state.web.keys().csrf_token(&access.session),
-    };
-    Ok(respond(&access, render(&page)))
+    show_embed_page::<ApplicationData>(&state, &slug, &ats_application_id, &query, &headers).await
 }

@@ -6,10 +6,15 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::{PageState, respond, state_now};
+use std::future::Future;
+
+use super::PageState;
+use super::embed::{EmbedPage, Shell, show_embed_page};
 use crate::app::AppState;
-use crate::equivalence::{self, EntityKind};
-use crate::web::access::{AccessQuery, require_session, resolve_tenant};
+use crate::equivalence::EntityKind;
+use crate::web::WebState;
+use crate::web::access::AccessQuery;
+use crate::web::cache::PageCache;
 use crate::web::error::{PageError, PageQuery, render};
 use crate::web::i18n::Strings;
 use crate::web::port::{InvitationStatus, PageSource, ProjectView, QuestionView, SourceError};
@@ -113,6 +118,39 @@ pub struct JobPage<'a> {
     pub csrf: String,
 }
 
+impl EmbedPage for JobData {
+    const PATH: &'static str = "jobs";
+    const KIND: EntityKind = EntityKind::Job;
+
+    fn cache(web: &WebState) -> &PageCache<Self> {
+        web.jobs()
+    }
+
+    fn fetch<'a>(
+        source: &'a dyn PageSource,
+        project_id: &'a str,
+    ) -> impl Future<Output = Result<Self, SourceError>> + Send + 'a {
+        fetch_job(source, project_id)
+    }
+
+    fn render(shell: Shell<'_>, state: &PageState<Self>) -> String {
+        let t = shell.t;
+        let (view, stale_minutes) = state.view(JobView::NotSynced, JobView::Missing, |data| {
+            JobView::Ready(job_view(t, data))
+        });
+        render(&JobPage {
+            t,
+            lang: shell.lang,
+            view,
+            stale_minutes,
+            open_url: shell.open_url,
+            tenant: shell.tenant,
+            session: shell.session,
+            csrf: shell.csrf,
+        })
+    }
+}
+
 #[tracing::instrument(skip_all, fields(tenant = %slug))]
 pub async fn show_job_page(
     State(state): State<AppState>,
@@ -120,52 +158,5 @@ pub async fn show_job_page(
     PageQuery(query): PageQuery<AccessQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let tenant = resolve_tenant(&state, &slug).await?;
-    let here = format!("/embed/{slug}/jobs/{}", super::path_segment(&ats_job_id));
-    let access = require_session(&state, tenant, &query, &headers, &here)?;
-    let tenant = &access.tenant;
-    let link =
-        equivalence::lookup_by_ats(&state.db, tenant.id, EntityKind::Job, &ats_job_id).await?;
-    let read = match &link {
-        Some(link) => {
-            let source = state.web.source(&state.suite_clients, tenant)?;
-            let project_id = link.suite_id.as_str();
-            Some(
-                state
-                    .web
-                    .jobs()
-                    .get(tenant.slug(), project_id, || {
-                        fetch_job(source.as_ref(), project_id)
-                    })
-                    .await,
-            )
-        }
-        None => None,
-    };
-    let context = access.context.clone();
-    let page_state = state_now(link.is_some(), read, || PageError::Unavailable { context })?;
-    let t = access.locale().strings();
-    let (view, stale_minutes) = match &page_state {
-        PageState::NotSynced => (JobView::NotSynced, None),
-        PageState::Missing => (JobView::Missing, None),
-        PageState::Ready {
-            data,
-            stale_minutes,
-        } => (JobView::Ready(job_view(t, data)), *stale_minutes),
-    };
-    let page = JobPage {
-        t,
-        lang: access.locale().tag(),
-        view,
-        stale_minutes,
-        open_url: format!(
-            "/open/{slug}/jobs/{}?s={}",
-            super::path_segment(&ats_job_id),
-            access.token
-        ),
-        tenant: tenant.slug(),
-        session: &access.token,
-        csrf: state.web.keys().csrf_token(&access.session),
-    };
-    Ok(respond(&access, render(&page)))
+    show_embed_page::<JobData>(&state, &slug, &ats_job_id, &query, &headers).await
 }

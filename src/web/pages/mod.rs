@@ -1,8 +1,10 @@
-//! The two embed pages. Each handler resolves access, looks the ATS id up in the equivalence
-//! table, reads the suite through the cache, picks the page's state and renders it:
-//! not synced yet, gone from the suite, ready (fresh, or stale when the suite is unreachable).
+//! The two embed pages. One flow (`embed::show_embed_page`) resolves access, looks the ATS id up
+//! in the equivalence table, reads the suite through the page's cache, picks the page's state and
+//! renders it: not synced yet, gone from the suite, ready (fresh, or stale when the suite is
+//! unreachable). Each page (`job`, `application`) supplies its path, data, fetch and template.
 
 mod application;
+mod embed;
 mod job;
 
 pub use application::{ApplicationData, show_application_page};
