@@ -7,8 +7,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::files::random_secret;
 use crate::app::AppState;
-use crate::ats::gupy::{GupyClient, subscriptions};
-use crate::ats::http_client::shared_client;
+use crate::ats::adapter_for;
 use crate::crypto::MasterKey;
 use crate::suite::subscription::ensure_suite_subscription;
 use crate::tenant::{self, Tenant, TenantConfig};
@@ -98,9 +97,12 @@ pub async fn seed(
         .await
         .context("cannot store the demo tenant")?;
     let tenant = find(state, master_key).await?;
-    let client =
-        GupyClient::for_tenant(shared_client(), &tenant).context("cannot reach the ATS")?;
-    let report = subscriptions::ensure_subscriptions(&client, &tenant, public_url)
+    let adapter = adapter_for(tenant.config.ats.kind);
+    let subscriptions = adapter
+        .subscriptions(&tenant)
+        .context("cannot reach the ATS")?;
+    let report = subscriptions
+        .ensure(public_url)
         .await
         .context("cannot register the webhooks at the Gupy simulator")?;
     ensure_suite_subscription(db, master_key, &state.suite_clients, &tenant, public_url)
