@@ -39,6 +39,12 @@ pub struct InboundEvent {
     pub body: EventBody,
 }
 
+/// The `partner_type`s of the events after which an invitation's result may have changed: each
+/// makes the sync engine fetch the result (or is answered by a fetch already under way,
+/// `sync::flows::results`). The flows ask this, never the suite's parser.
+pub const RESULT_EVENT_TYPES: [&str; 3] =
+    ["invitation.completed", "review.created", "review.updated"];
+
 /// What happened, in Liaison's terms.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -17,7 +17,8 @@ pub enum AdapterError {
     /// 429: retry after the partner's delay when it gave one.
     #[error("rate limited by the ATS")]
     RateLimited { retry_after: Option<Duration> },
-    /// 401/403: the tenant's credentials are wrong; an operator must fix them.
+    /// 401/403: the tenant's credentials are wrong; an operator must fix them (meanwhile the
+    /// job is tried again later).
     #[error("the ATS refused the credentials: {0}")]
     Auth(String),
     #[error("not found at the ATS: {0}")]
@@ -40,13 +41,16 @@ pub enum AdapterError {
 }
 
 impl AdapterError {
-    /// Whether trying again later can succeed.
+    /// Whether trying again later can succeed: the one rule for ATS failures (the sync
+    /// engine's `sync::partners::ats_error` and the queue follow it). Refused credentials are
+    /// tried again, with backoff, because an operator can fix them meanwhile.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
             Self::Transient(_)
                 | Self::Unanswered(_)
                 | Self::RateLimited { .. }
+                | Self::Auth(_)
                 | Self::Database(_)
                 | Self::Feed(_)
         )

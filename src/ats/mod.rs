@@ -4,6 +4,7 @@
 //!
 //! Adding an ATS = one folder under `src/ats/` implementing the trait + one line in `adapter_for`.
 
+pub mod capabilities;
 pub mod error;
 pub mod gupy;
 pub mod http_client;
@@ -14,10 +15,15 @@ pub mod xml_feed;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
+pub use capabilities::{
+    AtsSubscription, Delivery, PreviewError, PreviewFuture, SamplePreview, SubscriptionReport,
+    Subscriptions, webhook_url,
+};
 pub use error::{AdapterError, ParseError};
 pub use poll::{PollReport, Pollers, check_subscriptions, poll_once};
 
@@ -56,9 +62,53 @@ pub struct PollContext<'a> {
 pub trait AtsAdapter: Send + Sync {
     fn kind(&self) -> AtsKind;
 
+    /// The ATS's name in messages to people (`Gupy`); its kind's name unless it says.
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
     /// Whether a body sent without `Content-Type` is JSON (Gupy sends only its `clientHeaders`).
     fn json_without_content_type(&self) -> bool {
         false
+    }
+
+    /// How this kind's changes reach Liaison.
+    fn delivery(&self) -> Delivery;
+
+    /// Whether results can be written back on applications ([`AtsAdapter::write_back`]).
+    fn writes_back(&self) -> bool {
+        false
+    }
+
+    /// How often a tenant polls when its configuration does not say; `None`: only when it says.
+    fn default_poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The table where the kind keeps a snapshot of the tenant's ATS objects, when it does (the
+    /// console counts its rows).
+    fn snapshot_table(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The tenant's webhook subscriptions, for a kind with a subscription API
+    /// ([`Delivery::Subscribed`]).
+    fn subscriptions<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+    ) -> Result<Box<dyn Subscriptions + 'a>, AdapterError> {
+        let _ = tenant;
+        Err(AdapterError::Unsupported {
+            kind: self.kind().as_str(),
+            operation: "manage webhook subscriptions",
+        })
+    }
+
+    /// What a sample payload would become, read exactly as the kind reads its input (a
+    /// delivery by default); nothing is stored or enqueued.
+    fn preview<'a>(&'a self, tenant: &'a Tenant, sample: &'a str) -> PreviewFuture<'a> {
+        let preview = capabilities::preview_delivery(self, tenant, sample);
+        Box::pin(async move { preview })
     }
 
     /// Checks the delivery's authentication on its raw bytes, in constant time.

@@ -141,20 +141,15 @@ pub async fn write_cursor(
     db.execute(&insert).await.map(drop)
 }
 
-/// The periodic subscription check (the scheduler calls it next to `poll_once`): for Gupy,
-/// re-registers the webhook subscriptions Gupy dropped and records each in the event log. Other
-/// kinds have nothing to check. Answers how many subscriptions were restored.
+/// The periodic subscription check (the scheduler calls it next to `poll_once`): for a kind
+/// with a subscription API, re-registers the webhook subscriptions the ATS dropped and records
+/// each in the event log. Other kinds have nothing to check. Answers how many were restored.
 pub async fn check_subscriptions(state: &Pollers, tenant: &Tenant) -> Result<usize, AdapterError> {
-    if tenant.config.ats.kind != crate::tenant::AtsKind::Gupy {
+    let adapter = adapter_for(tenant.config.ats.kind);
+    if adapter.delivery() != super::Delivery::Subscribed {
         return Ok(0);
     }
-    let client = super::gupy::GupyClient::for_tenant(super::http_client::shared_client(), tenant)?;
-    let check = super::gupy::subscriptions::check_subscriptions(
-        &state.db,
-        &client,
-        tenant,
-        &state.public_url,
-    );
-    let report = state.partner_calls.clone().scope(check).await?;
-    Ok(report.created.len())
+    let subscriptions = adapter.subscriptions(tenant)?;
+    let check = subscriptions.restore(&state.db, &state.public_url);
+    state.partner_calls.clone().scope(check).await
 }

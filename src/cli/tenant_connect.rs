@@ -5,12 +5,11 @@
 use anyhow::Context as _;
 
 use super::{CliError, open_database};
-use crate::ats::gupy::{GupyClient, subscriptions};
-use crate::ats::http_client::shared_client;
+use crate::ats::{AtsAdapter, Delivery, Subscriptions, adapter_for};
 use crate::config::Settings;
 use crate::suite::SuiteClients;
 use crate::suite::subscription::{SuiteSubscription, ensure_suite_subscription};
-use crate::tenant::{self, AtsKind, Tenant};
+use crate::tenant::{self, Tenant};
 
 async fn open_tenant(settings: &Settings, slug: &str) -> Result<Tenant, CliError> {
     let key = settings.require_master_key()?;
@@ -20,39 +19,47 @@ async fn open_tenant(settings: &Settings, slug: &str) -> Result<Tenant, CliError
         .ok_or_else(|| CliError::not_found(format!("no tenant `{slug}`")))
 }
 
-fn gupy_client(tenant: &Tenant) -> Result<GupyClient, CliError> {
-    GupyClient::for_tenant(shared_client(), tenant).map_err(|e| CliError::usage(e.to_string()))
+/// The tenant's subscriptions at its ATS (a kind with a subscription API).
+fn subscriptions<'a>(
+    adapter: &'a dyn AtsAdapter,
+    tenant: &'a Tenant,
+) -> Result<Box<dyn Subscriptions + 'a>, CliError> {
+    adapter
+        .subscriptions(tenant)
+        .map_err(|e| CliError::usage(e.to_string()))
 }
 
 pub async fn connect(settings: &Settings, slug: &str) -> Result<(), CliError> {
     let tenant = open_tenant(settings, slug).await?;
     let public_url = &settings.public_url;
-    match tenant.config.ats.kind {
-        AtsKind::Gupy => {
-            let client = gupy_client(&tenant)?;
-            let report = subscriptions::ensure_subscriptions(&client, &tenant, public_url)
+    let adapter = adapter_for(tenant.config.ats.kind);
+    let kind = tenant.config.ats.kind.as_str();
+    match adapter.delivery() {
+        Delivery::Subscribed => {
+            let report = subscriptions(adapter.as_ref(), &tenant)?
+                .ensure(public_url)
                 .await
-                .context("cannot register the Gupy webhook subscriptions")?;
+                .with_context(|| {
+                    format!(
+                        "cannot register the {} webhook subscriptions",
+                        adapter.name()
+                    )
+                })?;
             for created in &report.created {
-                println!(
-                    "ats: registered {} ({})",
-                    created.action.as_str(),
-                    created.id
-                );
+                println!("ats: registered {} ({})", created.events, created.id);
             }
             for existing in &report.existing {
                 println!(
                     "ats: already registered {} ({})",
-                    existing.action.as_str(),
-                    existing.id
+                    existing.events, existing.id
                 );
             }
         }
-        AtsKind::SignedJson => println!(
-            "ats: signed-json pushes to {}/webhooks/{slug}/ats; configure it at the ATS",
+        Delivery::ConfiguredAtTheAts => println!(
+            "ats: {kind} pushes to {}/webhooks/{slug}/ats; configure it at the ATS",
             public_url.trim_end_matches('/')
         ),
-        AtsKind::XmlFeed => println!("ats: xml-feed is polled; nothing to register"),
+        Delivery::Polled => println!("ats: {kind} is polled; nothing to register"),
     }
     connect_suite(settings, &tenant).await
 }
@@ -76,16 +83,17 @@ async fn connect_suite(settings: &Settings, tenant: &Tenant) -> Result<(), CliEr
 
 pub async fn list(settings: &Settings, slug: &str, json: bool) -> Result<(), CliError> {
     let tenant = open_tenant(settings, slug).await?;
-    if tenant.config.ats.kind != AtsKind::Gupy {
+    let adapter = adapter_for(tenant.config.ats.kind);
+    let kind = tenant.config.ats.kind.as_str();
+    if adapter.delivery() != Delivery::Subscribed {
         return Err(CliError::usage(format!(
-            "tenant `{slug}` is {}: it has no subscriptions to list",
-            tenant.config.ats.kind.as_str()
+            "tenant `{slug}` is {kind}: it has no subscriptions to list"
         )));
     }
-    let found =
-        subscriptions::list_subscriptions(&gupy_client(&tenant)?, &tenant, &settings.public_url)
-            .await
-            .context("cannot list the Gupy webhook subscriptions")?;
+    let found = subscriptions(adapter.as_ref(), &tenant)?
+        .list(&settings.public_url)
+        .await
+        .with_context(|| format!("cannot list the {} webhook subscriptions", adapter.name()))?;
     if json {
         println!(
             "{}",
@@ -93,13 +101,7 @@ pub async fn list(settings: &Settings, slug: &str, json: bool) -> Result<(), Cli
         );
     } else {
         for s in found {
-            println!(
-                "{}\t{}\t{}\t{}",
-                s.id,
-                s.action.as_str(),
-                s.status,
-                s.postback_url
-            );
+            println!("{}\t{}\t{}\t{}", s.id, s.events, s.status, s.postback_url);
         }
     }
     Ok(())
@@ -107,17 +109,16 @@ pub async fn list(settings: &Settings, slug: &str, json: bool) -> Result<(), Cli
 
 pub async fn disconnect(settings: &Settings, slug: &str) -> Result<(), CliError> {
     let tenant = open_tenant(settings, slug).await?;
-    if tenant.config.ats.kind != AtsKind::Gupy {
-        println!(
-            "ats: nothing registered for a {} tenant",
-            tenant.config.ats.kind.as_str()
-        );
+    let adapter = adapter_for(tenant.config.ats.kind);
+    let kind = tenant.config.ats.kind.as_str();
+    if adapter.delivery() != Delivery::Subscribed {
+        println!("ats: nothing registered for a {kind} tenant");
         return Ok(());
     }
-    let removed =
-        subscriptions::remove_subscriptions(&gupy_client(&tenant)?, &tenant, &settings.public_url)
-            .await
-            .context("cannot remove the Gupy webhook subscriptions")?;
+    let removed = subscriptions(adapter.as_ref(), &tenant)?
+        .remove(&settings.public_url)
+        .await
+        .with_context(|| format!("cannot remove the {} webhook subscriptions", adapter.name()))?;
     println!("ats: removed {removed} subscriptions");
     Ok(())
 }

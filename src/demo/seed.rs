@@ -7,8 +7,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::files::random_secret;
-use crate::ats::gupy::{GupyClient, subscriptions};
-use crate::ats::http_client::shared_client;
+use crate::ats::adapter_for;
 use crate::crypto::MasterKey;
 use crate::suite::SuiteClients;
 use crate::suite::subscription::ensure_suite_subscription;
@@ -99,9 +98,12 @@ pub async fn seed(
         .await
         .context("cannot store the demo tenant")?;
     let tenant = find(db, master_key).await?;
-    let client =
-        GupyClient::for_tenant(shared_client(), &tenant).context("cannot reach the ATS")?;
-    let report = subscriptions::ensure_subscriptions(&client, &tenant, public_url)
+    let adapter = adapter_for(tenant.config.ats.kind);
+    let subscriptions = adapter
+        .subscriptions(&tenant)
+        .context("cannot reach the ATS")?;
+    let report = subscriptions
+        .ensure(public_url)
         .await
         .context("cannot register the webhooks at the Gupy simulator")?;
     ensure_suite_subscription(db, master_key, suite_clients, &tenant, public_url)

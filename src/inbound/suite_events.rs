@@ -15,11 +15,6 @@ pub const ID_HEADER: &str = "webhook-id";
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
 pub const SIGNATURE_HEADER: &str = "webhook-signature";
 
-/// Events after which an invitation's result may have changed: each makes the sync engine fetch
-/// the result (or is answered by a fetch already under way, `sync::flows::results`).
-pub const RESULT_EVENT_TYPES: [&str; 3] =
-    ["invitation.completed", "review.created", "review.updated"];
-
 /// Checks the Standard Webhooks headers against the tenant's `suite.webhook_secret`.
 pub fn verify(
     tenant: &Tenant,

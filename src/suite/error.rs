@@ -1,5 +1,6 @@
 //! `SuiteError`: what a suite call can end in, each variant with a machine-readable `code()`.
-//! `classify` is the one place where the suite's statuses become transient or permanent.
+//! `classify` is the one place where the suite's statuses become errors, and `retry_later` the
+//! one rule for which of them a job tries again.
 //! No variant carries a token, a secret or a request URL (which may hold personal data).
 
 use std::time::Duration;
@@ -8,7 +9,6 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
 
-use crate::queue::Failure;
 use crate::time::now_ms;
 
 #[derive(Debug, thiserror::Error)]
@@ -76,17 +76,12 @@ impl SuiteError {
         matches!(self, Self::Auth { code, .. } if code == "invalid_token")
     }
 
-    /// How the job queue should treat a flow that failed with this error.
-    pub fn job_failure(&self) -> Failure {
-        match self {
-            Self::RateLimited {
-                retry_after: Some(after),
-            } => Failure::Transient {
-                not_before: Some(now_ms() + after.as_millis() as i64),
-            },
-            error if error.is_transient() => Failure::Transient { not_before: None },
-            _ => Failure::Permanent,
-        }
+    /// Whether the job that made the call is tried again later (with the queue's backoff): what
+    /// [`is_transient`](Self::is_transient), and also a refused authorisation, which an operator
+    /// can fix meanwhile. The one rule for suite failures in jobs (`sync::partners::partner_error`
+    /// follows it); `is_transient` alone says whether to retry within the call.
+    pub fn retry_later(&self) -> bool {
+        self.is_transient() || matches!(self, Self::Auth { .. })
     }
 
     pub(crate) fn transient(reason: impl Into<String>) -> Self {
@@ -269,7 +264,11 @@ mod tests {
         );
         assert!(!error.is_transient());
         assert_eq!(error.code(), "unknown_candidate");
-        assert_eq!(error.job_failure(), Failure::Permanent);
+        assert!(!error.retry_later());
+        assert!(matches!(
+            crate::sync::partners::partner_error(error),
+            crate::sync::ports::PartnerError::Permanent(_)
+        ));
         assert!(
             classify_json(401, serde_json::json!({"error": {"code": "invalid_token"}}))
                 .is_invalid_token()

@@ -11,20 +11,18 @@ use tokio_util::sync::CancellationToken;
 use super::flows::ApplyEvent;
 use super::partners::LivePartners;
 use super::{APPLY_EVENT, Flows, Worker, state};
-use crate::ats::Pollers;
+use crate::ats::{Delivery, Pollers, adapter_for};
 use crate::config::QueueSettings;
 use crate::crypto::MasterKey;
 use crate::health::HealthBook;
 use crate::suite::SuiteClients;
 use crate::telemetry::Metrics;
-use crate::tenant::{self, AtsKind, Tenant};
+use crate::tenant::{self, Tenant};
 
 /// How often the scheduler looks for due polls.
 const SCHEDULER_TICK: Duration = Duration::from_secs(1);
 /// How often Gupy subscriptions are checked (Gupy drops a failing URL silently).
 const SUBSCRIPTION_CHECK_MS: i64 = 3_600_000;
-/// An xml-feed tenant that does not say polls this often.
-const DEFAULT_FEED_INTERVAL_S: u64 = 300;
 
 /// What the background side of a process runs on: built from the process's parts, with the
 /// master key it cannot run without (the application state refuses to build one without a key,
@@ -89,14 +87,13 @@ pub async fn run_background(
     Ok(())
 }
 
-/// The poll interval of a tenant, when it polls at all.
+/// The poll interval of a tenant, when it polls at all: its configuration's, else its kind's.
 pub fn poll_interval(tenant: &Tenant) -> Option<Duration> {
-    let configured = tenant.config.ats.poll_interval_s;
-    let seconds = match tenant.config.ats.kind {
-        AtsKind::XmlFeed => configured.unwrap_or(DEFAULT_FEED_INTERVAL_S),
-        _ => configured.unwrap_or(0),
+    let interval = match tenant.config.ats.poll_interval_s {
+        Some(seconds) => Duration::from_secs(seconds),
+        None => adapter_for(tenant.config.ats.kind).default_poll_interval()?,
     };
-    (seconds > 0).then(|| Duration::from_secs(seconds))
+    (!interval.is_zero()).then_some(interval)
 }
 
 async fn run_scheduler(state: Background, shutdown: CancellationToken) {
@@ -142,7 +139,7 @@ async fn run_due_tasks(state: &Pollers, tenant: &Tenant, owner: &str) {
             tracing::warn!(tenant = %tenant.slug(), error = %error, "poll failed; nothing was changed");
         }
     }
-    if tenant.config.ats.kind == AtsKind::Gupy
+    if adapter_for(tenant.config.ats.kind).delivery() == Delivery::Subscribed
         && let Ok(true) = state::try_lease(
             &state.db,
             tenant.id,

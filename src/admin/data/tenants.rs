@@ -9,13 +9,12 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::ats::gupy::{GupyClient, subscriptions};
-use crate::ats::http_client::shared_client;
+use crate::ats::{AtsSubscription, Delivery, adapter_for, webhook_url as ats_webhook_url};
 use crate::store::entities::{inbox_event, job, lease, sync_state};
 use crate::suite::PageRequest;
 use crate::suite::subscription::webhook_url;
 use crate::sync::events_log::{self, EventSummary};
-use crate::tenant::{AtsKind, Tenant};
+use crate::tenant::Tenant;
 use crate::time::{now_ms, to_rfc3339};
 
 #[derive(Clone, Debug, Serialize)]
@@ -78,12 +77,11 @@ pub async fn overview(state: &AppState, tenant: &Tenant) -> Result<TenantOvervie
     let db = &state.db;
     let config = &tenant.config;
     let public_url = &state.settings.public_url;
-    let ats_webhook_url = match config.ats.kind {
-        AtsKind::Gupy | AtsKind::SignedJson => {
-            Some(subscriptions::postback_url(public_url, tenant.slug()))
-        }
-        AtsKind::XmlFeed => None,
-    };
+    let adapter = adapter_for(config.ats.kind);
+    let ats_webhook_url = adapter
+        .delivery()
+        .pushes()
+        .then(|| ats_webhook_url(public_url, tenant.slug()));
     let now = now_ms();
     let leases = lease::Entity::find()
         .filter(lease::Column::TenantId.eq(tenant.id.0))
@@ -111,10 +109,9 @@ pub async fn overview(state: &AppState, tenant: &Tenant) -> Result<TenantOvervie
             updated_at: to_rfc3339(s.updated_at),
         })
         .collect();
-    let feed_snapshot_jobs = if config.ats.kind == AtsKind::XmlFeed {
-        Some(count_rows(db, "xml_feed_snapshots", tenant.id.0).await?)
-    } else {
-        None
+    let feed_snapshot_jobs = match adapter.snapshot_table() {
+        Some(table) => Some(count_rows(db, table, tenant.id.0).await?),
+        None => None,
     };
     let health = crate::health::tenant_health(&state.db, tenant.id.0).await?;
     Ok(TenantOverview {
@@ -232,40 +229,49 @@ pub struct SubscriptionCheck {
     pub suite: Listing,
 }
 
+/// The ATS half of the check, as far as its kind has a subscription API.
+async fn list_ats_subscriptions(tenant: &Tenant, public_url: &str) -> Listing {
+    let adapter = adapter_for(tenant.config.ats.kind);
+    let kind = tenant.config.ats.kind.as_str();
+    match adapter.delivery() {
+        Delivery::Subscribed => {}
+        Delivery::ConfiguredAtTheAts => {
+            return Listing::NotApplicable {
+                reason: format!("{kind} has no subscription API: the ATS is configured by hand"),
+            };
+        }
+        Delivery::Polled => {
+            return Listing::NotApplicable {
+                reason: format!("{kind} is polled"),
+            };
+        }
+    }
+    let listed = match adapter.subscriptions(tenant) {
+        Ok(subscriptions) => subscriptions.list(public_url).await,
+        Err(error) => Err(error),
+    };
+    match listed {
+        Ok(found) => Listing::Listed {
+            subscriptions: found
+                .into_iter()
+                .map(|s: AtsSubscription| Subscription {
+                    id: s.id,
+                    events: s.events,
+                    status: s.status,
+                    url: s.postback_url,
+                })
+                .collect(),
+        },
+        Err(error) => Listing::Failed {
+            error: error.to_string(),
+        },
+    }
+}
+
 /// Asks the ATS and the suite, now, which subscriptions deliver to this tenant's URLs.
 pub async fn check_subscriptions(state: &AppState, tenant: &Tenant) -> SubscriptionCheck {
     let public_url = &state.settings.public_url;
-    let ats = match tenant.config.ats.kind {
-        AtsKind::Gupy => match GupyClient::for_tenant(shared_client(), tenant) {
-            Ok(client) => {
-                match subscriptions::list_subscriptions(&client, tenant, public_url).await {
-                    Ok(found) => Listing::Listed {
-                        subscriptions: found
-                            .into_iter()
-                            .map(|s| Subscription {
-                                id: s.id,
-                                events: s.action.as_str().to_owned(),
-                                status: s.status,
-                                url: s.postback_url,
-                            })
-                            .collect(),
-                    },
-                    Err(error) => Listing::Failed {
-                        error: error.to_string(),
-                    },
-                }
-            }
-            Err(error) => Listing::Failed {
-                error: error.to_string(),
-            },
-        },
-        AtsKind::SignedJson => Listing::NotApplicable {
-            reason: "signed-json has no subscription API: the ATS is configured by hand".into(),
-        },
-        AtsKind::XmlFeed => Listing::NotApplicable {
-            reason: "xml-feed is polled".into(),
-        },
-    };
+    let ats = list_ats_subscriptions(tenant, public_url).await;
     let url = webhook_url(public_url, tenant.slug());
     let suite = match state.suite_clients.for_tenant(tenant) {
         Ok(client) => match client.list_webhooks(&PageRequest::default()).await {

@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 
 pub use client::GupyClient;
 
+use super::capabilities::{Delivery, Subscriptions};
 use super::error::{AdapterError, ParseError};
 use super::{AdapterFuture, ApplicationRef, AtsAdapter, PollContext, PollReport, WriteBack};
 use crate::events::{AtsApplication, AtsJob, InboundEvent};
@@ -40,8 +41,30 @@ impl AtsAdapter for GupyAdapter {
         AtsKind::Gupy
     }
 
+    fn name(&self) -> &'static str {
+        "Gupy"
+    }
+
     fn json_without_content_type(&self) -> bool {
         true
+    }
+
+    fn delivery(&self) -> Delivery {
+        Delivery::Subscribed
+    }
+
+    fn writes_back(&self) -> bool {
+        true
+    }
+
+    fn subscriptions<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+    ) -> Result<Box<dyn Subscriptions + 'a>, AdapterError> {
+        Ok(Box::new(subscriptions::GupySubscriptions {
+            client: self.client(tenant)?,
+            tenant,
+        }))
     }
 
     fn verify(

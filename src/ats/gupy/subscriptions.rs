@@ -11,6 +11,8 @@ use serde_json::json;
 
 use super::client::GupyClient;
 use super::payload::{WebhookAction, WebhookSubscription, WebhookSubscriptionRequest};
+use crate::ats::AdapterFuture;
+use crate::ats::capabilities::{self, AtsSubscription, Subscriptions};
 use crate::ats::error::AdapterError;
 use crate::events::{EventBody, InboundEvent, Source};
 use crate::inbound::inbox::{NewEvent, insert_events};
@@ -33,7 +35,7 @@ pub const SUBSCRIPTION_RESTORED: &str = "liaison.subscription_restored";
 
 /// Where Gupy delivers a tenant's events.
 pub fn postback_url(public_url: &str, slug: &str) -> String {
-    format!("{}/webhooks/{slug}/ats", public_url.trim_end_matches('/'))
+    crate::ats::webhook_url(public_url, slug)
 }
 
 /// What `ensure_subscriptions` did.
@@ -164,4 +166,60 @@ async fn record(db: &DatabaseConnection, entries: &[NewEvent]) -> Result<(), Ada
     insert_events(&txn, entries, 1).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A tenant's subscriptions at Gupy behind [`Subscriptions`]: Gupy's types stay here.
+pub struct GupySubscriptions<'a> {
+    pub client: GupyClient,
+    pub tenant: &'a Tenant,
+}
+
+fn liaison(subscription: WebhookSubscription) -> AtsSubscription {
+    AtsSubscription {
+        id: subscription.id,
+        events: subscription.action.as_str().to_owned(),
+        postback_url: subscription.postback_url,
+        status: subscription.status,
+    }
+}
+
+fn liaison_report(report: SubscriptionReport) -> capabilities::SubscriptionReport {
+    capabilities::SubscriptionReport {
+        created: report.created.into_iter().map(liaison).collect(),
+        existing: report.existing.into_iter().map(liaison).collect(),
+    }
+}
+
+impl Subscriptions for GupySubscriptions<'_> {
+    fn list<'a>(&'a self, public_url: &'a str) -> AdapterFuture<'a, Vec<AtsSubscription>> {
+        Box::pin(async move {
+            let found = list_subscriptions(&self.client, self.tenant, public_url).await?;
+            Ok(found.into_iter().map(liaison).collect())
+        })
+    }
+
+    fn ensure<'a>(
+        &'a self,
+        public_url: &'a str,
+    ) -> AdapterFuture<'a, capabilities::SubscriptionReport> {
+        Box::pin(async move {
+            let report = ensure_subscriptions(&self.client, self.tenant, public_url).await?;
+            Ok(liaison_report(report))
+        })
+    }
+
+    fn remove<'a>(&'a self, public_url: &'a str) -> AdapterFuture<'a, usize> {
+        Box::pin(remove_subscriptions(&self.client, self.tenant, public_url))
+    }
+
+    fn restore<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        public_url: &'a str,
+    ) -> AdapterFuture<'a, usize> {
+        Box::pin(async move {
+            let report = check_subscriptions(db, &self.client, self.tenant, public_url).await?;
+            Ok(report.created.len())
+        })
+    }
 }

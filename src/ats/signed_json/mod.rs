@@ -9,6 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use self::fields::Fields;
+use super::capabilities::Delivery;
 use super::error::ParseError;
 use super::{AdapterFuture, ApplicationRef, AtsAdapter, WriteBack, unsupported};
 use crate::events::{AtsApplication, AtsCandidate, AtsJob, EventBody, InboundEvent, Source};
@@ -24,6 +25,11 @@ pub struct SignedJsonAdapter;
 impl AtsAdapter for SignedJsonAdapter {
     fn kind(&self) -> AtsKind {
         AtsKind::SignedJson
+    }
+
+    /// The ATS has no subscription API: an operator points it at Liaison's URL.
+    fn delivery(&self) -> Delivery {
+        Delivery::ConfiguredAtTheAts
     }
 
     fn verify(

@@ -3,7 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use std::time::Duration;
+
 use super::poll::poll_feed;
+use super::preview::preview_feed;
+use crate::ats::capabilities::{Delivery, PreviewFuture};
 use crate::ats::error::ParseError;
 use crate::ats::{
     AdapterFuture, ApplicationRef, AtsAdapter, PollContext, PollReport, WriteBack, unsupported,
@@ -25,6 +29,24 @@ impl XmlFeedAdapter {
 impl AtsAdapter for XmlFeedAdapter {
     fn kind(&self) -> AtsKind {
         AtsKind::XmlFeed
+    }
+
+    fn delivery(&self) -> Delivery {
+        Delivery::Polled
+    }
+
+    /// A feed tenant that does not say polls every five minutes.
+    fn default_poll_interval(&self) -> Option<Duration> {
+        Some(Duration::from_secs(300))
+    }
+
+    fn snapshot_table(&self) -> Option<&'static str> {
+        Some("xml_feed_snapshots")
+    }
+
+    /// The sample read as a feed, each job as the poll would store it.
+    fn preview<'a>(&'a self, tenant: &'a Tenant, sample: &'a str) -> PreviewFuture<'a> {
+        Box::pin(preview_feed(tenant, sample))
     }
 
     /// A feed tenant has no webhook secret: no delivery can authenticate.

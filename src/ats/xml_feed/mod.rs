@@ -8,6 +8,7 @@ pub mod job;
 pub mod limits;
 pub mod parser;
 pub mod poll;
+mod preview;
 pub mod reconcile;
 pub mod snapshot;
 

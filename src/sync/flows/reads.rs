@@ -14,9 +14,9 @@ use sea_orm::{
 };
 
 use crate::equivalence::{EntityKind, Equivalence};
+use crate::events::RESULT_EVENT_TYPES;
 use crate::events::{EventBody, InboundEvent};
 use crate::ids::{JobId, TenantId};
-use crate::inbound::suite_events::RESULT_EVENT_TYPES;
 use crate::queue::ClaimedJob;
 use crate::store::entities::{equivalence, sync_state};
 use crate::store::{numbered_params, param_list};

@@ -4,8 +4,8 @@ use sea_orm::{ConnectionTrait as _, Statement};
 
 use super::{Step, db_error};
 use crate::equivalence::EntityKind;
+use crate::events::RESULT_EVENT_TYPES;
 use crate::ids::JobId;
-use crate::inbound::suite_events::RESULT_EVENT_TYPES;
 use crate::store::{numbered_params, param_list};
 use crate::sync::JobError;
 use crate::sync::keys::{OpKey, StateKey};

@@ -6,7 +6,7 @@ use crate::ats::{AdapterError, ApplicationRef, AtsAdapter, WriteBack};
 use crate::events::AtsJob;
 use crate::sync::ports::{AtsPort, PartnerError, PortFuture};
 use crate::telemetry::PartnerCalls;
-use crate::tenant::{AtsKind, Tenant};
+use crate::tenant::Tenant;
 
 pub struct AtsAdapterPort {
     adapter: Arc<dyn AtsAdapter>,
@@ -31,6 +31,7 @@ impl AtsAdapterPort {
     }
 }
 
+/// An ATS failure as the sync engine sees it, by [`AdapterError::is_transient`].
 pub fn ats_error(error: AdapterError) -> PartnerError {
     match error {
         AdapterError::RateLimited { retry_after } => PartnerError::Transient {
@@ -39,14 +40,10 @@ pub fn ats_error(error: AdapterError) -> PartnerError {
         },
         AdapterError::NotFound(what) => PartnerError::NotFound(what),
         error @ AdapterError::Unanswered(_) => PartnerError::Unanswered(error.to_string()),
-        // Wrong credentials can be fixed by an operator: keep retrying with backoff until then.
-        error
-        @ (AdapterError::Transient(_) | AdapterError::Auth(_) | AdapterError::Database(_)) => {
-            PartnerError::Transient {
-                message: error.to_string(),
-                retry_after: None,
-            }
-        }
+        error if error.is_transient() => PartnerError::Transient {
+            message: error.to_string(),
+            retry_after: None,
+        },
         other => PartnerError::Permanent(other.to_string()),
     }
 }
@@ -97,6 +94,6 @@ impl AtsPort for AtsAdapterPort {
     }
 
     fn can_write_back(&self) -> bool {
-        self.tenant.config.ats.kind == AtsKind::Gupy
+        self.adapter.writes_back()
     }
 }

@@ -41,6 +41,7 @@ impl SuiteAdapter {
     }
 }
 
+/// A suite failure as the sync engine sees it, by [`SuiteError::retry_later`].
 pub fn partner_error(error: SuiteError) -> PartnerError {
     match error {
         SuiteError::RateLimited { retry_after } => PartnerError::Transient {
@@ -48,13 +49,10 @@ pub fn partner_error(error: SuiteError) -> PartnerError {
             retry_after,
         },
         SuiteError::NotFound { message } => PartnerError::NotFound(message),
-        // Credentials can be fixed by an operator: keep retrying (with backoff) until then.
-        error @ (SuiteError::Transient { .. } | SuiteError::Auth { .. } | SuiteError::Store(_)) => {
-            PartnerError::Transient {
-                message: error.to_string(),
-                retry_after: None,
-            }
-        }
+        error if error.retry_later() => PartnerError::Transient {
+            message: error.to_string(),
+            retry_after: None,
+        },
         other => PartnerError::Permanent(other.to_string()),
     }
 }
