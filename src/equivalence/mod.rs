@@ -480,6 +480,43 @@ where
     Ok(Some(existing))
 }
 
+/// Forgets the whole history of `ats_id` (an erasure), inside the caller's transaction.
+pub async fn forget_history(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: EntityKind,
+    ats_id: &str,
+) -> Result<(), DbErr> {
+    equivalence_history::Entity::delete_many()
+        .filter(equivalence_history::Column::TenantId.eq(tenant.0))
+        .filter(equivalence_history::Column::Kind.eq(kind.as_str()))
+        .filter(equivalence_history::Column::AtsId.eq(ats_id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// The one line an erasure leaves: `erased`, between ids the caller has already anonymised.
+pub async fn record_erasure(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: EntityKind,
+    erased_ats_id: &str,
+    erased_suite_id: &str,
+) -> Result<(), DbErr> {
+    equivalence_history::Entity::insert(history_row(
+        tenant,
+        kind,
+        erased_ats_id,
+        erased_suite_id,
+        "erased",
+        now_ms(),
+    ))
+    .exec(db)
+    .await
+    .map(|_| ())
+}
+
 /// Filters for `list`; every field optional.
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QuerySelect, QueryTrait, Set, TransactionTrait,
@@ -26,6 +26,68 @@ use crate::ids::{EventId, TenantId};
 use crate::store::entities::{inbox_event, job};
 use crate::sync::{self, event_status};
 use crate::time::now_ms;
+
+/// Where a stored event stands, following the job that applies it; stored as its `as_str` in
+/// `inbox_events.status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventStatus {
+    Received,
+    Processed,
+    Retrying,
+    Dead,
+}
+
+impl EventStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Processed => "processed",
+            Self::Retrying => "retrying",
+            Self::Dead => "dead",
+        }
+    }
+}
+
+/// Sets the status of one stored event (the job that applies it went on or ended).
+pub async fn set_event_status(
+    db: &impl ConnectionTrait,
+    event: EventId,
+    status: EventStatus,
+) -> Result<(), DbErr> {
+    inbox_event::Entity::update_many()
+        .col_expr(inbox_event::Column::Status, Expr::value(status.as_str()))
+        .filter(inbox_event::Column::Id.eq(event.0))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Blanks the stored payloads of a tenant's events whose normalised JSON contains any of
+/// `needles` (an erasure), answering how many were blanked. `needles` must not be empty.
+pub async fn blank_events_mentioning(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    needles: &[String],
+) -> Result<u64, DbErr> {
+    let mut matches = inbox_event::Column::Normalized.contains(&needles[0]);
+    for needle in &needles[1..] {
+        matches = matches.or(inbox_event::Column::Normalized.contains(needle));
+    }
+    let blanked = inbox_event::Entity::update_many()
+        .col_expr(
+            inbox_event::Column::Payload,
+            Expr::value(r#"{"erased":true}"#),
+        )
+        .col_expr(
+            inbox_event::Column::Normalized,
+            Expr::value(r#"{"erased":true}"#),
+        )
+        .filter(inbox_event::Column::TenantId.eq(tenant.0))
+        .filter(matches)
+        .exec(db)
+        .await?;
+    Ok(blanked.rows_affected)
+}
 
 /// Most events stored in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -315,29 +377,8 @@ fn inbox_row(event: &NewEvent, now: i64) -> Result<inbox_event::ActiveModel, DbE
 
 /// The `apply_event` job of `sync::job_for_event`, as a row (inserted in bulk).
 fn job_row(event: &NewEvent, id: EventId, max_attempts: u32, now: i64) -> job::ActiveModel {
-    let new = sync::job_for_event(event.tenant, id, &event.event, max_attempts);
-    let ordering_key = new
-        .ordering_key
-        .unwrap_or_else(|| new.idempotency_key.clone());
-    job::ActiveModel {
-        tenant_id: Set(new.tenant.0),
-        event_id: Set(new.event.map(|e| e.0)),
-        flow: Set(new.flow),
-        payload: Set(new.payload.to_string()),
-        status: Set(crate::queue::PENDING.to_owned()),
-        attempts: Set(0),
-        max_attempts: Set(new.max_attempts.max(1) as i32),
-        run_at: Set(new.run_at.unwrap_or(now)),
-        last_error: Set(None),
-        idempotency_key: Set(new.idempotency_key),
-        ordering_key: Set(ordering_key),
-        lease_owner: Set(None),
-        lease_expires_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        trace_parent: Set(event.trace_parent.clone()),
-        ..Default::default()
-    }
+    sync::job_for_event(event.tenant, id, &event.event, max_attempts)
+        .into_row(now, event.trace_parent.clone())
 }
 
 async fn find_existing<'a>(

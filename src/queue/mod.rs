@@ -12,10 +12,12 @@
 mod backoff;
 mod claim;
 mod complete;
+mod waiting;
 
 pub use backoff::retry_delay;
 pub use claim::claim;
 pub use complete::{COVERED, Succeeded, complete_batch};
+pub use waiting::{pending_after_of_event_types, pending_of_event_types};
 
 use std::time::Duration;
 
@@ -30,10 +32,44 @@ use crate::ids::{EventId, JobId, TenantId};
 use crate::store::entities::{job, job_attempt};
 use crate::time::now_ms;
 
-pub const PENDING: &str = "pending";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const DEAD: &str = "dead";
+/// Where a job stands; stored as its `as_str` in `jobs.status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    Pending,
+    Running,
+    Done,
+    Dead,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 4] = [Self::Pending, Self::Running, Self::Done, Self::Dead];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Dead => "dead",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == stored)
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub const PENDING: &str = JobStatus::Pending.as_str();
+pub const RUNNING: &str = JobStatus::Running.as_str();
+pub const DONE: &str = JobStatus::Done.as_str();
+pub const DEAD: &str = JobStatus::Dead.as_str();
 
 /// A job to enqueue.
 #[derive(Clone, Debug)]
@@ -49,6 +85,35 @@ pub struct NewJob {
     /// Not before this time (ms); now when None.
     pub run_at: Option<i64>,
     pub max_attempts: u32,
+}
+
+impl NewJob {
+    /// The `jobs` row of a new job, due at `run_at` or `now`: the one row builder, for `enqueue`
+    /// and for the inbox's bulk insert.
+    pub fn into_row(self, now: i64, trace_parent: Option<String>) -> job::ActiveModel {
+        let ordering_key = self
+            .ordering_key
+            .unwrap_or_else(|| self.idempotency_key.clone());
+        job::ActiveModel {
+            tenant_id: Set(self.tenant.0),
+            event_id: Set(self.event.map(|e| e.0)),
+            flow: Set(self.flow),
+            payload: Set(self.payload.to_string()),
+            status: Set(PENDING.to_owned()),
+            attempts: Set(0),
+            max_attempts: Set(self.max_attempts.max(1) as i32),
+            run_at: Set(self.run_at.unwrap_or(now)),
+            last_error: Set(None),
+            idempotency_key: Set(self.idempotency_key),
+            ordering_key: Set(ordering_key),
+            lease_owner: Set(None),
+            lease_expires_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            trace_parent: Set(trace_parent),
+            ..Default::default()
+        }
+    }
 }
 
 /// A job a worker holds a lease on.
@@ -73,29 +138,7 @@ pub struct ClaimedJob {
 /// Enqueues `job`, or does nothing when its idempotency key is already queued for the tenant.
 /// Answers the new job's id, or None for a duplicate. Works inside a caller's transaction.
 pub async fn enqueue(db: &impl ConnectionTrait, job: NewJob) -> Result<Option<JobId>, DbErr> {
-    let now = now_ms();
-    let ordering_key = job
-        .ordering_key
-        .unwrap_or_else(|| job.idempotency_key.clone());
-    let row = job::ActiveModel {
-        tenant_id: Set(job.tenant.0),
-        event_id: Set(job.event.map(|e| e.0)),
-        flow: Set(job.flow),
-        payload: Set(job.payload.to_string()),
-        status: Set(PENDING.to_owned()),
-        attempts: Set(0),
-        max_attempts: Set(job.max_attempts.max(1) as i32),
-        run_at: Set(job.run_at.unwrap_or(now)),
-        last_error: Set(None),
-        idempotency_key: Set(job.idempotency_key),
-        ordering_key: Set(ordering_key),
-        lease_owner: Set(None),
-        lease_expires_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        trace_parent: Set(crate::telemetry::trace::current_traceparent()),
-        ..Default::default()
-    };
+    let row = job.into_row(now_ms(), crate::telemetry::trace::current_traceparent());
     let result = job::Entity::insert(row)
         .on_conflict_do_nothing_on([job::Column::TenantId, job::Column::IdempotencyKey])
         .exec(db)

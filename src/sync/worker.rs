@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt as _;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -17,20 +16,22 @@ use tracing::Instrument as _;
 use super::completions::Completions;
 use super::flow::{Flows, JobContext, JobError};
 use crate::config::QueueSettings;
+use crate::inbound::inbox::{self, EventStatus};
 use crate::queue::{
     self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure, Succeeded,
 };
-use crate::store::entities::inbox_event;
 use crate::telemetry::Metrics;
 use crate::telemetry::trace::continue_trace;
 use crate::time::now_ms;
 
 /// Event statuses in the inbox, following the job that applies the event.
 pub mod event_status {
-    pub const RECEIVED: &str = "received";
-    pub const PROCESSED: &str = "processed";
-    pub const RETRYING: &str = "retrying";
-    pub const DEAD: &str = "dead";
+    use crate::inbound::inbox::EventStatus;
+
+    pub const RECEIVED: &str = EventStatus::Received.as_str();
+    pub const PROCESSED: &str = EventStatus::Processed.as_str();
+    pub const RETRYING: &str = EventStatus::Retrying.as_str();
+    pub const DEAD: &str = EventStatus::Dead.as_str();
 }
 
 #[derive(Clone)]
@@ -283,16 +284,12 @@ impl Worker {
         }
         if let Some(event) = job.event {
             let status = match outcome {
-                "succeeded" => event_status::PROCESSED,
-                "retrying" => event_status::RETRYING,
-                "dead" => event_status::DEAD,
+                "succeeded" => EventStatus::Processed,
+                "retrying" => EventStatus::Retrying,
+                "dead" => EventStatus::Dead,
                 _ => return,
             };
-            let update = inbox_event::Entity::update_many()
-                .col_expr(inbox_event::Column::Status, Expr::value(status))
-                .filter(inbox_event::Column::Id.eq(event.0))
-                .exec(&self.db)
-                .await;
+            let update = inbox::set_event_status(&self.db, event, status).await;
             if let Err(error) = update {
                 tracing::warn!(error = %error, "cannot update the event's status");
             }

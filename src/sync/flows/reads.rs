@@ -9,17 +9,14 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::equivalence::{EntityKind, Equivalence};
 use crate::events::RESULT_EVENT_TYPES;
 use crate::events::{EventBody, InboundEvent};
 use crate::ids::{JobId, TenantId};
-use crate::queue::ClaimedJob;
+use crate::queue::{self, ClaimedJob};
 use crate::store::entities::{equivalence, sync_state};
-use crate::store::{numbered_params, param_list};
 use crate::sync::keys::StateKey;
 use crate::sync::plan::candidate_key;
 
@@ -214,17 +211,6 @@ async fn read_state(
     Ok(answers)
 }
 
-/// Result jobs pending in the ordering keys of `jobs` (`$1..` the keys, then the event types).
-const WAITING_SQL: &str = "
-SELECT j.id, j.ordering_key FROM jobs j JOIN inbox_events e ON e.id = j.event_id
-WHERE j.ordering_key IN ({keys}) AND j.status = 'pending' AND e.event_type IN ({types})";
-
-#[derive(FromQueryResult)]
-struct WaitingRow {
-    id: i64,
-    ordering_key: String,
-}
-
 /// For each result job of `jobs`, the result jobs pending behind it in its ordering key.
 async fn read_waiting_results(
     db: &impl ConnectionTrait,
@@ -233,22 +219,8 @@ async fn read_waiting_results(
     if jobs.is_empty() {
         return Ok(HashMap::new());
     }
-    let backend = db.get_database_backend();
-    let sql = WAITING_SQL
-        .replace("{keys}", &param_list(1, jobs.len()))
-        .replace(
-            "{types}",
-            &param_list(1 + jobs.len(), RESULT_EVENT_TYPES.len()),
-        );
-    let values = jobs
-        .iter()
-        .map(|job| sea_orm::Value::from(job.ordering_key.as_str()))
-        .chain(RESULT_EVENT_TYPES.iter().map(|t| sea_orm::Value::from(*t)));
-    let statement = Statement::from_sql_and_values(backend, numbered_params(backend, &sql), values);
-    let mut pending: HashMap<String, Vec<i64>> = HashMap::new();
-    for row in WaitingRow::find_by_statement(statement).all(db).await? {
-        pending.entry(row.ordering_key).or_default().push(row.id);
-    }
+    let keys: Vec<&str> = jobs.iter().map(|job| job.ordering_key.as_str()).collect();
+    let pending = queue::pending_of_event_types(db, &keys, &RESULT_EVENT_TYPES).await?;
     Ok(jobs
         .iter()
         .map(|job| {

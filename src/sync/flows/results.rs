@@ -1,12 +1,10 @@
 //! Suite results back to the ATS: tags and comments, each written once.
 
-use sea_orm::{ConnectionTrait as _, Statement};
-
 use super::{Step, db_error};
 use crate::equivalence::EntityKind;
 use crate::events::RESULT_EVENT_TYPES;
 use crate::ids::JobId;
-use crate::store::{numbered_params, param_list};
+use crate::queue;
 use crate::sync::JobError;
 use crate::sync::keys::{OpKey, StateKey};
 use crate::sync::plan::{Writeback, WrittenOutcome, writeback_plan};
@@ -176,24 +174,9 @@ pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Resul
 /// that change: those jobs need not fetch it again. (Their versions are not recorded: a result
 /// is always read whole and current, so a late older event can only find nothing new.)
 async fn result_jobs_waiting(step: &Step<'_>) -> Result<Vec<JobId>, sea_orm::DbErr> {
-    const SQL: &str = "
-SELECT j.id FROM jobs j JOIN inbox_events e ON e.id = j.event_id
-WHERE j.ordering_key = $1 AND j.status = 'pending' AND j.id > $2
-  AND e.event_type IN ({types})";
     let job = &step.job.job;
-    let backend = step.db.get_database_backend();
-    let sql = SQL.replace("{types}", &param_list(3, RESULT_EVENT_TYPES.len()));
-    let mut values: Vec<sea_orm::Value> = vec![job.ordering_key.as_str().into(), job.id.0.into()];
-    values.extend(RESULT_EVENT_TYPES.iter().map(|t| (*t).into()));
-    let statement = Statement::from_sql_and_values(backend, numbered_params(backend, &sql), values);
-    Ok(step
-        .db
-        .query_all_raw(statement)
-        .await?
-        .iter()
-        .filter_map(|row| row.try_get_by_index::<i64>(0).ok())
-        .map(JobId)
-        .collect())
+    queue::pending_after_of_event_types(step.db, &job.ordering_key, job.id, &RESULT_EVENT_TYPES)
+        .await
 }
 
 /// Tags are idempotent at the ATS: no intent is recorded before the call (an attempt that dies

@@ -1,14 +1,12 @@
 //! Suite-side changes: keep equivalences current, and honour erasure requests.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 
 use super::{Step, db_error};
 use crate::equivalence::{self, EntityKind};
-use crate::store::entities::{equivalence_history, inbox_event};
+use crate::inbound::inbox;
 use crate::sync::JobError;
-use crate::time::now_ms;
 
 async fn touch_by_suite(step: &Step<'_>, kind: EntityKind, suite_id: &str) -> Result<(), JobError> {
     let tenant = step.tenant_id();
@@ -69,47 +67,25 @@ pub async fn candidate_deleted(step: &Step<'_>, candidate_id: &str) -> Result<()
     equivalence::unlink(&txn, tenant, EntityKind::Candidate, &ats_key)
         .await
         .map_err(db_error)?;
-    equivalence_history::Entity::delete_many()
-        .filter(equivalence_history::Column::TenantId.eq(tenant.0))
-        .filter(equivalence_history::Column::Kind.eq(EntityKind::Candidate.as_str()))
-        .filter(equivalence_history::Column::AtsId.eq(&ats_key))
-        .exec(&txn)
+    equivalence::forget_history(&txn, tenant, EntityKind::Candidate, &ats_key)
         .await
         .map_err(db_error)?;
-    let mut matches = inbox_event::Column::Normalized.contains(&needles[0]);
-    for needle in &needles[1..] {
-        matches = matches.or(inbox_event::Column::Normalized.contains(needle));
-    }
-    let blanked = inbox_event::Entity::update_many()
-        .col_expr(
-            inbox_event::Column::Payload,
-            Expr::value(r#"{"erased":true}"#),
-        )
-        .col_expr(
-            inbox_event::Column::Normalized,
-            Expr::value(r#"{"erased":true}"#),
-        )
-        .filter(inbox_event::Column::TenantId.eq(tenant.0))
-        .filter(matches)
-        .exec(&txn)
+    let blanked = inbox::blank_events_mentioning(&txn, tenant, &needles)
         .await
         .map_err(db_error)?;
-    equivalence_history::Entity::insert(equivalence_history::ActiveModel {
-        tenant_id: sea_orm::Set(tenant.0),
-        kind: sea_orm::Set(EntityKind::Candidate.as_str().to_owned()),
-        ats_id: sea_orm::Set(format!("erased:{}", anonymise(&ats_key))),
-        suite_id: sea_orm::Set(format!("erased:{}", anonymise(candidate_id))),
-        action: sea_orm::Set("erased".to_owned()),
-        at: sea_orm::Set(now_ms()),
-        ..Default::default()
-    })
-    .exec(&txn)
+    equivalence::record_erasure(
+        &txn,
+        tenant,
+        EntityKind::Candidate,
+        &format!("erased:{}", anonymise(&ats_key)),
+        &format!("erased:{}", anonymise(candidate_id)),
+    )
     .await
     .map_err(db_error)?;
     txn.commit().await.map_err(db_error)?;
     step.note(format!(
         "erased a candidate: {} stored events blanked",
-        blanked.rows_affected
+        blanked
     ));
     Ok(())
 }
