@@ -62,6 +62,24 @@ pub async fn set_event_status(
         .map(|_| ())
 }
 
+/// Sets the status of the stored events `events` in one statement (the caller bounds the
+/// slice); no statement for none.
+pub async fn set_events_status(
+    db: &impl ConnectionTrait,
+    events: &[EventId],
+    status: EventStatus,
+) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    inbox_event::Entity::update_many()
+        .col_expr(inbox_event::Column::Status, Expr::value(status.as_str()))
+        .filter(inbox_event::Column::Id.is_in(events.iter().map(|event| event.0)))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Blanks the stored payloads of a tenant's events whose normalised JSON contains any of
 /// `needles` (an erasure), answering how many were blanked. `needles` must not be empty.
 pub async fn blank_events_mentioning(

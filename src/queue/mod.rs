@@ -12,11 +12,16 @@
 mod backoff;
 mod claim;
 mod complete;
+mod requeue;
 mod waiting;
 
 pub use backoff::retry_delay;
 pub use claim::claim;
 pub use complete::{COVERED, Succeeded, complete_batch};
+pub use requeue::{
+    dead_jobs_of_tenant, requeue_dead, requeue_dead_of_tenant, requeue_finished_of_event,
+    status_counts_of_bulk_replay,
+};
 pub use waiting::{pending_after_of_event_types, pending_of_event_types};
 
 use std::time::Duration;
