@@ -17,7 +17,10 @@ pub async fn requeue_finished_of_event(
 ) -> Result<u64, DbErr> {
     let finished = [JobStatus::Done.as_str(), JobStatus::Dead.as_str()];
     Ok(job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(JobStatus::Pending.as_str()))
+        .col_expr(
+            job::Column::Status,
+            Expr::value(JobStatus::Pending.as_str()),
+        )
         .col_expr(job::Column::Attempts, Expr::value(0))
         .col_expr(job::Column::RunAt, Expr::value(now_ms()))
         .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
@@ -48,7 +51,10 @@ pub async fn requeue_dead_of_tenant(
         .filter_map(|row| row.event_id.map(EventId))
         .collect();
     let requeued = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(JobStatus::Pending.as_str()))
+        .col_expr(
+            job::Column::Status,
+            Expr::value(JobStatus::Pending.as_str()),
+        )
         .col_expr(job::Column::Attempts, Expr::value(0))
         .col_expr(job::Column::RunAt, Expr::value(now_ms()))
         .col_expr(job::Column::UpdatedAt, Expr::value(now_ms()))
@@ -88,7 +94,10 @@ pub async fn requeue_dead(
     now: i64,
 ) -> Result<u64, DbErr> {
     Ok(job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(JobStatus::Pending.as_str()))
+        .col_expr(
+            job::Column::Status,
+            Expr::value(JobStatus::Pending.as_str()),
+        )
         .col_expr(job::Column::Attempts, Expr::value(0))
         .col_expr(job::Column::RunAt, Expr::value(now))
         .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))

@@ -2,16 +2,14 @@
 //! job waiting to run, throughput per minute from the execution log, and the dead letters.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use super::events::tenant_slugs;
 use super::masking::{Reveal, mask_text};
 use crate::ids::{EventId, JobId, TenantId};
 use crate::queue::{self, Depth};
-use crate::store::entities::{job, job_attempt};
+use crate::store::entities::job_attempt;
 use crate::time::{now_ms, to_rfc3339};
 
 /// The throughput chart covers this many minutes, the current one included.
@@ -48,24 +46,8 @@ pub async fn stats(db: &impl ConnectionTrait) -> Result<QueueStats, DbErr> {
     let now = now_ms();
     let depth = queue::depth(db).await?;
     let by_tenant = depth_by_tenant(db).await?;
-    let oldest_due: Option<i64> = job::Entity::find()
-        .select_only()
-        .column_as(job::Column::RunAt.min(), "oldest")
-        .filter(job::Column::Status.eq(queue::PENDING))
-        .filter(job::Column::RunAt.lte(now))
-        .into_tuple::<Option<i64>>()
-        .one(db)
-        .await?
-        .flatten();
-    let scheduled_retries = job::Entity::find()
-        .select_only()
-        .column_as(job::Column::Id.count(), "count")
-        .filter(job::Column::Status.eq(queue::PENDING))
-        .filter(job::Column::RunAt.gt(now))
-        .into_tuple::<i64>()
-        .one(db)
-        .await?
-        .unwrap_or(0);
+    let oldest_due = queue::oldest_due_pending(db, now).await?;
+    let scheduled_retries = queue::scheduled_retries(db, now).await?;
     Ok(QueueStats {
         depth,
         by_tenant,
@@ -76,20 +58,11 @@ pub async fn stats(db: &impl ConnectionTrait) -> Result<QueueStats, DbErr> {
 }
 
 async fn depth_by_tenant(db: &impl ConnectionTrait) -> Result<Vec<TenantDepth>, DbErr> {
-    let rows: Vec<(i64, String, i64)> = job::Entity::find()
-        .select_only()
-        .column(job::Column::TenantId)
-        .column(job::Column::Status)
-        .column_as(job::Column::Id.count(), "count")
-        .group_by(job::Column::TenantId)
-        .group_by(job::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = queue::depth_by_tenant(db).await?;
     let slugs = tenant_slugs(db).await?;
     let mut out: Vec<TenantDepth> = Vec::new();
     for (tenant, status, count) in rows {
-        let slug = slugs.get(&tenant).cloned().unwrap_or_default();
+        let slug = slugs.get(&tenant.0).cloned().unwrap_or_default();
         let index = match out.iter().position(|t| t.tenant == slug) {
             Some(index) => index,
             None => {
@@ -100,14 +73,7 @@ async fn depth_by_tenant(db: &impl ConnectionTrait) -> Result<Vec<TenantDepth>, 
                 out.len() - 1
             }
         };
-        let depth = &mut out[index].depth;
-        match status.as_str() {
-            queue::PENDING => depth.pending = count,
-            queue::RUNNING => depth.running = count,
-            queue::DONE => depth.done = count,
-            queue::DEAD => depth.dead = count,
-            _ => {}
-        }
+        out[index].depth.set(status, count);
     }
     out.sort_by(|a, b| a.tenant.cmp(&b.tenant));
     Ok(out)
@@ -170,15 +136,7 @@ pub async fn dead_letters(
     tenant: Option<TenantId>,
     limit: u64,
 ) -> Result<Vec<DeadLetter>, DbErr> {
-    let mut query = job::Entity::find().filter(job::Column::Status.eq(queue::DEAD));
-    if let Some(tenant) = tenant {
-        query = query.filter(job::Column::TenantId.eq(tenant.0));
-    }
-    let rows = query
-        .order_by_desc(job::Column::UpdatedAt)
-        .limit(limit.clamp(1, 1_000))
-        .all(db)
-        .await?;
+    let rows = queue::dead_letters(db, tenant, limit.clamp(1, 1_000)).await?;
     let slugs = tenant_slugs(db).await?;
     Ok(rows
         .into_iter()
