@@ -12,12 +12,14 @@
 mod backoff;
 mod claim;
 mod complete;
+mod reads;
 mod requeue;
 mod waiting;
 
 pub use backoff::retry_delay;
 pub use claim::claim;
 pub use complete::{COVERED, Completed, JOBS_PER_STATEMENT, Succeeded, complete_batch};
+pub use reads::{attempts_of_jobs, attempts_per_minute, jobs_of_event, status_counts_of_tenant};
 pub use requeue::{
     dead_jobs_of_tenant, requeue_dead, requeue_dead_of_tenant, requeue_finished_of_event,
     status_counts_of_bulk_replay,

@@ -1,15 +1,13 @@
 //! Queue figures for the console: depth by status (all and per tenant), the age of the oldest
 //! job waiting to run, throughput per minute from the execution log, and the dead letters.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 
 use super::events::tenant_slugs;
 use super::masking::{Reveal, mask_text};
 use crate::ids::{EventId, JobId, TenantId};
 use crate::queue::{self, Depth};
-use crate::store::entities::job_attempt;
 use crate::time::{now_ms, to_rfc3339};
 
 /// The throughput chart covers this many minutes, the current one included.
@@ -84,18 +82,7 @@ async fn depth_by_tenant(db: &impl ConnectionTrait) -> Result<Vec<TenantDepth>, 
 async fn throughput(db: &impl ConnectionTrait, now: i64) -> Result<Vec<MinuteCount>, DbErr> {
     let current = now / 60_000;
     let first = current - WINDOW_MINUTES + 1;
-    let minute = Expr::cust("started_at / 60000");
-    let rows: Vec<(i64, String, i64)> = job_attempt::Entity::find()
-        .select_only()
-        .column_as(minute.clone(), "minute")
-        .column(job_attempt::Column::Outcome)
-        .column_as(job_attempt::Column::Id.count(), "count")
-        .filter(job_attempt::Column::StartedAt.gte(first * 60_000))
-        .group_by(minute)
-        .group_by(job_attempt::Column::Outcome)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = queue::attempts_per_minute(db, first).await?;
     Ok(bucket(first, current, &rows))
 }
 

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::ats::{AtsSubscription, Delivery, adapter_for, webhook_url as ats_webhook_url};
-use crate::store::entities::{inbox_event, job, lease, sync_state};
+use crate::ids::TenantId;
+use crate::store::entities::{inbox_event, lease, sync_state};
 use crate::suite::PageRequest;
 use crate::suite::subscription::webhook_url;
 use crate::sync::events_log::{self, EventSummary};
@@ -151,15 +152,7 @@ async fn counts(db: &impl ConnectionTrait, tenant: i64, events: bool) -> Result<
             .all(db)
             .await?
     } else {
-        job::Entity::find()
-            .select_only()
-            .column(job::Column::Status)
-            .column_as(job::Column::Id.count(), "count")
-            .filter(job::Column::TenantId.eq(tenant))
-            .group_by(job::Column::Status)
-            .into_tuple()
-            .all(db)
-            .await?
+        crate::queue::status_counts_of_tenant(db, TenantId(tenant)).await?
     };
     let mut out: Vec<Count> = rows
         .into_iter()
