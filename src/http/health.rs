@@ -45,17 +45,12 @@ async fn show_readiness(State(state): State<AppState>) -> Response {
 async fn show_metrics(State(state): State<AppState>) -> Response {
     // Queue depth is sampled at scrape time: it is the database's truth, shared by all processes.
     if let Ok(depth) = queue::depth(&state.db).await {
-        for (status, count) in [
-            (queue::PENDING, depth.pending),
-            (queue::RUNNING, depth.running),
-            (queue::DONE, depth.done),
-            (queue::DEAD, depth.dead),
-        ] {
+        for (status, count) in depth.counts() {
             state
                 .metrics
                 .queue_jobs
                 .get_or_create(&StatusLabels {
-                    status: status.to_owned(),
+                    status: status.as_str().to_owned(),
                 })
                 .set(count);
         }

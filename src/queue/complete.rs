@@ -12,15 +12,15 @@ use sea_orm::{
 };
 
 use super::{ClaimedJob, DONE, PENDING, RUNNING};
-use crate::ids::JobId;
-use crate::store::entities::{inbox_event, job, job_attempt};
+use crate::ids::{EventId, JobId};
+use crate::store::entities::{job, job_attempt};
 use crate::time::now_ms;
 
 /// The execution-log outcome of a job marked done because another job's work answered it.
 pub const COVERED: &str = "covered";
 
 /// Jobs per statement: two bound parameters each, well under both back ends' limits.
-const JOBS_PER_STATEMENT: usize = 200;
+pub const JOBS_PER_STATEMENT: usize = 200;
 
 /// A job whose flow succeeded, with what its execution-log row says.
 #[derive(Clone, Debug)]
@@ -31,19 +31,28 @@ pub struct Succeeded {
     pub call: Option<String>,
 }
 
-/// Marks `jobs` done in `txn`, records one attempt each (`succeeded`, or `lease_lost` when
-/// another worker had taken the job over) and marks the events of the done ones `event_status`.
+/// What `complete_batch` did.
+#[derive(Clone, Debug, Default)]
+pub struct Completed {
+    /// Per job of the batch in order, whether it was marked done (once the caller commits).
+    pub done: Vec<bool>,
+    /// The events of the jobs marked done (and of the waiting ones they answered), for the
+    /// caller to mark in the inbox (`inbox::set_events_status`, at most `JOBS_PER_STATEMENT`
+    /// a statement).
+    pub events: Vec<EventId>,
+}
+
+/// Marks `jobs` done in `txn` and records one attempt each (`succeeded`, or `lease_lost` when
+/// another worker had taken the job over); answers the events of the done ones.
 /// `covered` pairs a job waiting behind one of `jobs` with that job, whose work answered its
 /// event: when that job is marked done, the waiting one (if still pending) is too, without
-/// running, with an attempt saying which job answered it. Answers, per job of `jobs` in order,
-/// whether it was marked done (once the caller commits). Four statements for a batch of any
-/// size up to `JOBS_PER_STATEMENT`.
+/// running, with an attempt saying which job answered it. Three statements for a batch of any
+/// size up to `JOBS_PER_STATEMENT` (the caller's marking of the events is the fourth).
 pub async fn complete_batch(
     txn: &DatabaseTransaction,
     jobs: &[Succeeded],
     covered: &[(JobId, JobId)],
-    event_status: &str,
-) -> Result<Vec<bool>, DbErr> {
+) -> Result<Completed, DbErr> {
     let now = now_ms();
     let mut done: HashSet<i64> = HashSet::with_capacity(jobs.len());
     for chunk in jobs.chunks(JOBS_PER_STATEMENT) {
@@ -127,14 +136,10 @@ pub async fn complete_batch(
             .exec_without_returning(txn)
             .await?;
     }
-    for chunk in events.chunks(JOBS_PER_STATEMENT) {
-        inbox_event::Entity::update_many()
-            .col_expr(inbox_event::Column::Status, Expr::value(event_status))
-            .filter(inbox_event::Column::Id.is_in(chunk.to_vec()))
-            .exec(txn)
-            .await?;
-    }
-    Ok(outcomes)
+    Ok(Completed {
+        done: outcomes,
+        events: events.into_iter().map(EventId).collect(),
+    })
 }
 
 /// Marks the jobs of `answered_by` that are still pending done, without running them; answers

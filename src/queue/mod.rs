@@ -12,19 +12,26 @@
 mod backoff;
 mod claim;
 mod complete;
+mod reads;
+mod requeue;
 mod waiting;
 
 pub use backoff::retry_delay;
 pub use claim::claim;
-pub use complete::{COVERED, Succeeded, complete_batch};
+pub use complete::{COVERED, Completed, JOBS_PER_STATEMENT, Succeeded, complete_batch};
+pub use reads::{attempts_of_jobs, attempts_per_minute, jobs_of_event, status_counts_of_tenant};
+pub use requeue::{
+    dead_jobs_of_tenant, requeue_dead, requeue_dead_of_tenant, requeue_finished_of_event,
+    status_counts_of_bulk_replay,
+};
 pub use waiting::{pending_after_of_event_types, pending_of_event_types};
 
 use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    Set, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryInsertResult,
 };
 use serde::Serialize;
 
@@ -287,6 +294,28 @@ pub struct Depth {
     pub dead: i64,
 }
 
+impl Depth {
+    /// Sets the count of `status`.
+    pub fn set(&mut self, status: JobStatus, count: i64) {
+        match status {
+            JobStatus::Pending => self.pending = count,
+            JobStatus::Running => self.running = count,
+            JobStatus::Done => self.done = count,
+            JobStatus::Dead => self.dead = count,
+        }
+    }
+
+    /// Each status with its count, in `JobStatus::ALL` order.
+    pub fn counts(&self) -> [(JobStatus, i64); 4] {
+        [
+            (JobStatus::Pending, self.pending),
+            (JobStatus::Running, self.running),
+            (JobStatus::Done, self.done),
+            (JobStatus::Dead, self.dead),
+        ]
+    }
+}
+
 /// Jobs by status, across tenants (for `/metrics` and the console).
 pub async fn depth(db: &impl ConnectionTrait) -> Result<Depth, DbErr> {
     let counts: Vec<(String, i64)> = job::Entity::find()
@@ -299,15 +328,63 @@ pub async fn depth(db: &impl ConnectionTrait) -> Result<Depth, DbErr> {
         .await?;
     let mut depth = Depth::default();
     for (status, count) in counts {
-        match status.as_str() {
-            PENDING => depth.pending = count,
-            RUNNING => depth.running = count,
-            DONE => depth.done = count,
-            DEAD => depth.dead = count,
-            _ => {}
+        if let Some(status) = JobStatus::parse(&status) {
+            depth.set(status, count);
         }
     }
     Ok(depth)
+}
+
+/// Jobs by tenant and status (for the console's per-tenant depth).
+pub async fn depth_by_tenant(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(TenantId, JobStatus, i64)>, DbErr> {
+    let rows: Vec<(i64, String, i64)> = job::Entity::find()
+        .select_only()
+        .column(job::Column::TenantId)
+        .column(job::Column::Status)
+        .column_as(job::Column::Id.count(), "count")
+        .group_by(job::Column::TenantId)
+        .group_by(job::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(tenant, status, count)| {
+            JobStatus::parse(&status).map(|status| (TenantId(tenant), status, count))
+        })
+        .collect())
+}
+
+/// Pending jobs waiting for a retry time after `now`.
+pub async fn scheduled_retries(db: &impl ConnectionTrait, now: i64) -> Result<i64, DbErr> {
+    Ok(job::Entity::find()
+        .select_only()
+        .column_as(job::Column::Id.count(), "count")
+        .filter(job::Column::Status.eq(PENDING))
+        .filter(job::Column::RunAt.gt(now))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0))
+}
+
+/// The most recently updated dead jobs (of one tenant, or all), at most `limit`.
+pub async fn dead_letters(
+    db: &impl ConnectionTrait,
+    tenant: Option<TenantId>,
+    limit: u64,
+) -> Result<Vec<job::Model>, DbErr> {
+    let mut query = job::Entity::find().filter(job::Column::Status.eq(DEAD));
+    if let Some(tenant) = tenant {
+        query = query.filter(job::Column::TenantId.eq(tenant.0));
+    }
+    query
+        .order_by_desc(job::Column::UpdatedAt)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// When the oldest pending job became due (`run_at`), among those due by `now`: a range read of

@@ -1,9 +1,10 @@
 //! Group commit of succeeded jobs. Each job hands its completion over and waits; whichever job
 //! finds no commit in progress takes everything queued so far and finishes it in one
-//! transaction (`queue::complete_batch`, plus the `sync_state` values, write-backs and
-//! equivalences the jobs record on success), then answers every waiter. Under load many jobs
-//! share one commit; alone, a job commits by itself with no added delay. A job still counts as done only once that commit went
-//! through, so crash safety and lease fencing are unchanged.
+//! transaction (`queue::complete_batch`, the events' status through the inbox, plus the
+//! `sync_state` values, write-backs and equivalences the jobs record on success), then answers
+//! every waiter. Under load many jobs share one commit; alone, a job commits by itself with no
+//! added delay. A job still counts as done only once that commit went through, so crash safety
+//! and lease fencing are unchanged.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -14,6 +15,7 @@ use super::flow::OnDone;
 use super::state::{self, StateWrite};
 use crate::equivalence;
 use crate::ids::JobId;
+use crate::inbound::inbox::{self, EventStatus};
 use crate::queue::{self, Succeeded};
 
 /// Most jobs finished in one transaction.
@@ -39,7 +41,7 @@ impl Completions {
         db: &DatabaseConnection,
         job: Succeeded,
         on_done: OnDone,
-        event_status: &str,
+        event_status: EventStatus,
     ) -> Result<bool, String> {
         let (reply, mut answer) = oneshot::channel();
         self.lock().push((job, on_done, reply));
@@ -67,7 +69,7 @@ impl Completions {
     }
 }
 
-async fn commit(db: &DatabaseConnection, batch: Vec<Queued>, event_status: &str) {
+async fn commit(db: &DatabaseConnection, batch: Vec<Queued>, event_status: EventStatus) {
     if batch.is_empty() {
         return;
     }
@@ -114,7 +116,7 @@ async fn finish(
     db: &DatabaseConnection,
     jobs: &[Succeeded],
     settles: &[OnDone],
-    event_status: &str,
+    event_status: EventStatus,
 ) -> Result<Vec<bool>, DbErr> {
     let _turn = crate::store::write_turn(db).await;
     let txn = db.begin().await?;
@@ -123,7 +125,11 @@ async fn finish(
         .zip(settles)
         .flat_map(|(job, on_done)| on_done.covered.iter().map(|id| (*id, job.job.id)))
         .collect();
-    let outcomes = queue::complete_batch(&txn, jobs, &covered, event_status).await?;
+    let completed = queue::complete_batch(&txn, jobs, &covered).await?;
+    for chunk in completed.events.chunks(queue::JOBS_PER_STATEMENT) {
+        inbox::set_events_status(&txn, chunk, event_status).await?;
+    }
+    let outcomes = completed.done;
     let mut writes: Vec<StateWrite> = Vec::new();
     let mut writebacks = Vec::new();
     let mut links = Vec::new();

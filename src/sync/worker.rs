@@ -209,7 +209,7 @@ impl Worker {
             };
             let outcome = self
                 .completions
-                .complete(&self.db, succeeded, on_done, event_status::PROCESSED)
+                .complete(&self.db, succeeded, on_done, EventStatus::Processed)
                 .await;
             let outcome = match outcome {
                 Ok(true) => {

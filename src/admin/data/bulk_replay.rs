@@ -1,7 +1,7 @@
 //! Replaying all dead letters of a tenant as one recorded operation, and its progress: which of
 //! the jobs it sent back are pending, running, done, or dead again.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionSession, TransactionTrait,
@@ -9,10 +9,10 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::events::tenant_slugs;
-use crate::ids::{BulkReplayId, TenantId};
-use crate::queue;
-use crate::store::entities::{bulk_replay, bulk_replay_job, inbox_event, job};
-use crate::sync::event_status;
+use crate::ids::{BulkReplayId, EventId, JobId, TenantId};
+use crate::inbound::inbox::{self, EventStatus};
+use crate::queue::{self, JobStatus};
+use crate::store::entities::{bulk_replay, bulk_replay_job};
 use crate::time::{now_ms, to_rfc3339};
 
 const CHUNK: usize = 500;
@@ -29,15 +29,7 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = db.begin().await?;
-    let dead: Vec<(i64, Option<i64>)> = job::Entity::find()
-        .select_only()
-        .column(job::Column::Id)
-        .column(job::Column::EventId)
-        .filter(job::Column::TenantId.eq(tenant.0))
-        .filter(job::Column::Status.eq(queue::DEAD))
-        .into_tuple()
-        .all(&txn)
-        .await?;
+    let dead = queue::dead_jobs_of_tenant(&txn, tenant).await?;
     if dead.is_empty() {
         txn.rollback().await?;
         return Ok(None);
@@ -54,40 +46,17 @@ where
     .await?;
     let mut requeued = 0;
     for chunk in dead.chunks(CHUNK) {
-        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
-        requeued += job::Entity::update_many()
-            .col_expr(job::Column::Status, Expr::value(queue::PENDING))
-            .col_expr(job::Column::Attempts, Expr::value(0))
-            .col_expr(job::Column::RunAt, Expr::value(now))
-            .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
-            .col_expr(
-                job::Column::LeaseExpiresAt,
-                Expr::value(Option::<i64>::None),
-            )
-            .col_expr(job::Column::UpdatedAt, Expr::value(now))
-            .filter(job::Column::Id.is_in(ids.clone()))
-            .filter(job::Column::Status.eq(queue::DEAD))
-            .exec(&txn)
-            .await?
-            .rows_affected;
+        let ids: Vec<JobId> = chunk.iter().map(|(id, _)| *id).collect();
+        requeued += queue::requeue_dead(&txn, &ids, now).await?;
         bulk_replay_job::Entity::insert_many(ids.iter().map(|id| bulk_replay_job::ActiveModel {
             bulk_replay_id: Set(replay.id),
-            job_id: Set(*id),
+            job_id: Set(id.0),
             ..Default::default()
         }))
         .exec(&txn)
         .await?;
-        let events: Vec<i64> = chunk.iter().filter_map(|(_, event)| *event).collect();
-        if !events.is_empty() {
-            inbox_event::Entity::update_many()
-                .col_expr(
-                    inbox_event::Column::Status,
-                    Expr::value(event_status::RECEIVED),
-                )
-                .filter(inbox_event::Column::Id.is_in(events))
-                .exec(&txn)
-                .await?;
-        }
+        let events: Vec<EventId> = chunk.iter().filter_map(|(_, event)| *event).collect();
+        inbox::set_events_status(&txn, &events, EventStatus::Received).await?;
     }
     bulk_replay::Entity::update_many()
         .col_expr(bulk_replay::Column::Jobs, Expr::value(requeued as i64))
@@ -124,32 +93,13 @@ pub async fn progress(
     let Some(replay) = bulk_replay::Entity::find_by_id(id.0).one(db).await? else {
         return Ok(None);
     };
-    let (jobs_t, links) = (Alias::new("jobs"), Alias::new("bulk_replay_jobs"));
-    let select = Query::select()
-        .column((jobs_t.clone(), Alias::new("status")))
-        .expr_as(
-            Expr::col((jobs_t.clone(), Alias::new("id"))).count(),
-            Alias::new("n"),
-        )
-        .from(jobs_t.clone())
-        .inner_join(
-            links.clone(),
-            Expr::col((links.clone(), Alias::new("job_id")))
-                .equals((jobs_t.clone(), Alias::new("id"))),
-        )
-        .and_where(Expr::col((links, Alias::new("bulk_replay_id"))).eq(replay.id))
-        .group_by_col((jobs_t, Alias::new("status")))
-        .to_owned();
     let mut counts = (0, 0, 0, 0);
-    for row in db.query_all(&select).await? {
-        let status: String = row.try_get("", "status")?;
-        let n: i64 = row.try_get("", "n")?;
-        match status.as_str() {
-            queue::PENDING => counts.0 = n,
-            queue::RUNNING => counts.1 = n,
-            queue::DONE => counts.2 = n,
-            queue::DEAD => counts.3 = n,
-            _ => {}
+    for (status, n) in queue::status_counts_of_bulk_replay(db, replay.id).await? {
+        match status {
+            JobStatus::Pending => counts.0 = n,
+            JobStatus::Running => counts.1 = n,
+            JobStatus::Done => counts.2 = n,
+            JobStatus::Dead => counts.3 = n,
         }
     }
     let tenant = tenant_slugs(db)

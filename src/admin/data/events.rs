@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use super::masking::{Reveal, mask_json, mask_text};
 use crate::ids::{EventId, JobId, TenantId};
-use crate::store::entities::{inbox_event, job, job_attempt, tenant};
+use crate::queue;
+use crate::store::entities::{inbox_event, tenant};
 use crate::sync::events_log::EventSummary;
 use crate::time::to_rfc3339;
 
@@ -161,30 +162,18 @@ pub async fn detail(
     let Some(row) = inbox_event::Entity::find_by_id(id.0).one(db).await? else {
         return Ok(None);
     };
-    let jobs = job::Entity::find()
-        .filter(job::Column::EventId.eq(row.id))
-        .filter(job::Column::TenantId.eq(row.tenant_id))
-        .order_by_asc(job::Column::Id)
-        .all(db)
-        .await?;
-    let job_ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+    let jobs = queue::jobs_of_event(db, EventId(row.id), TenantId(row.tenant_id)).await?;
+    let job_ids: Vec<JobId> = jobs.iter().map(|j| JobId(j.id)).collect();
     let mut attempts: HashMap<i64, Vec<AttemptView>> = HashMap::new();
-    if !job_ids.is_empty() {
-        let rows = job_attempt::Entity::find()
-            .filter(job_attempt::Column::JobId.is_in(job_ids))
-            .order_by_asc(job_attempt::Column::Id)
-            .all(db)
-            .await?;
-        for a in rows {
-            attempts.entry(a.job_id).or_default().push(AttemptView {
-                attempt: a.attempt,
-                started_at: to_rfc3339(a.started_at),
-                duration_ms: a.duration_ms,
-                outcome: a.outcome,
-                call: a.call.map(|c| mask_text(&c, reveal)),
-                error: a.error.map(|e| mask_text(&e, reveal)),
-            });
-        }
+    for a in queue::attempts_of_jobs(db, &job_ids).await? {
+        attempts.entry(a.job_id).or_default().push(AttemptView {
+            attempt: a.attempt,
+            started_at: to_rfc3339(a.started_at),
+            duration_ms: a.duration_ms,
+            outcome: a.outcome,
+            call: a.call.map(|c| mask_text(&c, reveal)),
+            error: a.error.map(|e| mask_text(&e, reveal)),
+        });
     }
     let jobs = jobs
         .into_iter()

@@ -1,17 +1,13 @@
 //! Queue figures for the console: depth by status (all and per tenant), the age of the oldest
 //! job waiting to run, throughput per minute from the execution log, and the dead letters.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 
 use super::events::tenant_slugs;
 use super::masking::{Reveal, mask_text};
 use crate::ids::{EventId, JobId, TenantId};
 use crate::queue::{self, Depth};
-use crate::store::entities::{job, job_attempt};
 use crate::time::{now_ms, to_rfc3339};
 
 /// The throughput chart covers this many minutes, the current one included.
@@ -48,24 +44,8 @@ pub async fn stats(db: &impl ConnectionTrait) -> Result<QueueStats, DbErr> {
     let now = now_ms();
     let depth = queue::depth(db).await?;
     let by_tenant = depth_by_tenant(db).await?;
-    let oldest_due: Option<i64> = job::Entity::find()
-        .select_only()
-        .column_as(job::Column::RunAt.min(), "oldest")
-        .filter(job::Column::Status.eq(queue::PENDING))
-        .filter(job::Column::RunAt.lte(now))
-        .into_tuple::<Option<i64>>()
-        .one(db)
-        .await?
-        .flatten();
-    let scheduled_retries = job::Entity::find()
-        .select_only()
-        .column_as(job::Column::Id.count(), "count")
-        .filter(job::Column::Status.eq(queue::PENDING))
-        .filter(job::Column::RunAt.gt(now))
-        .into_tuple::<i64>()
-        .one(db)
-        .await?
-        .unwrap_or(0);
+    let oldest_due = queue::oldest_due_pending(db, now).await?;
+    let scheduled_retries = queue::scheduled_retries(db, now).await?;
     Ok(QueueStats {
         depth,
         by_tenant,
@@ -76,20 +56,11 @@ pub async fn stats(db: &impl ConnectionTrait) -> Result<QueueStats, DbErr> {
 }
 
 async fn depth_by_tenant(db: &impl ConnectionTrait) -> Result<Vec<TenantDepth>, DbErr> {
-    let rows: Vec<(i64, String, i64)> = job::Entity::find()
-        .select_only()
-        .column(job::Column::TenantId)
-        .column(job::Column::Status)
-        .column_as(job::Column::Id.count(), "count")
-        .group_by(job::Column::TenantId)
-        .group_by(job::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = queue::depth_by_tenant(db).await?;
     let slugs = tenant_slugs(db).await?;
     let mut out: Vec<TenantDepth> = Vec::new();
     for (tenant, status, count) in rows {
-        let slug = slugs.get(&tenant).cloned().unwrap_or_default();
+        let slug = slugs.get(&tenant.0).cloned().unwrap_or_default();
         let index = match out.iter().position(|t| t.tenant == slug) {
             Some(index) => index,
             None => {
@@ -100,14 +71,7 @@ async fn depth_by_tenant(db: &impl ConnectionTrait) -> Result<Vec<TenantDepth>, 
                 out.len() - 1
             }
         };
-        let depth = &mut out[index].depth;
-        match status.as_str() {
-            queue::PENDING => depth.pending = count,
-            queue::RUNNING => depth.running = count,
-            queue::DONE => depth.done = count,
-            queue::DEAD => depth.dead = count,
-            _ => {}
-        }
+        out[index].depth.set(status, count);
     }
     out.sort_by(|a, b| a.tenant.cmp(&b.tenant));
     Ok(out)
@@ -118,18 +82,7 @@ async fn depth_by_tenant(db: &impl ConnectionTrait) -> Result<Vec<TenantDepth>, 
 async fn throughput(db: &impl ConnectionTrait, now: i64) -> Result<Vec<MinuteCount>, DbErr> {
     let current = now / 60_000;
     let first = current - WINDOW_MINUTES + 1;
-    let minute = Expr::cust("started_at / 60000");
-    let rows: Vec<(i64, String, i64)> = job_attempt::Entity::find()
-        .select_only()
-        .column_as(minute.clone(), "minute")
-        .column(job_attempt::Column::Outcome)
-        .column_as(job_attempt::Column::Id.count(), "count")
-        .filter(job_attempt::Column::StartedAt.gte(first * 60_000))
-        .group_by(minute)
-        .group_by(job_attempt::Column::Outcome)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = queue::attempts_per_minute(db, first).await?;
     Ok(bucket(first, current, &rows))
 }
 
@@ -170,15 +123,7 @@ pub async fn dead_letters(
     tenant: Option<TenantId>,
     limit: u64,
 ) -> Result<Vec<DeadLetter>, DbErr> {
-    let mut query = job::Entity::find().filter(job::Column::Status.eq(queue::DEAD));
-    if let Some(tenant) = tenant {
-        query = query.filter(job::Column::TenantId.eq(tenant.0));
-    }
-    let rows = query
-        .order_by_desc(job::Column::UpdatedAt)
-        .limit(limit.clamp(1, 1_000))
-        .all(db)
-        .await?;
+    let rows = queue::dead_letters(db, tenant, limit.clamp(1, 1_000)).await?;
     let slugs = tenant_slugs(db).await?;
     Ok(rows
         .into_iter()

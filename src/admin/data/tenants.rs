@@ -3,14 +3,13 @@
 //! webhook subscriptions as the ATS and the suite list them now.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use crate::app::AppState;
 use crate::ats::{AtsSubscription, Delivery, adapter_for, webhook_url as ats_webhook_url};
-use crate::store::entities::{inbox_event, job, lease, sync_state};
+use crate::ids::TenantId;
+use crate::store::entities::{lease, sync_state};
 use crate::suite::PageRequest;
 use crate::suite::subscription::webhook_url;
 use crate::sync::events_log::{self, EventSummary};
@@ -141,25 +140,9 @@ pub async fn overview(state: &AppState, tenant: &Tenant) -> Result<TenantOvervie
 
 async fn counts(db: &impl ConnectionTrait, tenant: i64, events: bool) -> Result<Vec<Count>, DbErr> {
     let rows: Vec<(String, i64)> = if events {
-        inbox_event::Entity::find()
-            .select_only()
-            .column(inbox_event::Column::Status)
-            .column_as(inbox_event::Column::Id.count(), "count")
-            .filter(inbox_event::Column::TenantId.eq(tenant))
-            .group_by(inbox_event::Column::Status)
-            .into_tuple()
-            .all(db)
-            .await?
+        crate::inbound::inbox::status_counts_of_tenant(db, TenantId(tenant)).await?
     } else {
-        job::Entity::find()
-            .select_only()
-            .column(job::Column::Status)
-            .column_as(job::Column::Id.count(), "count")
-            .filter(job::Column::TenantId.eq(tenant))
-            .group_by(job::Column::Status)
-            .into_tuple()
-            .all(db)
-            .await?
+        crate::queue::status_counts_of_tenant(db, TenantId(tenant)).await?
     };
     let mut out: Vec<Count> = rows
         .into_iter()
