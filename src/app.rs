@@ -15,12 +15,13 @@ pub use crate::http::server::{App, serve_health, shutdown_on_signal};
 
 use crate::ats::Pollers;
 use crate::config::Settings;
-use crate::crypto::MasterKey;
+use crate::crypto::{MasterKey, NoMasterKey};
 use crate::health::HealthBook;
 use crate::suite::SuiteClients;
 use crate::suite::callback::CallbackState;
 use crate::sync::runtime::Background;
 use crate::telemetry::{Metrics, PartnerCalls};
+use crate::tenant::Directory;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -28,6 +29,9 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub master_key: Option<MasterKey>,
+    /// The process's one directory of opened tenants (None without a master key: nothing can
+    /// be opened then). The webhook path, the pages and the background side share it.
+    pub tenants: Option<Directory>,
     pub metrics: Arc<Metrics>,
     /// Connection health, recorded by partner calls and flushed to the database.
     pub health: HealthBook,
@@ -47,6 +51,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The tenant directory; there is none without a master key.
+    pub fn tenants(&self) -> Result<&Directory, NoMasterKey> {
+        self.tenants.as_ref().ok_or(NoMasterKey)
+    }
+
     /// The state of a process, with or without an HTTP listener (`liaison worker` has none).
     pub fn build(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
         let master_key = settings.require_master_key().ok();
@@ -61,9 +70,12 @@ impl AppState {
             partner_calls.clone(),
         )?;
         let wake = Arc::new(Notify::new());
+        let tenants = master_key
+            .clone()
+            .map(|key| Directory::new(db.clone(), key));
         let inbound = crate::inbound::InboundState::start(
             db.clone(),
-            master_key.clone(),
+            tenants.clone(),
             settings.queue.max_attempts,
             wake.clone(),
             metrics.clone(),
@@ -74,6 +86,7 @@ impl AppState {
             web: crate::web::WebState::new(master_key.as_ref()),
             settings: Arc::new(settings),
             master_key,
+            tenants,
             metrics,
             health,
             partner_calls,
@@ -97,13 +110,13 @@ impl AppState {
 
     /// What the workers and the scheduler run on; refused without a master key.
     pub fn background(&self) -> anyhow::Result<Background> {
-        let master_key = self
-            .master_key
+        let tenants = self
+            .tenants
             .clone()
             .context("`master_key` is required to run workers")?;
         Ok(Background {
             db: self.db.clone(),
-            master_key,
+            tenants,
             queue: self.settings.queue.clone(),
             workers: self.settings.workers,
             metrics: self.metrics.clone(),

@@ -24,6 +24,12 @@ pub enum CryptoError {
     Undecryptable,
 }
 
+/// Something that needs the master key (opening a tenant) was asked of a process that has none;
+/// each surface answers it in its own way (the API 503 `unavailable`, pages and the console 500).
+#[derive(Debug, thiserror::Error)]
+#[error("no master key configured")]
+pub struct NoMasterKey;
+
 /// The 32-byte key that seals every secret Liaison stores.
 #[derive(Clone)]
 pub struct MasterKey(Key<Aes256Gcm>);

@@ -34,6 +34,12 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
+impl From<crate::crypto::NoMasterKey> for ApiError {
+    fn from(error: crate::crypto::NoMasterKey) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}
+
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest {

@@ -1,7 +1,7 @@
 //! Liaison: a self-hostable connector between Applicant Tracking Systems and a video-interview suite.
 //!
 //! The module list is the architecture at a glance. Data flows one way:
-//! HTTP route -> inbox -> job queue -> flow -> partner client.
+//! HTTP route (or poller) -> inbox -> job queue -> flow -> partner client.
 
 pub mod admin;
 pub mod api;
@@ -19,6 +19,7 @@ pub mod health;
 pub mod http;
 pub mod ids;
 pub mod inbound;
+pub mod inbox;
 pub mod queue;
 pub mod rekey;
 pub mod signature;

@@ -82,6 +82,12 @@ pub enum AdminError {
     Internal(#[source] anyhow::Error),
 }
 
+impl From<crate::crypto::NoMasterKey> for AdminError {
+    fn from(error: crate::crypto::NoMasterKey) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
 impl From<sea_orm::DbErr> for AdminError {
     fn from(error: sea_orm::DbErr) -> Self {
         Self::Internal(error.into())

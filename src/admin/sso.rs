@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::auth::start_session;
 use super::page::AdminError;
 use crate::app::AppState;
-use crate::tenant;
 use crate::web::access::now_s;
 use crate::web::error::PageQuery;
 use crate::web::session::SessionOrigin;
@@ -43,13 +42,10 @@ pub async fn finish_admin_sso(
             "only a sign-in through SSO opens the console".to_owned(),
         ));
     }
-    let key = state
-        .master_key
-        .as_ref()
-        .ok_or_else(|| AdminError::Internal(anyhow::anyhow!("no master key configured")))?;
-    let tenant = tenant::find(&state.db, key, &slug)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("the admin SSO tenant `{slug}` is gone")))?;
+    let tenant =
+        state.tenants()?.by_slug_now(&slug).await?.ok_or_else(|| {
+            AdminError::NotFound(format!("the admin SSO tenant `{slug}` is gone"))
+        })?;
     let suite_role = session
         .role
         .as_deref()

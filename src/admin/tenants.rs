@@ -1,6 +1,8 @@
 //! The tenants pages: the list (with the queue at a glance) and one tenant's connections,
 //! pollers, subscriptions and latest events.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -53,12 +55,10 @@ pub async fn show_tenants_page(
 }
 
 /// The tenant `slug` with its secrets opened (they never reach a page).
-pub async fn open_tenant(state: &AppState, slug: &str) -> Result<Tenant, AdminError> {
-    let key = state
-        .master_key
-        .as_ref()
-        .ok_or_else(|| AdminError::Internal(anyhow::anyhow!("no master key configured")))?;
-    tenant::find(&state.db, key, slug)
+pub async fn open_tenant(state: &AppState, slug: &str) -> Result<Arc<Tenant>, AdminError> {
+    state
+        .tenants()?
+        .by_slug_now(slug)
         .await?
         .ok_or_else(|| AdminError::NotFound(format!("no tenant `{slug}`")))
 }

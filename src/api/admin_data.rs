@@ -2,6 +2,8 @@
 //! tenants with filters and one event in full (masked), queue figures, dead letters, bulk
 //! replays, mappings and their preview, and the equivalence search by email.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -38,12 +40,10 @@ pub fn router() -> Router<AppState> {
         .route("/bulk-replays/{id}", get(show_bulk_replay))
 }
 
-async fn open(state: &AppState, tenant: &TenantRef) -> Result<Tenant, ApiError> {
-    let key = state
-        .master_key
-        .as_ref()
-        .ok_or_else(|| ApiError::Unavailable("no master key configured".to_owned()))?;
-    tenant::find(&state.db, key, &tenant.slug)
+async fn open(state: &AppState, tenant: &TenantRef) -> Result<Arc<Tenant>, ApiError> {
+    state
+        .tenants()?
+        .by_slug_now(&tenant.slug)
         .await?
         .ok_or_else(|| ApiError::UnknownTenant(tenant.slug.clone()))
 }

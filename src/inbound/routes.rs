@@ -14,9 +14,9 @@ use tracing::Instrument as _;
 
 use super::body::{BodyFormat, read_limited, to_json};
 use super::error::InboundError;
-use super::inbox::{NewEvent, Stored};
 use super::{InboundState, suite_events};
 use crate::ats::{AtsAdapter, adapter_for};
+use crate::inbox::{NewEvent, Stored};
 use crate::signature::Unverified;
 use crate::telemetry::InboundLabels;
 use crate::tenant::Tenant;
@@ -161,8 +161,7 @@ async fn find_tenant(state: &InboundState, slug: &str) -> Result<Arc<Tenant>, In
         return Err(InboundError::Unavailable);
     };
     tenants
-        .cache
-        .get(&tenants.db, &tenants.key, slug)
+        .by_slug(slug)
         .await
         .map_err(|error| {
             tracing::error!(error = format!("{error:#}"), "cannot read the tenant");

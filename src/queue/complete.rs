@@ -50,7 +50,7 @@ pub struct Completed {
 /// size up to `JOBS_PER_STATEMENT` (the caller's marking of the events is the fourth).
 pub async fn complete_batch(
     txn: &DatabaseTransaction,
-    jobs: &[Succeeded],
+    jobs: &[&Succeeded],
     covered: &[(JobId, JobId)],
 ) -> Result<Completed, DbErr> {
     let now = now_ms();

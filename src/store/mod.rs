@@ -5,6 +5,7 @@
 //! (`queue::claim`), never as a second copy of the schema.
 
 pub mod entities;
+pub mod group_commit;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, TransactionSession, TransactionTrait};
 
 use crate::ids::{EventId, TenantId};
-use crate::inbound::inbox::{self, EventStatus};
+use crate::inbox::{self, EventStatus};
 use crate::queue;
 use crate::store::entities::inbox_event;
 

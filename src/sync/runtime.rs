@@ -13,11 +13,10 @@ use super::partners::LivePartners;
 use super::{APPLY_EVENT, Flows, Worker, state};
 use crate::ats::{Delivery, Pollers, adapter_for};
 use crate::config::QueueSettings;
-use crate::crypto::MasterKey;
 use crate::health::HealthBook;
 use crate::suite::SuiteClients;
 use crate::telemetry::Metrics;
-use crate::tenant::{self, Tenant};
+use crate::tenant::{Directory, Tenant};
 
 /// How often the scheduler looks for due polls.
 const SCHEDULER_TICK: Duration = Duration::from_secs(1);
@@ -25,12 +24,13 @@ const SCHEDULER_TICK: Duration = Duration::from_secs(1);
 const SUBSCRIPTION_CHECK_MS: i64 = 3_600_000;
 
 /// What the background side of a process runs on: built from the process's parts, with the
-/// master key it cannot run without (the application state refuses to build one without a key,
-/// answering "`master_key` is required to run workers").
+/// tenant directory it cannot run without (the application state refuses to build one without a
+/// master key, answering "`master_key` is required to run workers").
 #[derive(Clone)]
 pub struct Background {
     pub db: DatabaseConnection,
-    pub master_key: MasterKey,
+    /// The process's tenant directory (shared with the webhook path and the pages).
+    pub tenants: Directory,
     pub queue: QueueSettings,
     /// How many workers run in this process.
     pub workers: usize,
@@ -54,7 +54,7 @@ pub fn flows(background: &Background) -> Flows {
         APPLY_EVENT,
         ApplyEvent::new(
             background.db.clone(),
-            background.master_key.clone(),
+            background.tenants.clone(),
             Arc::new(LivePartners::new(background.suite_clients.clone())),
         ),
     )
@@ -102,19 +102,18 @@ async fn run_scheduler(state: Background, shutdown: CancellationToken) {
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     );
-    let master_key = state.master_key.clone();
     while !shutdown.is_cancelled() {
-        match tenant::list(&state.db).await {
-            Ok(summaries) => {
-                for summary in summaries {
+        // The rows are read every tick; a tenant is opened again only when its row changed.
+        match state.tenants.all().await {
+            Ok(tenants) => {
+                for (slug, opened) in tenants {
                     if shutdown.is_cancelled() {
                         break;
                     }
-                    match tenant::find(&state.db, &master_key, &summary.slug).await {
-                        Ok(Some(tenant)) => run_due_tasks(&state.pollers, &tenant, &owner).await,
-                        Ok(None) => {}
+                    match opened {
+                        Ok(tenant) => run_due_tasks(&state.pollers, &tenant, &owner).await,
                         Err(error) => {
-                            tracing::warn!(tenant = %summary.slug, error = format!("{error:#}"), "cannot load tenant")
+                            tracing::warn!(tenant = %slug, error = format!("{error:#}"), "cannot load tenant")
                         }
                     }
                 }

@@ -16,23 +16,13 @@ use tracing::Instrument as _;
 use super::completions::Completions;
 use super::flow::{Flows, JobContext, JobError};
 use crate::config::QueueSettings;
-use crate::inbound::inbox::{self, EventStatus};
+use crate::inbox::{self, EventStatus};
 use crate::queue::{
     self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure, Succeeded,
 };
 use crate::telemetry::Metrics;
 use crate::telemetry::trace::continue_trace;
 use crate::time::now_ms;
-
-/// Event statuses in the inbox, following the job that applies the event.
-pub mod event_status {
-    use crate::inbound::inbox::EventStatus;
-
-    pub const RECEIVED: &str = EventStatus::Received.as_str();
-    pub const PROCESSED: &str = EventStatus::Processed.as_str();
-    pub const RETRYING: &str = EventStatus::Retrying.as_str();
-    pub const DEAD: &str = EventStatus::Dead.as_str();
-}
 
 #[derive(Clone)]
 pub struct Worker {
@@ -47,7 +37,7 @@ pub struct Worker {
     /// Job counts and durations (none in tests that build a bare worker).
     metrics: Option<Arc<Metrics>>,
     /// Succeeded jobs are marked done in shared transactions.
-    completions: Arc<Completions>,
+    completions: Completions,
 }
 
 impl Worker {
@@ -59,6 +49,7 @@ impl Worker {
         wake: Arc<Notify>,
     ) -> Self {
         Self {
+            completions: Completions::spawn(db.clone()),
             db,
             flows: Arc::new(flows),
             settings,
@@ -66,7 +57,6 @@ impl Worker {
             identity: format!("pid{}", std::process::id()),
             wake,
             metrics: None,
-            completions: Arc::new(Completions::default()),
         }
     }
 
@@ -207,10 +197,7 @@ impl Worker {
                 duration: clock.elapsed(),
                 call,
             };
-            let outcome = self
-                .completions
-                .complete(&self.db, succeeded, on_done, EventStatus::Processed)
-                .await;
+            let outcome = self.completions.complete(succeeded, on_done).await;
             let outcome = match outcome {
                 Ok(true) => {
                     tracing::debug!("job finished");

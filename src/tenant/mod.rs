@@ -1,9 +1,12 @@
 //! Tenants: the tenant file of the contract (`liaison tenant apply`), its validation, and the store
-//! finders every other concern goes through (the tenant comes first in every query).
+//! finders every other concern goes through (the tenant comes first in every query), and the
+//! process's one directory of opened tenants (`directory`).
 
+mod directory;
 mod file;
 mod repo;
 
+pub use directory::{Directory, SLUG_TTL};
 pub use file::is_valid_slug;
 pub use file::is_valid_slug as is_slug;
 pub use file::{

@@ -43,16 +43,12 @@ pub fn now_s() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// The tenant `slug`, with its opened secrets.
+/// The tenant `slug`, with its opened secrets (from the process's directory: read at most
+/// `tenant::SLUG_TTL` ago, as an ATS page may hold many iframes).
 pub async fn resolve_tenant(state: &AppState, slug: &str) -> Result<Arc<Tenant>, PageError> {
-    let key = state
-        .master_key
-        .as_ref()
-        .ok_or_else(|| PageError::Internal(anyhow::anyhow!("no master key configured")))?;
     state
-        .web
-        .tenants()
-        .get(&state.db, key, slug)
+        .tenants()?
+        .by_slug(slug)
         .await?
         .ok_or(PageError::UnknownTenant)
 }

@@ -54,6 +54,12 @@ impl From<anyhow::Error> for PageError {
     }
 }
 
+impl From<crate::crypto::NoMasterKey> for PageError {
+    fn from(error: crate::crypto::NoMasterKey) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
 impl From<sea_orm::DbErr> for PageError {
     fn from(error: sea_orm::DbErr) -> Self {
         Self::Internal(error.into())

@@ -12,7 +12,6 @@ pub mod pages;
 pub mod port;
 pub mod session;
 pub mod suite_source;
-pub mod tenants;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,7 +33,6 @@ use pages::{ApplicationData, JobData};
 use port::PageSource;
 use session::SessionKeys;
 use suite_source::SuiteSource;
-use tenants::TenantCache;
 
 /// What the pages keep between requests. Cheap to clone.
 #[derive(Clone)]
@@ -44,7 +42,6 @@ pub struct WebState {
 
 struct Inner {
     keys: SessionKeys,
-    tenants: TenantCache,
     jobs: PageCache<JobData>,
     applications: PageCache<ApplicationData>,
 }
@@ -64,7 +61,6 @@ impl WebState {
         Self {
             inner: Arc::new(Inner {
                 keys: SessionKeys::new(key),
-                tenants: TenantCache::default(),
                 jobs: PageCache::new(fresh_for, cache::MAX_ENTRIES),
                 applications: PageCache::new(fresh_for, cache::MAX_ENTRIES),
             }),
@@ -73,10 +69,6 @@ impl WebState {
 
     pub fn keys(&self) -> &SessionKeys {
         &self.inner.keys
-    }
-
-    pub fn tenants(&self) -> &TenantCache {
-        &self.inner.tenants
     }
 
     pub fn jobs(&self) -> &PageCache<JobData> {

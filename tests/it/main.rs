@@ -28,6 +28,7 @@ mod store;
 mod suite_client;
 mod support;
 mod sync;
+mod tenant_directory;
 mod tls;
 mod web;
 mod worker;

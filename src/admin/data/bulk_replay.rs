@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::events::tenant_slugs;
 use crate::ids::{BulkReplayId, EventId, JobId, TenantId};
-use crate::inbound::inbox::{self, EventStatus};
+use crate::inbox::{self, EventStatus};
 use crate::queue::{self, JobStatus};
 use crate::store::entities::{bulk_replay, bulk_replay_job};
 use crate::time::{now_ms, to_rfc3339};

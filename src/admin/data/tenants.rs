@@ -140,7 +140,7 @@ pub async fn overview(state: &AppState, tenant: &Tenant) -> Result<TenantOvervie
 
 async fn counts(db: &impl ConnectionTrait, tenant: i64, events: bool) -> Result<Vec<Count>, DbErr> {
     let rows: Vec<(String, i64)> = if events {
-        crate::inbound::inbox::status_counts_of_tenant(db, TenantId(tenant)).await?
+        crate::inbox::status_counts_of_tenant(db, TenantId(tenant)).await?
     } else {
         crate::queue::status_counts_of_tenant(db, TenantId(tenant)).await?
     };

@@ -13,7 +13,7 @@ use crate::ats::PollContext;
 use crate::ats::error::AdapterError;
 use crate::ats::poll::{PollReport, read_cursor, write_cursor};
 use crate::events::{EventBody, InboundEvent, Source};
-use crate::inbound::inbox::{NewEvent, Stored, insert_events};
+use crate::inbox::{NewEvent, Stored, insert_events};
 
 /// The cursor's name in `poll_cursors`.
 pub const CURSOR_SOURCE: &str = "gupy.listing";

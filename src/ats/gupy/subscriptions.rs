@@ -15,7 +15,7 @@ use crate::ats::AdapterFuture;
 use crate::ats::capabilities::{self, AtsSubscription, Subscriptions};
 use crate::ats::error::AdapterError;
 use crate::events::{EventBody, InboundEvent, Source};
-use crate::inbound::inbox::{NewEvent, insert_events};
+use crate::inbox::{NewEvent, insert_events};
 use crate::signature::shared_token::TOKEN_HEADER;
 use crate::tenant::Tenant;
 use crate::time::now_ms;

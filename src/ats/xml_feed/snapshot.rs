@@ -17,7 +17,7 @@ use crate::ats::error::AdapterError;
 use crate::ats::poll::PollReport;
 use crate::events::{AtsJob, EventBody, InboundEvent, Source};
 use crate::ids::TenantId;
-use crate::inbound::inbox::{NewEvent, Stored, insert_events};
+use crate::inbox::{NewEvent, Stored, insert_events};
 use crate::time::now_ms;
 
 /// Rows read or written per statement during the diff.

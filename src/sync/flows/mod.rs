@@ -10,22 +10,19 @@ mod results;
 mod suite_changes;
 pub mod users;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
 use super::ports::{AtsPort, SuitePort};
 use super::{FlowFuture, JobContext, JobError, state};
-use crate::crypto::MasterKey;
 use crate::equivalence::{self, EntityKind, Equivalence};
 use crate::events::EventBody;
 use crate::ids::TenantId;
 use crate::queue::ClaimedJob;
-use crate::store::entities::tenant as tenant_row;
-use crate::tenant::{self, Tenant};
+use crate::tenant::{Directory, Tenant};
 use prefetch::{Loaded, Prefetched};
 use reads::BatchReads;
 use results::InvitationRef;
@@ -112,30 +109,9 @@ impl Step<'_> {
 /// The `apply_event` flow.
 pub struct ApplyEvent {
     db: DatabaseConnection,
-    master_key: MasterKey,
+    tenants: Directory,
     partners: Arc<dyn Partners>,
-    opened: OpenedTenants,
     prefetched: Prefetched,
-}
-
-/// Tenants opened by earlier jobs, by id, with the stored row they were opened from: a job
-/// still reads the row (so a `tenant apply` takes effect at once) but skips parsing the
-/// settings and decrypting the secrets when the row did not change.
-#[derive(Default)]
-struct OpenedTenants(Mutex<HashMap<i64, (tenant_row::Model, Arc<Tenant>)>>);
-
-impl OpenedTenants {
-    fn open(&self, key: &MasterKey, row: tenant_row::Model) -> anyhow::Result<Arc<Tenant>> {
-        let mut opened = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((seen, tenant)) = opened.get(&row.id)
-            && *seen == row
-        {
-            return Ok(tenant.clone());
-        }
-        let tenant = Arc::new(tenant::open(key, &row)?);
-        opened.insert(row.id, (row, tenant.clone()));
-        Ok(tenant)
-    }
 }
 
 impl super::Flow for ApplyEvent {
@@ -148,10 +124,7 @@ impl super::Flow for ApplyEvent {
         jobs: &'a [&'a ClaimedJob],
     ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         Box::pin(async move {
-            let loaded = self
-                .prefetched
-                .load(&self.db, &self.master_key, &self.opened, jobs)
-                .await;
+            let loaded = self.prefetched.load(&self.db, &self.tenants, jobs).await;
             if let Err(error) = loaded {
                 tracing::warn!(error = %error, "prefetch failed; each job loads its own");
             }
@@ -160,12 +133,11 @@ impl super::Flow for ApplyEvent {
 }
 
 impl ApplyEvent {
-    pub fn new(db: DatabaseConnection, master_key: MasterKey, partners: Arc<dyn Partners>) -> Self {
+    pub fn new(db: DatabaseConnection, tenants: Directory, partners: Arc<dyn Partners>) -> Self {
         Self {
             db,
-            master_key,
+            tenants,
             partners,
-            opened: OpenedTenants::default(),
             prefetched: Prefetched::default(),
         }
     }
@@ -174,7 +146,7 @@ impl ApplyEvent {
         let job = &context.job;
         let loaded = match self.prefetched.take(job.id) {
             Some(loaded) if Some(loaded.event_id) == prefetch::event_id_of(job) => loaded,
-            _ => prefetch::load_one(&self.db, &self.master_key, &self.opened, job).await?,
+            _ => prefetch::load_one(&self.db, &self.tenants, job).await?,
         };
         let Loaded {
             event,

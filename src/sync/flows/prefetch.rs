@@ -6,20 +6,17 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, Statement,
-};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Statement};
 
+use super::db_error;
 use super::reads::BatchReads;
-use super::{OpenedTenants, db_error};
-use crate::crypto::MasterKey;
 use crate::events::InboundEvent;
 use crate::ids::{JobId, TenantId};
 use crate::queue::ClaimedJob;
-use crate::store::entities::{inbox_event, tenant as tenant_row};
+use crate::store::entities::inbox_event;
 use crate::store::{numbered_params, param_list};
 use crate::sync::{JobError, state};
-use crate::tenant::Tenant;
+use crate::tenant::{Directory, Tenant};
 
 /// A job's starting point.
 pub struct Loaded {
@@ -66,8 +63,7 @@ impl Prefetched {
     pub async fn load(
         &self,
         db: &DatabaseConnection,
-        key: &MasterKey,
-        tenants: &OpenedTenants,
+        tenants: &Directory,
         jobs: &[&ClaimedJob],
     ) -> Result<(), DbErr> {
         let event_ids: Vec<(JobId, i64)> = jobs
@@ -78,24 +74,15 @@ impl Prefetched {
             return Ok(());
         }
         let events = load_events(db, event_ids.iter().map(|(_, id)| *id)).await?;
-        let tenant_ids: Vec<i64> = events.values().map(|row| row.tenant_id).collect();
-        let mut opened = HashMap::new();
-        for row in tenant_row::Entity::find()
-            .filter(tenant_row::Column::Id.is_in(tenant_ids))
-            .all(db)
-            .await?
-        {
-            let id = row.id;
-            if let Ok(tenant) = tenants.open(key, row) {
-                opened.insert(id, tenant);
-            }
-        }
+        let tenant_ids: Vec<TenantId> =
+            events.values().map(|row| TenantId(row.tenant_id)).collect();
+        let opened = tenants.by_ids(&tenant_ids).await?;
         let mut ready = Vec::with_capacity(jobs.len());
         for (job, (_, event_id)) in jobs.iter().zip(event_ids) {
             let Some(row) = events.get(&event_id) else {
                 continue;
             };
-            let Some(tenant) = opened.get(&row.tenant_id) else {
+            let Some(tenant) = opened.get(&TenantId(row.tenant_id)) else {
                 continue;
             };
             if row.tenant_id != job.tenant.0 {
@@ -163,8 +150,7 @@ async fn load_events(
 /// A job's starting point read on its own: the event, the tenant, then the version.
 pub async fn load_one(
     db: &DatabaseConnection,
-    key: &MasterKey,
-    tenants: &OpenedTenants,
+    tenants: &Directory,
     job: &ClaimedJob,
 ) -> Result<Loaded, JobError> {
     let event_id = event_id_of(job).ok_or_else(|| JobError::permanent("the job names no event"))?;
@@ -178,7 +164,7 @@ pub async fn load_one(
     }
     let event: InboundEvent = serde_json::from_str(&row.normalized)
         .map_err(|e| JobError::permanent(format!("stored event does not parse: {e}")))?;
-    let tenant = open_tenant(db, key, tenants, job.tenant).await?;
+    let tenant = open_tenant(tenants, job.tenant).await?;
     let applied = match (event.subject(), event.occurred_at) {
         (Some(subject), Some(_)) => state::applied_version(db, tenant.id, &subject)
             .await
@@ -194,18 +180,12 @@ pub async fn load_one(
     })
 }
 
-async fn open_tenant(
-    db: &DatabaseConnection,
-    key: &MasterKey,
-    tenants: &OpenedTenants,
-    id: TenantId,
-) -> Result<Arc<Tenant>, JobError> {
-    let row = tenant_row::Entity::find_by_id(id.0)
-        .one(db)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| JobError::permanent("the tenant is gone"))?;
-    tenants
-        .open(key, row)
-        .map_err(|e| JobError::transient(format!("cannot load tenant: {e:#}")))
+async fn open_tenant(tenants: &Directory, id: TenantId) -> Result<Arc<Tenant>, JobError> {
+    match tenants.by_id(id).await {
+        Ok(Some(tenant)) => Ok(tenant),
+        Ok(None) => Err(JobError::permanent("the tenant is gone")),
+        Err(error) => Err(JobError::transient(format!(
+            "cannot load tenant: {error:#}"
+        ))),
+    }
 }

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Step, db_error};
 use crate::equivalence::{self, EntityKind};
-use crate::inbound::inbox;
+use crate::inbox;
 use crate::sync::JobError;
 
 async fn touch_by_suite(step: &Step<'_>, kind: EntityKind, suite_id: &str) -> Result<(), JobError> {

@@ -1,0 +1,218 @@
+//! The insert path every stored event takes: the webhook path's group commit and the pollers'
+//! own transactions (a feed snapshot and the events it produces commit together). New events
+//! get their `apply_event` job in the same statement batch; redeliveries are answered with the
+//! event stored before.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Condition, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait, Set,
+};
+
+use super::{EventStatus, NewEvent, Stored};
+use crate::events::InboundEvent;
+use crate::ids::{EventId, TenantId};
+use crate::queue::NewJob;
+use crate::store::entities::{inbox_event, job};
+use crate::time::now_ms;
+
+/// Rows per INSERT statement (well under both back ends' bound-parameter limits).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// The flow that applies one stored event.
+pub const APPLY_EVENT: &str = "apply_event";
+
+/// The job that applies `event` (stored as `event_id`): one per event, ordered by the event's
+/// subject, so one entity's events apply one at a time and in order. Enqueued in the same
+/// transaction as the event, so that both commit or neither does.
+pub fn job_for_event(
+    tenant: TenantId,
+    event_id: EventId,
+    event: &InboundEvent,
+    max_attempts: u32,
+) -> NewJob {
+    NewJob {
+        tenant,
+        event: Some(event_id),
+        flow: APPLY_EVENT.to_owned(),
+        payload: serde_json::json!({ "event_id": event_id.0 }),
+        idempotency_key: format!("event:{}", event_id.0),
+        ordering_key: Some(
+            event
+                .subject()
+                .map(|subject| format!("{}:{subject}", tenant.0))
+                .unwrap_or_else(|| format!("{}:event:{}", tenant.0, event_id.0)),
+        ),
+        run_at: None,
+        max_attempts,
+    }
+}
+
+/// Inserts `events` (skipping delivery ids already stored) and enqueues one `apply_event` job
+/// per new `received` event, on `db` (a caller's transaction). Answers one outcome per event, in
+/// order; an event repeated within `events` is a duplicate of its first occurrence.
+pub async fn insert_events(
+    db: &impl ConnectionTrait,
+    events: &[NewEvent],
+    max_attempts: u32,
+) -> Result<Vec<Stored>, DbErr> {
+    let mut outcomes = Vec::with_capacity(events.len());
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        outcomes.extend(insert_chunk(db, chunk, max_attempts).await?);
+    }
+    Ok(outcomes)
+}
+
+/// What makes a delivery unique (`uq_inbox_delivery`): tenant, source, delivery id.
+type DeliveryKey = (i64, String, String);
+
+impl NewEvent {
+    fn key(&self) -> DeliveryKey {
+        (
+            self.tenant.0,
+            self.event.source.as_str().to_owned(),
+            self.event.delivery_id.clone(),
+        )
+    }
+}
+
+/// The key of a stored event, as the insert answers it.
+#[derive(FromQueryResult)]
+struct InsertedEvent {
+    id: i64,
+    tenant_id: i64,
+    source: String,
+    delivery_id: String,
+}
+
+async fn insert_chunk(
+    db: &impl ConnectionTrait,
+    events: &[NewEvent],
+    max_attempts: u32,
+) -> Result<Vec<Stored>, DbErr> {
+    let now = now_ms();
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        rows.push(inbox_row(event, now)?);
+    }
+    // Only the keys come back: the payloads are large, and the caller has them.
+    let mut insert = inbox_event::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([
+            inbox_event::Column::TenantId,
+            inbox_event::Column::Source,
+            inbox_event::Column::DeliveryId,
+        ])
+        .into_query();
+    insert.returning(Query::returning().columns([
+        inbox_event::Column::Id,
+        inbox_event::Column::TenantId,
+        inbox_event::Column::Source,
+        inbox_event::Column::DeliveryId,
+    ]));
+    let statement = db.get_database_backend().build(&insert);
+    let mut fresh: HashMap<DeliveryKey, i64> = InsertedEvent::find_by_statement(statement)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| ((row.tenant_id, row.source, row.delivery_id), row.id))
+        .collect();
+
+    // First occurrence of a fresh key is new; later ones, and keys stored before, are duplicates.
+    let mut taken: HashMap<DeliveryKey, i64> = HashMap::new();
+    let mut outcomes: Vec<Option<Stored>> = Vec::with_capacity(events.len());
+    let mut unknown = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        let key = event.key();
+        if let Some(id) = fresh.remove(&key) {
+            taken.insert(key, id);
+            outcomes.push(Some(Stored::New(EventId(id))));
+        } else if let Some(id) = taken.get(&key) {
+            outcomes.push(Some(Stored::Duplicate(EventId(*id))));
+        } else {
+            unknown.push(index);
+            outcomes.push(None);
+        }
+    }
+    if !unknown.is_empty() {
+        let existing = find_existing(db, unknown.iter().map(|&i| &events[i])).await?;
+        for index in unknown {
+            let id = existing
+                .get(&events[index].key())
+                .copied()
+                .ok_or_else(|| DbErr::Custom("a conflicting event vanished".to_owned()))?;
+            outcomes[index] = Some(Stored::Duplicate(EventId(id)));
+        }
+    }
+    let outcomes: Vec<Stored> = outcomes.into_iter().flatten().collect();
+
+    let jobs: Vec<job::ActiveModel> = events
+        .iter()
+        .zip(&outcomes)
+        .filter(|(event, _)| event.status == EventStatus::Received)
+        .filter_map(|(event, outcome)| match outcome {
+            Stored::New(id) => Some(job_row(event, *id, max_attempts, now)),
+            Stored::Duplicate(_) => None,
+        })
+        .collect();
+    if !jobs.is_empty() {
+        job::Entity::insert_many(jobs)
+            .on_conflict_do_nothing_on([job::Column::TenantId, job::Column::IdempotencyKey])
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(outcomes)
+}
+
+fn inbox_row(event: &NewEvent, now: i64) -> Result<inbox_event::ActiveModel, DbErr> {
+    let normalized = serde_json::to_string(&event.event).map_err(|e| DbErr::Json(e.to_string()))?;
+    Ok(inbox_event::ActiveModel {
+        tenant_id: Set(event.tenant.0),
+        source: Set(event.event.source.as_str().to_owned()),
+        delivery_id: Set(event.event.delivery_id.clone()),
+        event_type: Set(event.event.partner_type.clone()),
+        subject: Set(event.event.subject()),
+        occurred_at: Set(event.event.occurred_at),
+        status: Set(event.status.as_str().to_owned()),
+        payload: Set(event.payload.clone()),
+        normalized: Set(normalized),
+        received_at: Set(now),
+        ..Default::default()
+    })
+}
+
+/// The `apply_event` job of [`job_for_event`], as a row (inserted in bulk).
+fn job_row(event: &NewEvent, id: EventId, max_attempts: u32, now: i64) -> job::ActiveModel {
+    job_for_event(event.tenant, id, &event.event, max_attempts)
+        .into_row(now, event.trace_parent.clone())
+}
+
+async fn find_existing<'a>(
+    db: &impl ConnectionTrait,
+    events: impl Iterator<Item = &'a NewEvent>,
+) -> Result<HashMap<DeliveryKey, i64>, DbErr> {
+    let mut any = Condition::any();
+    for event in events {
+        any = any.add(
+            Condition::all()
+                .add(inbox_event::Column::TenantId.eq(event.tenant.0))
+                .add(inbox_event::Column::Source.eq(event.event.source.as_str()))
+                .add(inbox_event::Column::DeliveryId.eq(event.event.delivery_id.as_str())),
+        );
+    }
+    let rows: Vec<(i64, i64, String, String)> = inbox_event::Entity::find()
+        .select_only()
+        .column(inbox_event::Column::Id)
+        .column(inbox_event::Column::TenantId)
+        .column(inbox_event::Column::Source)
+        .column(inbox_event::Column::DeliveryId)
+        .filter(any)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, tenant, source, delivery)| ((tenant, source, delivery), id))
+        .collect())
+}
