@@ -1,5 +1,6 @@
-//! The sync engine's persisted keys, built in one place: `sync_state` keys ([`StateKey`]) and the
-//! idempotency / write-back keys of partner operations ([`OpKey`]).
+//! The sync engine's persisted keys, built in one place: `sync_state` keys ([`StateKey`]), the
+//! idempotency / write-back keys of partner operations ([`OpKey`]) and the names of the
+//! scheduler's per-tenant leases ([`LeaseName`]).
 //!
 //! These strings are stored (in `sync_state`, `writebacks` and the suite's idempotency records),
 //! so they must never change: the tests below pin each one.
@@ -100,6 +101,25 @@ impl fmt::Display for OpKey<'_> {
     }
 }
 
+/// A per-tenant task the scheduler runs once per interval across all processes (`leases.name`;
+/// the console shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseName {
+    /// The tenant's poll of its ATS.
+    Poll,
+    /// The hourly check of the tenant's ATS webhook subscriptions.
+    SubscriptionCheck,
+}
+
+impl LeaseName {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Poll => "poll",
+            Self::SubscriptionCheck => "subscription_check",
+        }
+    }
+}
+
 impl From<OpKey<'_>> for String {
     fn from(key: OpKey<'_>) -> String {
         key.to_string()
@@ -125,6 +145,12 @@ mod tests {
         };
         assert_eq!(version.to_string(), "version:application:a-1");
         assert!(version.to_string().starts_with(VERSION_PREFIX));
+    }
+
+    #[test]
+    fn lease_names_are_the_persisted_strings() {
+        assert_eq!(LeaseName::Poll.as_str(), "poll");
+        assert_eq!(LeaseName::SubscriptionCheck.as_str(), "subscription_check");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::flows::ApplyEvent;
+use super::keys::LeaseName;
 use super::partners::LivePartners;
 use super::{APPLY_EVENT, Flows, Worker, state};
 use crate::ats::{Delivery, Pollers, adapter_for};
@@ -132,7 +133,7 @@ async fn run_scheduler(state: Background, shutdown: CancellationToken) {
 async fn run_due_tasks(state: &Pollers, tenant: &Tenant, owner: &str) {
     if let Some(interval) = poll_interval(tenant) {
         let ttl = interval.as_millis() as i64;
-        if let Ok(true) = state::try_lease(&state.db, tenant.id, "poll", owner, ttl).await
+        if let Ok(true) = state::try_lease(&state.db, tenant.id, LeaseName::Poll, owner, ttl).await
             && let Err(error) = crate::ats::poll_once(state, tenant).await
         {
             tracing::warn!(tenant = %tenant.slug(), error = %error, "poll failed; nothing was changed");
@@ -142,7 +143,7 @@ async fn run_due_tasks(state: &Pollers, tenant: &Tenant, owner: &str) {
         && let Ok(true) = state::try_lease(
             &state.db,
             tenant.id,
-            "subscription_check",
+            LeaseName::SubscriptionCheck,
             owner,
             SUBSCRIPTION_CHECK_MS,
         )

@@ -4,7 +4,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
-use super::keys::StateKey;
+use super::keys::{LeaseName, StateKey};
 use crate::ids::TenantId;
 use crate::store::entities::{lease, sync_state, writeback};
 use crate::time::now_ms;
@@ -149,14 +149,14 @@ pub fn version_key(subject: &str) -> String {
 pub async fn try_lease(
     db: &impl ConnectionTrait,
     tenant: TenantId,
-    name: &str,
+    name: LeaseName,
     owner: &str,
     ttl_ms: i64,
 ) -> Result<bool, DbErr> {
     let now = now_ms();
     lease::Entity::insert(lease::ActiveModel {
         tenant_id: Set(tenant.0),
-        name: Set(name.to_owned()),
+        name: Set(name.as_str().to_owned()),
         owner: Set(None),
         expires_at: Set(0),
         ..Default::default()
@@ -168,7 +168,7 @@ pub async fn try_lease(
         .col_expr(lease::Column::Owner, Expr::value(owner))
         .col_expr(lease::Column::ExpiresAt, Expr::value(now + ttl_ms))
         .filter(lease::Column::TenantId.eq(tenant.0))
-        .filter(lease::Column::Name.eq(name))
+        .filter(lease::Column::Name.eq(name.as_str()))
         .filter(
             lease::Column::Owner
                 .eq(owner)
@@ -183,14 +183,14 @@ pub async fn try_lease(
 pub async fn release_lease(
     db: &impl ConnectionTrait,
     tenant: TenantId,
-    name: &str,
+    name: LeaseName,
     owner: &str,
 ) -> Result<(), DbErr> {
     lease::Entity::update_many()
         .col_expr(lease::Column::Owner, Expr::value(Option::<String>::None))
         .col_expr(lease::Column::ExpiresAt, Expr::value(0))
         .filter(lease::Column::TenantId.eq(tenant.0))
-        .filter(lease::Column::Name.eq(name))
+        .filter(lease::Column::Name.eq(name.as_str()))
         .filter(lease::Column::Owner.eq(owner))
         .exec(db)
         .await
