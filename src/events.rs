@@ -2,7 +2,11 @@
 //! sends into an `InboundEvent`; the sync engine sees nothing else. Stored as JSON in the inbox
 //! (`inbox_events.normalized`), next to the raw payload kept for the event log.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
+
+use crate::domain::InvitationStatus;
 
 /// Who sent the event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -74,7 +78,7 @@ pub enum EventBody {
         invitation_id: String,
         project_id: Option<String>,
         candidate_id: Option<String>,
-        status: String,
+        status: InvitationEventStatus,
     },
     /// `review.created|updated`.
     ReviewChanged {
@@ -88,6 +92,58 @@ pub enum EventBody {
     },
     /// Accepted and logged, but nothing for Liaison to do (an action it does not act on).
     Ignored,
+}
+
+/// An invitation's status as a suite event gives it: one of Liaison's `InvitationStatus`es, or a
+/// word the suite's contract does not have, kept as sent so that a stored event replays as it was
+/// received. Stored (`inbox_events.normalized`) as the bare word either way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum InvitationEventStatus {
+    Known(InvitationStatus),
+    Other(String),
+}
+
+impl InvitationEventStatus {
+    /// The status named `word`: a known one whenever `word` is one of their names.
+    pub fn parse(word: &str) -> Self {
+        InvitationStatus::parse(word).map_or_else(|| Self::Other(word.to_owned()), Self::Known)
+    }
+
+    pub fn known(&self) -> Option<InvitationStatus> {
+        match self {
+            Self::Known(status) => Some(*status),
+            Self::Other(_) => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Known(status) => status.as_str(),
+            Self::Other(word) => word,
+        }
+    }
+}
+
+impl From<String> for InvitationEventStatus {
+    fn from(word: String) -> Self {
+        Self::parse(&word)
+    }
+}
+
+impl From<InvitationEventStatus> for String {
+    fn from(status: InvitationEventStatus) -> Self {
+        match status {
+            InvitationEventStatus::Known(status) => status.as_str().to_owned(),
+            InvitationEventStatus::Other(word) => word,
+        }
+    }
+}
+
+impl fmt::Display for InvitationEventStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// An ATS job as far as the delivery tells; `complete` is false when the flow must fetch the rest
@@ -176,6 +232,51 @@ mod tests {
         let back: InboundEvent = serde_json::from_value(json).expect("parses");
         assert_eq!(back, event);
         assert_eq!(back.subject().as_deref(), Some("application:2937132"));
+    }
+
+    #[test]
+    fn invitation_statuses_are_stored_as_the_word_the_suite_sent() {
+        for (word, parsed) in [
+            (
+                "completed",
+                InvitationEventStatus::Known(InvitationStatus::Completed),
+            ),
+            (
+                "expired",
+                InvitationEventStatus::Known(InvitationStatus::Expired),
+            ),
+            (
+                "archived",
+                InvitationEventStatus::Other("archived".to_owned()),
+            ),
+            (
+                "Completed",
+                InvitationEventStatus::Other("Completed".to_owned()),
+            ),
+        ] {
+            let body = EventBody::InvitationChanged {
+                invitation_id: "inv_1".to_owned(),
+                project_id: None,
+                candidate_id: None,
+                status: InvitationEventStatus::parse(word),
+            };
+            let stored = format!(
+                r#"{{"type":"invitation_changed","invitation_id":"inv_1","project_id":null,"candidate_id":null,"status":"{word}"}}"#
+            );
+            assert_eq!(serde_json::to_string(&body).expect("serialises"), stored);
+            let back: EventBody = serde_json::from_str(&stored).expect("parses");
+            assert!(
+                matches!(back, EventBody::InvitationChanged { ref status, .. } if *status == parsed),
+                "{word}"
+            );
+            assert_eq!(back, body);
+        }
+        for status in InvitationStatus::ALL {
+            assert_eq!(
+                InvitationEventStatus::parse(status.as_str()).known(),
+                Some(status)
+            );
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::config::{LogFormat, TelemetrySettings};
+use crate::queue::AttemptOutcome;
 
 pub use calls::{CallRecorder, CallStatus, PartnerCalls};
 
@@ -81,7 +82,7 @@ pub struct StatusLabels {
 }
 
 /// Finished job attempts by flow and outcome (`succeeded`, `retrying`, `dead`, `lease_lost`,
-/// `unrecorded`: the worker's words, as in the execution log).
+/// `unrecorded`: `queue::AttemptOutcome`, as in the execution log).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct JobLabels {
     pub flow: String,
@@ -201,11 +202,11 @@ impl Metrics {
     }
 
     /// One finished job attempt.
-    pub fn record_job(&self, flow: &str, outcome: &'static str, attempt: u32, took: Duration) {
+    pub fn record_job(&self, flow: &str, outcome: AttemptOutcome, attempt: u32, took: Duration) {
         self.jobs
             .get_or_create(&JobLabels {
                 flow: flow.to_owned(),
-                outcome,
+                outcome: outcome.as_str(),
             })
             .inc();
         let flow = FlowLabels {

@@ -47,7 +47,7 @@ fn page(admin: &Admin, tenant: &Tenant, sample: String) -> MappingsPage {
         roles: config
             .roles
             .iter()
-            .map(|(a, s)| (a.clone(), s.clone()))
+            .map(|(a, s)| (a.to_owned(), s.as_str().to_owned()))
             .collect(),
         fields: config
             .ats

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::auth::start_session;
 use super::page::AdminError;
 use crate::app::AppState;
+use crate::domain::Role;
 use crate::web::access::now_s;
 use crate::web::error::PageQuery;
 use crate::web::session::SessionOrigin;
@@ -49,9 +50,8 @@ pub async fn finish_admin_sso(
     let suite_role = session
         .role
         .as_deref()
-        .and_then(|role| tenant.config.roles.get(role))
-        .map(String::as_str);
-    if suite_role != Some("admin") {
+        .and_then(|role| tenant.config.roles.get(role));
+    if suite_role != Some(Role::Admin) {
         tracing::warn!(tenant = %slug, "admin SSO refused: the role does not map to admin");
         return Err(AdminError::Forbidden(
             "your role does not give access to the admin console".to_owned(),

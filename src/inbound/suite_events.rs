@@ -111,7 +111,8 @@ fn body_of(kind: &str, data: &Value) -> Result<EventBody, ParseError> {
             project_id: text("project_id")?,
             candidate_id: text("candidate_id")?,
             status: text("status")?
-                .unwrap_or_else(|| kind.trim_start_matches("invitation.").to_owned()),
+                .unwrap_or_else(|| kind.trim_start_matches("invitation.").to_owned())
+                .into(),
         },
         "review.created" | "review.updated" => EventBody::ReviewChanged {
             review_id: required("id")?,
@@ -139,6 +140,9 @@ mod tests {
     use bytes::Bytes;
     use serde_json::json;
 
+    use crate::domain::InvitationStatus;
+    use crate::events::InvitationEventStatus;
+
     fn delivered(id: &str) -> Verified {
         let mut headers = HeaderMap::new();
         if let Ok(value) = HeaderValue::from_str(id) {
@@ -158,7 +162,8 @@ mod tests {
         assert_eq!(event.delivery_id, "msg_1");
         assert_eq!(event.source, Source::Suite);
         assert!(
-            matches!(event.body, EventBody::InvitationChanged { ref status, .. } if status == "completed")
+            matches!(event.body, EventBody::InvitationChanged { ref status, .. }
+                if *status == InvitationEventStatus::Known(InvitationStatus::Completed))
         );
         let review = parse(
             &delivered("msg_2"),

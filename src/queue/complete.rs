@@ -11,13 +11,13 @@ use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
 };
 
-use super::{ClaimedJob, DONE, PENDING, RUNNING};
+use super::{AttemptOutcome, ClaimedJob, DONE, PENDING, RUNNING};
 use crate::ids::{EventId, JobId};
 use crate::store::entities::{job, job_attempt};
 use crate::time::now_ms;
 
 /// The execution-log outcome of a job marked done because another job's work answered it.
-pub const COVERED: &str = "covered";
+pub const COVERED: &str = AttemptOutcome::Covered.as_str();
 
 /// Jobs per statement: two bound parameters each, well under both back ends' limits.
 pub const JOBS_PER_STATEMENT: usize = 200;
@@ -96,7 +96,13 @@ pub async fn complete_batch(
             attempt: Set(item.job.attempt as i32),
             started_at: Set(item.started_at),
             duration_ms: Set(item.duration.as_millis() as i64),
-            outcome: Set(if *done { "succeeded" } else { "lease_lost" }.to_owned()),
+            outcome: Set(if *done {
+                AttemptOutcome::Succeeded
+            } else {
+                AttemptOutcome::LeaseLost
+            }
+            .as_str()
+            .to_owned()),
             call: Set(item.call.clone()),
             error: Set(None),
         })

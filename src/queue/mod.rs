@@ -12,6 +12,7 @@
 mod backoff;
 mod claim;
 mod complete;
+mod outcome;
 mod reads;
 mod requeue;
 mod waiting;
@@ -19,6 +20,7 @@ mod waiting;
 pub use backoff::retry_delay;
 pub use claim::claim;
 pub use complete::{COVERED, Completed, JOBS_PER_STATEMENT, Succeeded, complete_batch};
+pub use outcome::AttemptOutcome;
 pub use reads::{attempts_of_jobs, attempts_per_minute, jobs_of_event, status_counts_of_tenant};
 pub use requeue::{
     dead_jobs_of_tenant, requeue_dead, requeue_dead_of_tenant, requeue_finished_of_event,
@@ -261,7 +263,7 @@ pub struct AttemptRecord<'a> {
     pub job: &'a ClaimedJob,
     pub started_at: i64,
     pub duration: Duration,
-    pub outcome: &'a str,
+    pub outcome: AttemptOutcome,
     pub call: Option<String>,
     pub error: Option<String>,
 }
@@ -276,7 +278,7 @@ pub async fn record_attempt(
         attempt: Set(record.job.attempt as i32),
         started_at: Set(record.started_at),
         duration_ms: Set(record.duration.as_millis() as i64),
-        outcome: Set(record.outcome.to_owned()),
+        outcome: Set(record.outcome.as_str().to_owned()),
         call: Set(record.call),
         error: Set(record.error.map(|e| truncate(&e, 2_000))),
         ..Default::default()

@@ -50,6 +50,7 @@ pub struct Identity {
     pub subject: String,
     pub email: String,
     pub name: Option<String>,
+    /// The ATS role the provider states (mapped through the tenant's `[roles]` later).
     pub role: Option<String>,
 }
 

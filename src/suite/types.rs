@@ -286,6 +286,28 @@ pub enum Role {
     Reviewer,
 }
 
+/// The suite's wire role as Liaison's own, and back: the one place they are mapped.
+impl From<Role> for crate::domain::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Admin => Self::Admin,
+            Role::Manager => Self::Manager,
+            Role::Reviewer => Self::Reviewer,
+        }
+    }
+}
+
+impl From<crate::domain::Role> for Role {
+    fn from(role: crate::domain::Role) -> Self {
+        use crate::domain::Role as Domain;
+        match role {
+            Domain::Admin => Self::Admin,
+            Domain::Manager => Self::Manager,
+            Domain::Reviewer => Self::Reviewer,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct UserResponse {
     pub id: String,

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::domain::InvitationStatus;
+
 /// What the key of a subject's last applied time starts with.
 pub const VERSION_PREFIX: &str = "version:";
 
@@ -59,7 +61,7 @@ pub enum OpKey<'a> {
     },
     /// The ATS comment saying an invitation expired or was cancelled.
     InvitationStatusComment {
-        status: &'a str,
+        status: InvitationStatus,
         ats_application_id: &'a str,
         invitation_id: &'a str,
     },
@@ -174,7 +176,7 @@ mod tests {
             ),
             (
                 OpKey::InvitationStatusComment {
-                    status: "expired",
+                    status: InvitationStatus::Expired,
                     ats_application_id: "a-1",
                     invitation_id: "inv-1",
                 },

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::domain::InvitationStatus;
+use crate::domain::{InvitationStatus, Role};
 use crate::events::AtsJob;
 
 pub type PortFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, PartnerError>> + Send + 'a>>;
@@ -105,7 +105,7 @@ pub struct ResultState {
 pub struct UserState {
     pub id: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
 }
 
@@ -135,9 +135,9 @@ pub trait SuitePort: Send + Sync {
         op_key: &str,
         email: &str,
         name: &str,
-        role: &str,
+        role: Role,
     ) -> PortFuture<'_, UserState>;
-    fn set_user_role(&self, id: &str, role: &str) -> PortFuture<'_, UserState>;
+    fn set_user_role(&self, id: &str, role: Role) -> PortFuture<'_, UserState>;
 }
 
 /// The ATS, for one tenant.

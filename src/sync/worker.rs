@@ -18,7 +18,7 @@ use super::flow::{Flows, JobContext, JobError};
 use crate::config::QueueSettings;
 use crate::inbox::{self, EventStatus};
 use crate::queue::{
-    self, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure, Succeeded,
+    self, AttemptOutcome, AttemptRecord, BackoffPolicy, ClaimedJob, FailOutcome, Failure, Succeeded,
 };
 use crate::telemetry::Metrics;
 use crate::telemetry::trace::continue_trace;
@@ -201,15 +201,15 @@ impl Worker {
             let outcome = match outcome {
                 Ok(true) => {
                     tracing::debug!("job finished");
-                    "succeeded"
+                    AttemptOutcome::Succeeded
                 }
                 Ok(false) => {
                     tracing::debug!("job finished, but its lease was lost");
-                    "lease_lost"
+                    AttemptOutcome::LeaseLost
                 }
                 Err(error) => {
                     tracing::warn!(error = %error, "cannot mark job done; it will run again");
-                    "unrecorded"
+                    AttemptOutcome::Unrecorded
                 }
             };
             if let Some(metrics) = &self.metrics {
@@ -237,23 +237,25 @@ impl Worker {
                 )
                 .await
                 {
-                    Ok(FailOutcome::RetryAt(_)) => ("retrying", Some(message)),
-                    Ok(FailOutcome::DeadLettered) => ("dead", Some(message)),
-                    Ok(FailOutcome::LeaseLost) => ("lease_lost", Some(message)),
+                    Ok(FailOutcome::RetryAt(_)) => (AttemptOutcome::Retrying, Some(message)),
+                    Ok(FailOutcome::DeadLettered) => (AttemptOutcome::Dead, Some(message)),
+                    Ok(FailOutcome::LeaseLost) => (AttemptOutcome::LeaseLost, Some(message)),
                     Err(error) => {
                         tracing::warn!(error = %error, "cannot record job failure");
-                        ("unrecorded", Some(message))
+                        (AttemptOutcome::Unrecorded, Some(message))
                     }
                 }
             }
         };
         match outcome {
-            "dead" => tracing::warn!(error = error.as_deref().unwrap_or(""), "job dead-lettered"),
-            "retrying" => tracing::info!(
+            AttemptOutcome::Dead => {
+                tracing::warn!(error = error.as_deref().unwrap_or(""), "job dead-lettered")
+            }
+            AttemptOutcome::Retrying => tracing::info!(
                 error = error.as_deref().unwrap_or(""),
                 "job will be retried"
             ),
-            _ => tracing::debug!(outcome, "job finished"),
+            _ => tracing::debug!(outcome = outcome.as_str(), "job finished"),
         }
         if let Some(metrics) = &self.metrics {
             metrics.record_job(&job.flow, outcome, job.attempt, clock.elapsed());
@@ -271,9 +273,9 @@ impl Worker {
         }
         if let Some(event) = job.event {
             let status = match outcome {
-                "succeeded" => EventStatus::Processed,
-                "retrying" => EventStatus::Retrying,
-                "dead" => EventStatus::Dead,
+                AttemptOutcome::Succeeded => EventStatus::Processed,
+                AttemptOutcome::Retrying => EventStatus::Retrying,
+                AttemptOutcome::Dead => EventStatus::Dead,
                 _ => return,
             };
             let update = inbox::set_event_status(&self.db, event, status).await;

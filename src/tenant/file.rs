@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::roles::{RoleMap, default_roles};
+
 #[derive(Debug, thiserror::Error)]
 pub enum TenantFileError {
     #[error("invalid tenant file: {0}")]
@@ -177,25 +179,9 @@ pub struct SsoSettings {
     pub sp_entity_id: Option<String>,
 }
 
-/// ATS role -> suite role (`admin`, `manager` or `reviewer`).
-pub type RoleMap = BTreeMap<String, String>;
-
-fn default_roles() -> RoleMap {
-    [
-        ("admin", "admin"),
-        ("recruiter", "manager"),
-        ("interviewer", "reviewer"),
-    ]
-    .into_iter()
-    .map(|(a, s)| (a.to_owned(), s.to_owned()))
-    .collect()
-}
-
 fn default_interview_step() -> String {
     "Video interview".to_owned()
 }
-
-const SUITE_ROLES: &[&str] = &["admin", "manager", "reviewer"];
 
 impl TenantConfig {
     pub fn from_toml(text: &str) -> Result<Self, TenantFileError> {
@@ -237,13 +223,11 @@ impl TenantConfig {
             return Err(invalid("embed.locale", "must be `en` or `pt-BR`"));
         }
         self.validate_sso()?;
-        for suite_role in self.roles.values() {
-            if !SUITE_ROLES.contains(&suite_role.as_str()) {
-                return Err(invalid(
-                    "roles",
-                    format!("`{suite_role}` is not a suite role (admin, manager, reviewer)"),
-                ));
-            }
+        if let Some(suite_role) = self.roles.first_refused() {
+            return Err(invalid(
+                "roles",
+                format!("`{suite_role}` is not a suite role (admin, manager, reviewer)"),
+            ));
         }
         Ok(())
     }
@@ -380,6 +364,7 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Role;
 
     pub(crate) const SAMPLE: &str = r#"
 slug = "acme"
@@ -407,10 +392,7 @@ frame_ancestors = ["https://ats.example.com"]
         let config = TenantConfig::from_toml(SAMPLE).expect("valid");
         assert_eq!(config.ats.interview_step, "Video interview");
         assert_eq!(config.writeback.pass_score, 70);
-        assert_eq!(
-            config.roles.get("recruiter").map(String::as_str),
-            Some("manager")
-        );
+        assert_eq!(config.roles.get("recruiter"), Some(Role::Manager));
         assert_eq!(config.suite.app_url(), "http://127.0.0.1:9102");
     }
 
@@ -455,10 +437,28 @@ frame_ancestors = ["https://ats.example.com"]
                 "[writeback]\npass_score = 140\n[embed]",
                 "writeback.pass_score",
             ),
+            ("[embed]", "[roles]\nrecruiter = \"boss\"\n[embed]", "roles"),
         ] {
             let text = SAMPLE.replace(from, to);
             let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
             assert!(error.contains(key), "expected `{key}` in: {error}");
         }
+    }
+
+    #[test]
+    fn a_word_that_is_no_suite_role_is_refused_by_validation() {
+        let text = SAMPLE.replace(
+            "[embed]",
+            "[roles]\nadmin = \"admin\"\nrecruiter = \"boss\"\nzealot = \"chief\"\n[embed]",
+        );
+        let error = TenantConfig::from_toml(&text).unwrap_err();
+        assert!(matches!(
+            error,
+            TenantFileError::Invalid { key: "roles", .. }
+        ));
+        assert_eq!(
+            error.to_string(),
+            "invalid tenant file: `roles` `boss` is not a suite role (admin, manager, reviewer)"
+        );
     }
 }

@@ -5,13 +5,15 @@
 mod directory;
 mod file;
 mod repo;
+mod roles;
 
 pub use directory::{Directory, SLUG_TTL};
 pub use file::is_valid_slug;
 pub use file::is_valid_slug as is_slug;
 pub use file::{
-    AtsKind, AtsSettings, EmbedSettings, RoleMap, SsoKind, SsoSettings, SuiteAuth, SuiteSettings,
+    AtsKind, AtsSettings, EmbedSettings, SsoKind, SsoSettings, SuiteAuth, SuiteSettings,
     TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
 };
 pub(crate) use repo::seal_context;
 pub use repo::{ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list, open};
+pub use roles::RoleMap;

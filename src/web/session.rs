@@ -40,6 +40,8 @@ pub struct Session {
     pub sub: String,
     pub email: String,
     pub name: Option<String>,
+    /// The ATS role as the launch token or the identity provider gave it: a key of the tenant's
+    /// `[roles]`, which maps it to a suite `domain::Role` (`sync::flows::users::suite_role`).
     pub role: Option<String>,
     pub locale: Option<String>,
     pub origin: SessionOrigin,

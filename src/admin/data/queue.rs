@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::events::tenant_slugs;
 use super::masking::{Reveal, mask_text};
 use crate::ids::{EventId, JobId, TenantId};
-use crate::queue::{self, Depth};
+use crate::queue::{self, AttemptOutcome, Depth};
 use crate::time::{now_ms, to_rfc3339};
 
 /// The throughput chart covers this many minutes, the current one included.
@@ -98,8 +98,13 @@ fn bucket(first: i64, last: i64, rows: &[(i64, String, i64)]) -> Vec<MinuteCount
             };
             MinuteCount {
                 minute: to_rfc3339(m * 60_000),
-                succeeded: of(&|o| o == "succeeded"),
-                failed: of(&|o| matches!(o, "retrying" | "dead")),
+                succeeded: of(&|o| AttemptOutcome::parse(o) == Some(AttemptOutcome::Succeeded)),
+                failed: of(&|o| {
+                    matches!(
+                        AttemptOutcome::parse(o),
+                        Some(AttemptOutcome::Retrying | AttemptOutcome::Dead)
+                    )
+                }),
             }
         })
         .collect()

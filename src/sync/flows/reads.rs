@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
+use crate::domain::InvitationStatus;
 use crate::equivalence::{EntityKind, Equivalence};
 use crate::events::RESULT_EVENT_TYPES;
 use crate::events::{EventBody, InboundEvent};
@@ -38,7 +39,7 @@ fn writes_back(body: &EventBody) -> Option<&str> {
             invitation_id,
             status,
             ..
-        } if status == "completed" => Some(invitation_id),
+        } if status.known() == Some(InvitationStatus::Completed) => Some(invitation_id),
         EventBody::ReviewChanged { invitation_id, .. } => Some(invitation_id),
         _ => None,
     }

@@ -1,8 +1,9 @@
 //! Suite results back to the ATS: tags and comments, each written once.
 
 use super::{Step, db_error};
+use crate::domain::InvitationStatus;
 use crate::equivalence::EntityKind;
-use crate::events::RESULT_EVENT_TYPES;
+use crate::events::{InvitationEventStatus, RESULT_EVENT_TYPES};
 use crate::ids::JobId;
 use crate::queue;
 use crate::sync::JobError;
@@ -76,12 +77,12 @@ async fn not_linked(
 pub async fn invitation_changed(
     step: &Step<'_>,
     invitation: InvitationRef<'_>,
-    status: &str,
+    status: &InvitationEventStatus,
 ) -> Result<(), JobError> {
     let invitation_id = invitation.id;
-    match status {
-        "completed" => write_back(step, invitation).await,
-        "expired" | "cancelled" => {
+    match status.known() {
+        Some(InvitationStatus::Completed) => write_back(step, invitation).await,
+        Some(ended @ (InvitationStatus::Expired | InvitationStatus::Cancelled)) => {
             let config = &step.tenant.config;
             if !matches!(
                 config.writeback.mode,
@@ -96,7 +97,7 @@ pub async fn invitation_changed(
             };
             let text = format!("Video interview invitation {status}.");
             let key = OpKey::InvitationStatusComment {
-                status,
+                status: ended,
                 ats_application_id: &app_id,
                 invitation_id,
             }

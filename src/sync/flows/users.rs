@@ -4,17 +4,17 @@
 use sea_orm::DatabaseConnection;
 
 use super::db_error;
+use crate::domain::Role;
 use crate::equivalence::{self, EntityKind};
 use crate::sync::JobError;
 use crate::sync::ports::SuitePort;
 use crate::tenant::Tenant;
 
 /// The suite role for an ATS role (unknown roles get the least powerful one).
-pub fn suite_role(tenant: &Tenant, ats_role: Option<&str>) -> String {
+pub fn suite_role(tenant: &Tenant, ats_role: Option<&str>) -> Role {
     ats_role
         .and_then(|role| tenant.config.roles.get(role))
-        .cloned()
-        .unwrap_or_else(|| "reviewer".to_owned())
+        .unwrap_or(Role::Reviewer)
 }
 
 /// The suite user for an ATS user, found or created, with its role brought in line.
@@ -32,17 +32,12 @@ pub async fn ensure_user(
         Some(user) => user,
         None => {
             suite
-                .create_user(
-                    &format!("user:{}", email.to_lowercase()),
-                    email,
-                    name,
-                    &role,
-                )
+                .create_user(&format!("user:{}", email.to_lowercase()), email, name, role)
                 .await?
         }
     };
     if user.role != role {
-        suite.set_user_role(&user.id, &role).await?;
+        suite.set_user_role(&user.id, role).await?;
     }
     let existing = equivalence::lookup_by_ats(db, tenant.id, EntityKind::User, ats_user_id)
         .await

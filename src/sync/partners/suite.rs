@@ -5,9 +5,10 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+use crate::domain::Role;
 use crate::suite::{
     CreateCandidateRequest, CreateInvitationRequest, CreateProjectRequest, CreateUserRequest,
-    InvitationResponse, OperationKey, PageRequest, ProjectFilter, ProjectStatus, Role, SuiteClient,
+    InvitationResponse, OperationKey, PageRequest, ProjectFilter, ProjectStatus, SuiteClient,
     SuiteError, UpdateProjectRequest, UpdateUserRequest, UserResponse,
 };
 use crate::sync::ports::{
@@ -73,27 +74,11 @@ fn invitation_state(invitation: InvitationResponse) -> InvitationState {
     }
 }
 
-fn role(text: &str) -> Role {
-    match text {
-        "admin" => Role::Admin,
-        "manager" => Role::Manager,
-        _ => Role::Reviewer,
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "admin",
-        Role::Manager => "manager",
-        Role::Reviewer => "reviewer",
-    }
-}
-
 fn user_state(user: UserResponse) -> UserState {
     UserState {
         id: user.id,
         email: user.email,
-        role: role_name(user.role).to_owned(),
+        role: user.role.into(),
         active: user.active,
     }
 }
@@ -279,12 +264,12 @@ impl SuitePort for SuiteAdapter {
         op_key: &str,
         email: &str,
         name: &str,
-        role_name: &str,
+        role: Role,
     ) -> PortFuture<'_, UserState> {
         let request = CreateUserRequest {
             email: email.to_owned(),
             name: name.to_owned(),
-            role: role(role_name),
+            role: role.into(),
         };
         let key = self.key(op_key, &request);
         Box::pin(async move {
@@ -307,9 +292,9 @@ impl SuitePort for SuiteAdapter {
         })
     }
 
-    fn set_user_role(&self, id: &str, role_name: &str) -> PortFuture<'_, UserState> {
+    fn set_user_role(&self, id: &str, role: Role) -> PortFuture<'_, UserState> {
         let request = UpdateUserRequest {
-            role: Some(role(role_name)),
+            role: Some(role.into()),
             ..Default::default()
         };
         let id = id.to_owned();
