@@ -145,7 +145,9 @@ pub fn version_key(subject: &str) -> String {
     StateKey::Version { subject }.to_string()
 }
 
-/// Takes or renews the lease `name` for `owner` until `now + ttl_ms`. True when `owner` holds it.
+/// Takes the lease `name` for `owner` until `now + ttl_ms` when it is free (never taken,
+/// released, or expired). True when `owner` took it. The holder does not take it again before it
+/// expires: the expiry is when the task is next due, in this process or any other.
 pub async fn try_lease(
     db: &impl ConnectionTrait,
     tenant: TenantId,
@@ -170,9 +172,8 @@ pub async fn try_lease(
         .filter(lease::Column::TenantId.eq(tenant.0))
         .filter(lease::Column::Name.eq(name.as_str()))
         .filter(
-            lease::Column::Owner
-                .eq(owner)
-                .or(lease::Column::ExpiresAt.lt(now))
+            lease::Column::ExpiresAt
+                .lt(now)
                 .or(lease::Column::Owner.is_null()),
         )
         .exec(db)

@@ -22,6 +22,7 @@ mod master_key;
 mod observability;
 mod queue;
 mod scale_out;
+mod scheduler;
 mod sim_gupy;
 mod sim_suite;
 mod store;
