@@ -8,12 +8,12 @@
 
 mod book;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 pub use book::{HealthBook, HealthCell};
 
-use crate::store::entities::{inbox_event, partner_health};
+use crate::store::entities::partner_health;
 
 /// Which partner of a tenant.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -87,13 +87,6 @@ async fn last_inbound_at(
     tenant_id: i64,
     side: Side,
 ) -> Result<Option<i64>, DbErr> {
-    let newest: Option<Option<i64>> = inbox_event::Entity::find()
-        .select_only()
-        .column_as(inbox_event::Column::ReceivedAt.max(), "newest")
-        .filter(inbox_event::Column::TenantId.eq(tenant_id))
-        .filter(inbox_event::Column::Source.is_in(side.inbox_sources().iter().copied()))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(newest.flatten())
+    crate::inbox::newest_received_at(db, crate::ids::TenantId(tenant_id), side.inbox_sources())
+        .await
 }

@@ -1,5 +1,5 @@
 //! The inbox: where every received (or polled) event is stored before it is answered, and the
-//! only writer of `inbox_events`. It sits below the webhook path, the pollers and the sync
+//! only code that reads or writes `inbox_events`. It sits below the webhook path, the pollers and the sync
 //! engine, which all store or mark events through it.
 //!
 //! - [`Inbox`]: the webhook path's group commit (`store::group_commit`). SQLite has one writer:
@@ -7,10 +7,13 @@
 //!   events per second possible with a short answer latency.
 //! - `insert`: the insert path, shared with the pollers, which call [`insert_events`] inside
 //!   their own transaction; it enqueues each new event's `apply_event` job.
-//! - `queries`: the statuses the jobs give their events, and the reads and erasures others need.
+//! - `queries`: the statuses the jobs give their events, and the erasure's blanking.
+//! - `reads`: the reads others need (listings, one event, the email scan, a side's newest event,
+//!   the jobs' starting points), as named queries.
 
 mod insert;
 mod queries;
+mod reads;
 
 use std::sync::Arc;
 
@@ -24,6 +27,10 @@ use crate::store::group_commit::{Batch, GroupCommit, GroupCommitError};
 pub use insert::{APPLY_EVENT, insert_events, job_for_event};
 pub use queries::{
     blank_events_mentioning, set_event_status, set_events_status, status_counts_of_tenant,
+};
+pub use reads::{
+    EventFilter, EventWithVersion, StoredEvent, events_with_version, find_event, newest_events,
+    newest_received_at, normalized_mentioning,
 };
 
 /// Most events stored in one transaction.

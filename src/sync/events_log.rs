@@ -1,12 +1,10 @@
 //! Reading the event log (the inbox), for the API, the CLI and the console.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 
 use crate::ids::{EventId, TenantId};
-use crate::store::entities::inbox_event;
+use crate::inbox::{self, EventFilter, StoredEvent};
 use crate::time::to_rfc3339;
 
 /// One event as listed (no payload: see `EventDetail`).
@@ -23,8 +21,8 @@ pub struct EventSummary {
     pub received_at: String,
 }
 
-impl From<inbox_event::Model> for EventSummary {
-    fn from(row: inbox_event::Model) -> Self {
+impl From<StoredEvent> for EventSummary {
+    fn from(row: StoredEvent) -> Self {
         Self {
             id: EventId(row.id).to_string(),
             source: row.source,
@@ -53,18 +51,12 @@ pub async fn list(
     cursor: Option<i64>,
 ) -> Result<EventPage, DbErr> {
     let limit = limit.clamp(1, 1_000);
-    let mut query = inbox_event::Entity::find().filter(inbox_event::Column::TenantId.eq(tenant.0));
-    if let Some(status) = status {
-        query = query.filter(inbox_event::Column::Status.eq(status));
-    }
-    if let Some(before) = cursor {
-        query = query.filter(inbox_event::Column::Id.lt(before));
-    }
-    let mut rows = query
-        .order_by_desc(inbox_event::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
+    let filter = EventFilter {
+        tenant: Some(tenant),
+        status: status.map(str::to_owned),
+        ..EventFilter::default()
+    };
+    let mut rows = inbox::newest_events(db, &filter, cursor, limit + 1).await?;
     let next_cursor = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|row| row.id.to_string())
@@ -82,8 +74,7 @@ pub async fn tenant_of(
     db: &impl ConnectionTrait,
     event: EventId,
 ) -> Result<Option<TenantId>, DbErr> {
-    Ok(inbox_event::Entity::find_by_id(event.0)
-        .one(db)
+    Ok(inbox::find_event(db, event)
         .await?
         .map(|row| TenantId(row.tenant_id)))
 }

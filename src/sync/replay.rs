@@ -2,12 +2,11 @@
 //! idempotent (an event whose job is already queued is left as it is) and safe (flows converge on
 //! the same partner objects, and a stale event is skipped by the ordering check).
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, TransactionSession, TransactionTrait};
 
 use crate::ids::{EventId, TenantId};
 use crate::inbox::{self, EventStatus};
 use crate::queue;
-use crate::store::entities::inbox_event;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplayOutcome {
@@ -24,7 +23,7 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = db.begin().await?;
-    let Some(row) = inbox_event::Entity::find_by_id(event.0).one(&txn).await? else {
+    let Some(row) = inbox::find_event(&txn, event).await? else {
         return Ok(ReplayOutcome::NotFound);
     };
     let requeued = queue::requeue_finished_of_event(&txn, EventId(row.id)).await?;

@@ -15,5 +15,7 @@ pub use file::{
     TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
 };
 pub(crate) use repo::seal_context;
-pub use repo::{ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list, open};
+pub use repo::{
+    ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list, open, slugs_by_id,
+};
 pub use roles::RoleMap;

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -141,6 +142,20 @@ pub async fn list(db: &impl ConnectionTrait) -> anyhow::Result<Vec<TenantSummary
             updated_at: row.updated_at,
         })
         .collect())
+}
+
+/// Tenant slugs by id (a small table, read whole), to name the tenants of listed rows.
+pub async fn slugs_by_id(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<i64, String>, sea_orm::DbErr> {
+    let rows: Vec<(i64, String)> = tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .column(tenant::Column::Slug)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The tenant's id for scoping queries, without opening its secrets.

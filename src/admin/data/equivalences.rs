@@ -6,14 +6,12 @@
 
 use std::collections::HashSet;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::equivalence::{self, EntityKind, Equivalence, ListFilter};
 use crate::events::{EventBody, InboundEvent};
 use crate::ids::TenantId;
-use crate::store::entities::inbox_event;
+use crate::inbox;
 
 /// How many recent events mentioning the address are read.
 const EVENTS_SCANNED: u64 = 200;
@@ -28,16 +26,7 @@ pub async fn by_email(
     if email.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<String> = inbox_event::Entity::find()
-        .select_only()
-        .column(inbox_event::Column::Normalized)
-        .filter(inbox_event::Column::TenantId.eq(tenant.0))
-        .filter(inbox_event::Column::Normalized.contains(&email))
-        .order_by_desc(inbox_event::Column::Id)
-        .limit(EVENTS_SCANNED)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = inbox::normalized_mentioning(db, tenant, &email, EVENTS_SCANNED).await?;
     let mut ats: HashSet<(EntityKind, String)> = HashSet::new();
     let mut suite: HashSet<(EntityKind, String)> = HashSet::new();
     ats.insert((EntityKind::Candidate, format!("email:{email}")));

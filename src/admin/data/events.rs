@@ -3,30 +3,18 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::masking::{Reveal, mask_json, mask_text};
 use crate::ids::{EventId, JobId, TenantId};
+use crate::inbox;
 use crate::queue;
-use crate::store::entities::{inbox_event, tenant};
 use crate::sync::events_log::EventSummary;
 use crate::time::to_rfc3339;
 
-/// Which events to list. Every field narrows the list; times are ms since the epoch and apply to
-/// when the event was received.
-#[derive(Clone, Debug, Default)]
-pub struct EventFilter {
-    pub tenant: Option<TenantId>,
-    pub status: Option<String>,
-    pub event_type: Option<String>,
-    pub source: Option<String>,
-    pub from: Option<i64>,
-    pub to: Option<i64>,
-}
+pub use crate::inbox::EventFilter;
 
 /// An event as listed, with its tenant's slug.
 #[derive(Clone, Debug, Serialize)]
@@ -42,17 +30,7 @@ pub struct EventList {
     pub next_cursor: Option<String>,
 }
 
-/// Tenant slugs by id (a small table, read whole).
-pub async fn tenant_slugs(db: &impl ConnectionTrait) -> Result<HashMap<i64, String>, DbErr> {
-    let rows: Vec<(i64, String)> = tenant::Entity::find()
-        .select_only()
-        .column(tenant::Column::Id)
-        .column(tenant::Column::Slug)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
+pub use crate::tenant::slugs_by_id as tenant_slugs;
 
 /// Events newest first, `limit` at a time; `cursor` is the last id of the previous page.
 pub async fn list(
@@ -62,33 +40,7 @@ pub async fn list(
     cursor: Option<i64>,
 ) -> Result<EventList, DbErr> {
     let limit = limit.clamp(1, 500);
-    let mut query = inbox_event::Entity::find();
-    if let Some(tenant) = filter.tenant {
-        query = query.filter(inbox_event::Column::TenantId.eq(tenant.0));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(inbox_event::Column::Status.eq(status));
-    }
-    if let Some(kind) = &filter.event_type {
-        query = query.filter(inbox_event::Column::EventType.eq(kind));
-    }
-    if let Some(source) = &filter.source {
-        query = query.filter(inbox_event::Column::Source.eq(source));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(inbox_event::Column::ReceivedAt.gte(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(inbox_event::Column::ReceivedAt.lt(to));
-    }
-    if let Some(before) = cursor {
-        query = query.filter(inbox_event::Column::Id.lt(before));
-    }
-    let mut rows = query
-        .order_by_desc(inbox_event::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
+    let mut rows = inbox::newest_events(db, filter, cursor, limit + 1).await?;
     let next_cursor = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|row| row.id.to_string())
@@ -159,7 +111,7 @@ pub async fn detail(
     id: EventId,
     reveal: Reveal,
 ) -> Result<Option<EventDetail>, DbErr> {
-    let Some(row) = inbox_event::Entity::find_by_id(id.0).one(db).await? else {
+    let Some(row) = inbox::find_event(db, id).await? else {
         return Ok(None);
     };
     let jobs = queue::jobs_of_event(db, EventId(row.id), TenantId(row.tenant_id)).await?;

@@ -6,15 +6,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Statement};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::db_error;
 use super::reads::BatchReads;
 use crate::events::InboundEvent;
-use crate::ids::{JobId, TenantId};
+use crate::ids::{EventId, JobId, TenantId};
+use crate::inbox::{self, EventWithVersion};
 use crate::queue::ClaimedJob;
-use crate::store::entities::inbox_event;
-use crate::store::{numbered_params, param_list};
 use crate::sync::{JobError, state};
 use crate::tenant::{Directory, Tenant};
 
@@ -32,22 +31,6 @@ pub struct Loaded {
 /// Starting points loaded for claimed jobs, taken by each job when it runs.
 #[derive(Default)]
 pub struct Prefetched(Mutex<HashMap<JobId, Loaded>>);
-
-/// Each event of the batch with the stored version of its subject (`$1` is
-/// `state::VERSION_PREFIX`), in one query.
-const EVENTS_SQL: &str = "
-SELECT e.id, e.tenant_id, e.normalized, v.value AS applied
-FROM inbox_events e
-LEFT JOIN sync_state v ON v.tenant_id = e.tenant_id AND v.key = $1 || e.subject
-WHERE e.id IN ({ids})";
-
-#[derive(FromQueryResult)]
-struct EventRow {
-    id: i64,
-    tenant_id: i64,
-    normalized: String,
-    applied: Option<String>,
-}
 
 impl Prefetched {
     pub fn take(&self, job: JobId) -> Option<Loaded> {
@@ -129,18 +112,9 @@ pub fn event_id_of(job: &ClaimedJob) -> Option<i64> {
 async fn load_events(
     db: &DatabaseConnection,
     ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, EventRow>, DbErr> {
-    let backend = db.get_database_backend();
+) -> Result<HashMap<i64, EventWithVersion>, DbErr> {
     let ids: Vec<i64> = ids.collect();
-    let sql = numbered_params(
-        backend,
-        &EVENTS_SQL.replace("{ids}", &param_list(2, ids.len())),
-    );
-    let values = std::iter::once(sea_orm::Value::from(state::VERSION_PREFIX))
-        .chain(ids.into_iter().map(sea_orm::Value::from));
-    let statement = Statement::from_sql_and_values(backend, sql, values);
-    Ok(EventRow::find_by_statement(statement)
-        .all(db)
+    Ok(inbox::events_with_version(db, state::VERSION_PREFIX, &ids)
         .await?
         .into_iter()
         .map(|row| (row.id, row))
@@ -154,8 +128,7 @@ pub async fn load_one(
     job: &ClaimedJob,
 ) -> Result<Loaded, JobError> {
     let event_id = event_id_of(job).ok_or_else(|| JobError::permanent("the job names no event"))?;
-    let row = inbox_event::Entity::find_by_id(event_id)
-        .one(db)
+    let row = inbox::find_event(db, EventId(event_id))
         .await
         .map_err(db_error)?
         .ok_or_else(|| JobError::permanent(format!("event evt_{event_id} is gone")))?;
