@@ -23,6 +23,7 @@ mod observability;
 mod queue;
 mod scale_out;
 mod scheduler;
+mod security;
 mod sim_gupy;
 mod sim_suite;
 mod store;
