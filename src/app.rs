@@ -48,6 +48,8 @@ pub struct AppState {
     pub inbound: crate::inbound::InboundState,
     /// For identity providers (OIDC discovery, tokens, userinfo).
     pub oidc_http: openidconnect::reqwest::Client,
+    /// The SSO endpoints' limits and identity-provider caches.
+    pub sso: crate::sso::SsoState,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             partner_calls.clone(),
         )?;
         let wake = Arc::new(Notify::new());
+        let settings_sso = settings.sso.clone();
         let tenants = master_key
             .clone()
             .map(|key| Directory::new(db.clone(), key));
@@ -94,6 +97,7 @@ impl AppState {
             wake,
             inbound,
             oidc_http: crate::sso::oidc::http_client(),
+            sso: crate::sso::SsoState::new(&settings_sso),
         })
     }
 

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::crypto::MasterKey;
 
 /// Top-level configuration sections: `LIAISON_<SECTION>_<KEY>` maps into them.
-const SECTIONS: &[&str] = &["queue", "suite_client", "admin", "telemetry"];
+const SECTIONS: &[&str] = &["queue", "suite_client", "admin", "telemetry", "sso"];
 
 /// Top-level keys that begin like a section's name.
 const TOP_LEVEL_LOOKALIKES: &[&str] = &["admin_token"];
@@ -54,6 +54,8 @@ pub struct Settings {
     pub admin: AdminSettings,
     #[serde(default)]
     pub telemetry: TelemetrySettings,
+    #[serde(default)]
+    pub sso: SsoLimitSettings,
 }
 
 /// `[telemetry]`: tracing export. Off unless `otlp_endpoint` is set.
@@ -154,6 +156,27 @@ impl Default for AdminSettings {
         Self {
             sso_tenant: None,
             session_minutes: 8 * 60,
+        }
+    }
+}
+
+/// `[sso]`: limits on the unauthenticated SSO endpoints (`/sso/{tenant}/login` and the SAML
+/// assertion consumer), which write rows and may call the identity provider.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SsoLimitSettings {
+    /// Sign-in starts and SAML posts allowed per client address (an IPv6 /64) and minute, with
+    /// bursts up to the same number; more are answered 429 with `Retry-After`.
+    pub requests_per_minute: u32,
+    /// Unfinished sign-ins a tenant may have at once; a new one beyond that is answered 429.
+    pub max_pending_logins: u64,
+}
+
+impl Default for SsoLimitSettings {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: 30,
+            max_pending_logins: 1_000,
         }
     }
 }
@@ -352,6 +375,12 @@ impl Settings {
                 "suite_client.requests_per_second",
                 "must be at least 1",
             ));
+        }
+        if self.sso.requests_per_minute == 0 {
+            return Err(invalid("sso.requests_per_minute", "must be at least 1"));
+        }
+        if self.sso.max_pending_logins == 0 {
+            return Err(invalid("sso.max_pending_logins", "must be at least 1"));
         }
         Ok(())
     }

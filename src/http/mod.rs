@@ -3,6 +3,7 @@
 
 mod health;
 mod middleware;
+pub mod peer;
 pub mod server;
 pub mod tls;
 

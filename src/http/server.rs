@@ -83,7 +83,9 @@ impl App {
         // A make-service that clones the router per connection: serving the `Router` itself
         // would rebuild its route table for every connection, and webhook senders (Gupy among
         // them) open one connection per delivery.
-        let router = super::router(state).into_make_service();
+        // Each request knows its peer's address (per-client limits: `http::peer`).
+        let router =
+            super::router(state).into_make_service_with_connect_info::<super::peer::PeerAddr>();
         let address = self.listener.local_addr()?;
         let stopped = async move { shutdown.cancelled().await };
         match self.tls {

@@ -1,9 +1,12 @@
 //! Pending sign-ins in the store: begun when Liaison sends someone to the identity provider,
 //! spent exactly once when they come back (an `UPDATE ... WHERE used_at IS NULL`, so two
-//! processes or a replayed callback cannot both win). The PKCE verifier is sealed.
+//! processes or a replayed callback cannot both win). The PKCE verifier is sealed. Expired rows
+//! are dropped as new sign-ins begin, and a tenant has at most `[sso] max_pending_logins`
+//! unfinished ones at once.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::Expr,
 };
 
 use crate::crypto::MasterKey;
@@ -43,19 +46,38 @@ pub(crate) fn seal_context(tenant: TenantId) -> String {
     format!("sso-login:{}", tenant.0)
 }
 
+/// Whether a sign-in was begun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Begun {
+    Started,
+    /// The tenant already has `max_pending` unfinished sign-ins: nothing was stored.
+    TooManyPending,
+}
+
+/// Stores a sign-in that begins now, unless the tenant has `max_pending` unfinished ones (the
+/// count and the insert are not one statement, so concurrent starts may pass the cap by a few).
 pub async fn begin(
     db: &impl ConnectionTrait,
     key: &MasterKey,
     tenant: TenantId,
     kind: LoginKind,
     login: &PendingLogin,
-) -> Result<(), sea_orm::DbErr> {
+    max_pending: u64,
+) -> Result<Begun, sea_orm::DbErr> {
     let now = now_ms();
-    // Old attempts are worthless: drop them as new ones come in.
+    // Expired attempts are worthless (`finish` refuses them): drop them as new ones come in.
     sso_login::Entity::delete_many()
-        .filter(sso_login::Column::ExpiresAt.lt(now - LOGIN_TTL_MS))
+        .filter(sso_login::Column::ExpiresAt.lt(now))
         .exec(db)
         .await?;
+    let pending = sso_login::Entity::find()
+        .filter(sso_login::Column::TenantId.eq(tenant.0))
+        .filter(sso_login::Column::UsedAt.is_null())
+        .count(db)
+        .await?;
+    if pending >= max_pending {
+        return Ok(Begun::TooManyPending);
+    }
     sso_login::ActiveModel {
         tenant_id: Set(tenant.0),
         kind: Set(kind.as_str().to_owned()),
@@ -73,7 +95,13 @@ pub async fn begin(
     }
     .insert(db)
     .await
-    .map(|_| ())
+    .map(|_| Begun::Started)
+}
+
+/// The answer when a tenant has too many sign-ins in progress: 429, try again in a minute.
+pub fn too_many_pending(tenant: &str) -> axum::response::Response {
+    tracing::warn!(tenant = %tenant, "SSO sign-in refused: too many sign-ins in progress");
+    super::limits::too_many_requests(std::time::Duration::from_secs(60), "sso_too_many_pending")
 }
 
 /// Spends the pending sign-in `state` of `tenant`: None when there is none, it expired, or it

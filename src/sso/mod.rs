@@ -3,6 +3,9 @@
 //! popup window; when it is done, the popup hands the new session to the iframe that opened it
 //! (`postMessage` to Liaison's exact origin) and the iframe reloads with it.
 
+pub mod handoff;
+pub mod idp_cache;
+pub mod limits;
 pub mod logins;
 pub mod oidc;
 pub mod popup;
@@ -26,6 +29,27 @@ use crate::web::error::{PageError, PageQuery, render};
 use crate::web::headers::page_headers;
 use crate::web::i18n::Strings;
 use crate::web::session::{self, Session, SessionOrigin};
+
+/// What the SSO endpoints keep in memory: the per-client limits and the identity providers'
+/// documents (`idp_cache`). Cheap to clone.
+#[derive(Clone)]
+pub struct SsoState {
+    pub limits: Arc<limits::SignInLimits>,
+    /// OIDC discovery with the JWKS, per tenant and issuer.
+    pub discovery: Arc<idp_cache::IdpCache<openidconnect::core::CoreProviderMetadata>>,
+    /// SAML IdP metadata (XML), per tenant and URL.
+    pub saml_metadata: Arc<idp_cache::IdpCache<String>>,
+}
+
+impl SsoState {
+    pub fn new(settings: &crate::config::SsoLimitSettings) -> Self {
+        Self {
+            limits: Arc::new(limits::SignInLimits::new(settings)),
+            discovery: Arc::default(),
+            saml_metadata: Arc::default(),
+        }
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -87,6 +111,7 @@ pub struct LoginQuery {
 /// `GET /sso/{tenant}/login?return_to=PATH`: to the tenant's identity provider.
 #[tracing::instrument(skip_all, fields(tenant = %slug))]
 pub async fn start_sign_in(
+    _: limits::WithinLimit,
     State(state): State<AppState>,
     Path(slug): Path<String>,
     PageQuery(query): PageQuery<LoginQuery>,
@@ -128,13 +153,18 @@ fn own_origin(state: &AppState) -> String {
 
 /// Ends a successful sign-in: a session for `identity`, its cookie, and either straight on to
 /// a popup target (`/open/...`) or the "signed in" page that hands the session to the iframe.
-pub fn complete_sign_in(
+/// A sign-in for the admin console gets no tenant session: it is handed to
+/// `/admin/sso/finish` with a single-use code (`handoff`).
+pub async fn complete_sign_in(
     state: &AppState,
     tenant: &Tenant,
     identity: Identity,
     origin: SessionOrigin,
     return_to: &str,
-) -> Response {
+) -> Result<Response, PageError> {
+    if return_to == crate::admin::auth::SSO_FINISH_PATH {
+        return hand_off_to_console(state, tenant, &identity, origin).await;
+    }
     let mut session = Session::new(
         tenant.slug(),
         format!("sso:{}", identity.subject),
@@ -152,8 +182,8 @@ pub fn complete_sign_in(
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         headers.insert(header::SET_COOKIE, value);
     }
-    if return_to.starts_with("/open/") || return_to == crate::admin::auth::SSO_FINISH_PATH {
-        return (headers, Redirect::to(&with_session(return_to, &token))).into_response();
+    if return_to.starts_with("/open/") {
+        return Ok((headers, Redirect::to(&with_session(return_to, &token))).into_response());
     }
     let t = context.locale.strings();
     let page = SignedInPage {
@@ -164,7 +194,47 @@ pub fn complete_sign_in(
         return_to,
         continue_url: (!return_to.is_empty()).then(|| with_session(return_to, &token)),
     };
-    (headers, Html(render(&page))).into_response()
+    Ok((headers, Html(render(&page))).into_response())
+}
+
+/// To `/admin/sso/finish?code=...`, with the cookie that binds the code to this browser.
+/// (`SameSite=Lax`: the redirect is a top-level GET, also after the IdP's cross-site POST.)
+async fn hand_off_to_console(
+    state: &AppState,
+    tenant: &Tenant,
+    identity: &Identity,
+    origin: SessionOrigin,
+) -> Result<Response, PageError> {
+    let issued = handoff::issue(&state.db, tenant.id, identity, origin).await?;
+    tracing::info!(tenant = %tenant.slug(), origin = ?origin, "signed in with SSO for the admin console");
+    let secure = if state.settings.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        handoff::BINDING_COOKIE,
+        issued.binding,
+        crate::admin::auth::SSO_FINISH_PATH,
+        handoff::HANDOFF_TTL_MS / 1000,
+    );
+    let mut response = Redirect::to(&format!(
+        "{}?code={}",
+        crate::admin::auth::SSO_FINISH_PATH,
+        issued.code
+    ))
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

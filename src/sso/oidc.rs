@@ -2,6 +2,8 @@
 //! authorization code flow with PKCE (S256), `state` and `nonce` kept server side and spent once,
 //! the ID token's signature checked against the issuer's JWKS together with its issuer, audience,
 //! expiry and nonce. Email and name come from the ID token or, failing that, from userinfo.
+//! Discovery and the JWKS are kept for 10 minutes per tenant, and fetched again early (at most
+//! once a minute) only for an ID token signed with a key they do not list.
 
 use std::time::Duration;
 
@@ -10,8 +12,9 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SignatureVerificationError, TokenResponse,
 };
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
@@ -52,9 +55,39 @@ fn idp_error(tenant: &Tenant, what: &str, error: impl std::fmt::Display) -> Page
     }
 }
 
+/// The issuer's discovery document and JWKS, fetched at most once per 10 minutes per tenant
+/// (`idp_cache`).
 async fn discover(state: &AppState, tenant: &Tenant) -> Result<CoreProviderMetadata, PageError> {
     let issuer = tenant.config.sso.issuer.clone().unwrap_or_default();
-    let issuer = IssuerUrl::new(issuer).map_err(|e| idp_error(tenant, "sso.issuer", e))?;
+    state
+        .sso
+        .discovery
+        .get(tenant.id, &issuer, || {
+            fetch_discovery(state, tenant, &issuer)
+        })
+        .await
+}
+
+/// Discovery again, for an ID token signed with a key the kept JWKS lacks (the issuer rotated
+/// its keys): at most once a minute per tenant, so forged tokens cannot make Liaison hammer it.
+async fn rediscover(state: &AppState, tenant: &Tenant) -> Result<CoreProviderMetadata, PageError> {
+    let issuer = tenant.config.sso.issuer.clone().unwrap_or_default();
+    state
+        .sso
+        .discovery
+        .refetch(tenant.id, &issuer, || {
+            fetch_discovery(state, tenant, &issuer)
+        })
+        .await
+}
+
+async fn fetch_discovery(
+    state: &AppState,
+    tenant: &Tenant,
+    issuer: &str,
+) -> Result<CoreProviderMetadata, PageError> {
+    let issuer =
+        IssuerUrl::new(issuer.to_owned()).map_err(|e| idp_error(tenant, "sso.issuer", e))?;
     CoreProviderMetadata::discover_async(issuer, &state.oidc_http)
         .await
         .map_err(|error| {
@@ -108,7 +141,20 @@ pub async fn start(
         pkce_verifier: Some(verifier.secret().clone()),
         return_to,
     };
-    logins::begin(&state.db, key, tenant.id, LoginKind::Oidc, &login).await?;
+    let max_pending = state.sso.limits.max_pending_logins;
+    if logins::begin(
+        &state.db,
+        key,
+        tenant.id,
+        LoginKind::Oidc,
+        &login,
+        max_pending,
+    )
+    .await?
+        == logins::Begun::TooManyPending
+    {
+        return Ok(logins::too_many_pending(tenant.slug()));
+    }
     // Binds the sign-in to this browser: a callback URL planted in someone else's browser
     // (login CSRF) arrives without this cookie. The popup is a top-level window, so a Lax
     // cookie comes back with the provider's redirect.
@@ -213,6 +259,23 @@ pub async fn finish_oidc_sign_in(
         .id_token()
         .ok_or_else(|| idp_error(&tenant, "id_token", "missing"))?;
     let nonce = Nonce::new(login.nonce.clone().unwrap_or_default());
+    // A key the kept JWKS lacks: the issuer may have rotated its keys since discovery.
+    let unknown_key = matches!(
+        id_token.claims(&client.id_token_verifier(), &nonce),
+        Err(ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey
+        ))
+    );
+    let client = if unknown_key {
+        let metadata = rediscover(&state, &tenant).await?;
+        let (client_id, client_secret) = client_credentials(&tenant);
+        let redirect = RedirectUrl::new(redirect_uri(&state, &tenant))
+            .map_err(|e| PageError::Internal(e.into()))?;
+        CoreClient::from_provider_metadata(metadata, client_id, client_secret)
+            .set_redirect_uri(redirect)
+    } else {
+        client
+    };
     let claims = id_token
         .claims(&client.id_token_verifier(), &nonce)
         .map_err(|e| idp_error(&tenant, "id_token", e))?;
@@ -244,11 +307,12 @@ pub async fn finish_oidc_sign_in(
         name,
         role: None,
     };
-    Ok(complete_sign_in(
+    complete_sign_in(
         &state,
         &tenant,
         identity,
         SessionOrigin::Oidc,
         &login.return_to,
-    ))
+    )
+    .await
 }

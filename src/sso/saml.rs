@@ -3,11 +3,13 @@
 //! or assertion) verifies against a certificate of the IdP's metadata, and samael's checks pass:
 //! destination, audience, `InResponseTo` one of our pending requests, `NotBefore` and
 //! `NotOnOrAfter` within a small skew, and only signed content kept (XML signature wrapping).
-//! The pending request is then spent, so the same response cannot be replayed.
+//! The pending request is then spent, so the same response cannot be replayed. The sign-in is
+//! bound to the browser that started it (the `liaison_saml_{tenant}` cookie holds the request
+//! id); IdP-initiated responses are refused. Metadata from a URL is kept for 10 minutes.
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use samael::crypto::AllowedSignatureAlgorithm;
 use samael::metadata::{EntityDescriptor, HTTP_REDIRECT_BINDING};
@@ -15,14 +17,16 @@ use samael::schema::Assertion;
 use samael::service_provider::{ServiceProvider, ServiceProviderBuilder};
 use samael::traits::ToXml as _;
 use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
 
+use super::limits::{WithinLimit, with_code};
 use super::logins::{self, LoginKind, PendingLogin};
 use super::{Identity, complete_sign_in};
 use crate::app::AppState;
 use crate::tenant::Tenant;
 use crate::web::access::{page_context, resolve_tenant};
 use crate::web::error::PageError;
-use crate::web::session::SessionOrigin;
+use crate::web::session::{SessionOrigin, read_cookie};
 
 /// Tolerated difference between the IdP's clock and ours.
 pub const CLOCK_SKEW_S: i64 = 60;
@@ -53,7 +57,8 @@ fn refused(tenant: &Tenant, reason: impl Into<String>) -> PageError {
     }
 }
 
-/// The IdP's metadata, from `sso.idp_metadata_file` or `sso.idp_metadata_url`.
+/// The IdP's metadata, from `sso.idp_metadata_file` or `sso.idp_metadata_url` (fetched at most
+/// once per 10 minutes per tenant: `idp_cache`).
 async fn idp_metadata(state: &AppState, tenant: &Tenant) -> Result<EntityDescriptor, PageError> {
     let sso = &tenant.config.sso;
     let xml = if let Some(file) = &sso.idp_metadata_file {
@@ -61,24 +66,11 @@ async fn idp_metadata(state: &AppState, tenant: &Tenant) -> Result<EntityDescrip
             .await
             .map_err(|e| PageError::Internal(anyhow::anyhow!("sso.idp_metadata_file: {e}")))?
     } else if let Some(url) = &sso.idp_metadata_url {
-        let answer = state
-            .suite_clients
-            .http()
-            .get(url)
-            .send()
-            .await
-            .and_then(|answer| answer.error_for_status());
-        match answer {
-            Ok(answer) => answer.text().await.map_err(|_| PageError::Unavailable {
-                context: page_context(tenant, None),
-            })?,
-            Err(error) => {
-                tracing::warn!(tenant = %tenant.slug(), error = %error.without_url(), "IdP metadata unavailable");
-                return Err(PageError::Unavailable {
-                    context: page_context(tenant, None),
-                });
-            }
-        }
+        state
+            .sso
+            .saml_metadata
+            .get(tenant.id, url, || fetch_metadata(state, tenant, url))
+            .await?
     } else {
         return Err(PageError::Internal(anyhow::anyhow!(
             "no IdP metadata configured"
@@ -86,6 +78,26 @@ async fn idp_metadata(state: &AppState, tenant: &Tenant) -> Result<EntityDescrip
     };
     xml.parse::<EntityDescriptor>()
         .map_err(|e| PageError::Internal(anyhow::anyhow!("IdP metadata does not parse: {e}")))
+}
+
+async fn fetch_metadata(state: &AppState, tenant: &Tenant, url: &str) -> Result<String, PageError> {
+    let unavailable = || PageError::Unavailable {
+        context: page_context(tenant, None),
+    };
+    let answer = state
+        .suite_clients
+        .http()
+        .get(url)
+        .send()
+        .await
+        .and_then(|answer| answer.error_for_status());
+    match answer {
+        Ok(answer) => answer.text().await.map_err(|_| unavailable()),
+        Err(error) => {
+            tracing::warn!(tenant = %tenant.slug(), error = %error.without_url(), "IdP metadata unavailable");
+            Err(unavailable())
+        }
+    }
 }
 
 fn service_provider(
@@ -189,8 +201,60 @@ pub async fn start(
         pkce_verifier: None,
         return_to,
     };
-    logins::begin(&state.db, key, tenant.id, LoginKind::Saml, &login).await?;
-    Ok(Redirect::to(url.as_str()).into_response())
+    let max_pending = state.sso.limits.max_pending_logins;
+    if logins::begin(
+        &state.db,
+        key,
+        tenant.id,
+        LoginKind::Saml,
+        &login,
+        max_pending,
+    )
+    .await?
+        == logins::Begun::TooManyPending
+    {
+        return Ok(logins::too_many_pending(tenant.slug()));
+    }
+    let mut response = Redirect::to(url.as_str()).into_response();
+    let cookie = binding_cookie_header(state, tenant, &login.state, logins::LOGIN_TTL_MS / 1000);
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// The cookie that binds a sign-in to the browser that started it (login CSRF: a response the
+/// IdP issued for someone else's sign-in, posted from another site, arrives without it).
+fn binding_cookie(tenant: &Tenant) -> String {
+    format!("liaison_saml_{}", tenant.slug())
+}
+
+/// `Set-Cookie` for the binding cookie. The ACS is a cross-site POST from the IdP, which carries
+/// only `SameSite=None` cookies, and browsers keep those only with `Secure`: so over https it is
+/// `SameSite=None; Secure`. Over plain http (loopback development and tests) `Secure` is not
+/// possible and it is `SameSite=Lax`, which browsers send only when the IdP is on the same site
+/// (the same host, any port).
+fn binding_cookie_header(state: &AppState, tenant: &Tenant, value: &str, max_age: i64) -> String {
+    let same_site = if state.settings.public_url.starts_with("https://") {
+        "SameSite=None; Secure"
+    } else {
+        "SameSite=Lax"
+    };
+    format!(
+        "{}={value}; Path=/sso/{}/saml/; Max-Age={max_age}; HttpOnly; {same_site}",
+        binding_cookie(tenant),
+        tenant.slug(),
+    )
+}
+
+/// Whether this browser holds the binding cookie of the sign-in `request_id`.
+fn bound_to_browser(headers: &HeaderMap, tenant: &Tenant, request_id: &str) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| read_cookie(value, &binding_cookie(tenant)))
+        .is_some_and(|cookie| bool::from(cookie.as_bytes().ct_eq(request_id.as_bytes())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,17 +268,30 @@ pub struct AcsForm {
 /// `POST /sso/{tenant}/saml/acs`.
 #[tracing::instrument(skip_all, fields(tenant = %slug))]
 pub async fn consume_saml_response(
+    _: WithinLimit,
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<AcsForm>,
 ) -> Result<Response, PageError> {
     let tenant = resolve_tenant(&state, &slug).await?;
     // RelayState carries our AuthnRequest id; samael checks that the response answers it.
+    // IdP-initiated (unsolicited) responses are refused: nothing binds them to a browser.
     let request_id = form.relay_state.trim().to_owned();
     if request_id.is_empty() {
-        return Err(refused(
-            &tenant,
-            "unsolicited SAML response (no RelayState)",
+        return Ok(with_code(
+            refused(&tenant, "unsolicited SAML response (no RelayState)").into_response(),
+            "saml_unsolicited",
+        ));
+    }
+    if !bound_to_browser(&headers, &tenant, &request_id) {
+        return Ok(with_code(
+            refused(
+                &tenant,
+                "SAML response for a sign-in this browser did not start",
+            )
+            .into_response(),
+            "saml_not_bound",
         ));
     }
     if !has_one_assertion(form.saml_response.trim()) {
@@ -245,13 +322,19 @@ pub async fn consume_saml_response(
     };
     let identity = identity(&assertion)
         .ok_or_else(|| refused(&tenant, "the assertion names no subject or email"))?;
-    Ok(complete_sign_in(
+    let mut response = complete_sign_in(
         &state,
         &tenant,
         identity,
         SessionOrigin::Saml,
         &login.return_to,
-    ))
+    )
+    .await?;
+    // The sign-in is spent: so is its binding.
+    if let Ok(value) = HeaderValue::from_str(&binding_cookie_header(&state, &tenant, "", 0)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 /// The person in a verified assertion: NameID as subject, email and name from the usual

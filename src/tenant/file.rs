@@ -332,6 +332,16 @@ impl TenantConfig {
                 }
             }
         }
+        if let Some(url) = &sso.idp_metadata_url
+            && !is_metadata_url(url)
+        {
+            // The metadata carries the certificates that sign identities: never over plain http
+            // (anyone on the path could swap them), except to this machine.
+            return Err(invalid(
+                "sso.idp_metadata_url",
+                "must be an https URL (http only for a loopback host), or use sso.idp_metadata_file",
+            ));
+        }
         Ok(())
     }
 }
@@ -345,6 +355,24 @@ pub fn is_valid_slug(slug: &str) -> bool {
 
 fn is_http_url(text: &str) -> bool {
     url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
+/// An https URL, or http to a loopback host (`localhost`, 127.0.0.0/8, `[::1]`).
+fn is_metadata_url(text: &str) -> bool {
+    let Ok(url) = url::Url::parse(text) else {
+        return false;
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => url.has_host(),
+        "http" => loopback,
+        _ => false,
+    }
 }
 
 fn is_origin(text: &str) -> bool {
@@ -442,6 +470,31 @@ frame_ancestors = ["https://ats.example.com"]
             let text = SAMPLE.replace(from, to);
             let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
             assert!(error.contains(key), "expected `{key}` in: {error}");
+        }
+    }
+
+    #[test]
+    fn saml_metadata_urls_must_be_https_or_loopback() {
+        for good in [
+            "https://idp.example.com/metadata",
+            "http://127.0.0.1:9000/metadata",
+            "http://127.8.9.1/m",
+            "http://localhost:8080/m",
+            "http://[::1]:9/m",
+        ] {
+            assert!(is_metadata_url(good), "{good}");
+        }
+        for bad in [
+            "http://idp.example.com/metadata",
+            "http://10.0.0.1/metadata",
+            "http://localhost.evil.example/m",
+            "gopher://x/y",
+            "not a url",
+            "file:///etc/idp.xml",
+            "https://",
+            "ftp://idp.example.com/m",
+        ] {
+            assert!(!is_metadata_url(bad), "{bad}");
         }
     }
 

@@ -1,7 +1,8 @@
 //! The admin console: sign-in, every page with data, masking, replays and CSRF.
 
 use liaison::queue;
-use liaison::web::session::{Session, SessionOrigin};
+use liaison::sso::{Identity, handoff};
+use liaison::web::session::SessionOrigin;
 
 use crate::admin_support::{
     EMAIL, PAYLOAD_SECRET, browser, complete_all, dead_letter_all, newest_event, receive_delivery,
@@ -304,25 +305,41 @@ async fn admin_sso_opens_the_console_for_an_admin_role_only() {
         "{html}"
     );
 
+    // What the SSO side stores when the identity provider answers a console sign-in: a
+    // single-use code, presented with the cookie that binds it to the browser.
+    let tenant = app
+        .state
+        .tenants()
+        .expect("tenants")
+        .by_slug_now("acme")
+        .await;
+    let tenant = tenant.expect("read").expect("acme").id;
     let session_for = |role: &str| {
-        let mut session = Session::new(
-            "acme",
-            "sso:u1".into(),
-            "boss@acme.test".into(),
-            SessionOrigin::Oidc,
-            chrono::Utc::now().timestamp(),
-        );
-        session.role = Some(role.to_owned());
-        app.state.web.keys().sign(&session)
+        let identity = Identity {
+            subject: "u1".into(),
+            email: "boss@acme.test".into(),
+            name: None,
+            role: Some(role.to_owned()),
+        };
+        let db = app.db().clone();
+        async move {
+            handoff::issue(&db, tenant, &identity, SessionOrigin::Oidc)
+                .await
+                .expect("issue a hand-off")
+        }
     };
-    let finish = |token: String| {
+    let finish = |issued: handoff::Issued| {
         browser()
-            .get(app.url(&format!("/admin/sso/finish?s={token}")))
+            .get(app.url(&format!("/admin/sso/finish?code={}", issued.code)))
+            .header(
+                "cookie",
+                format!("{}={}", handoff::BINDING_COOKIE, issued.binding),
+            )
             .send()
     };
-    let refused = finish(session_for("recruiter")).await.expect("get");
+    let refused = finish(session_for("recruiter").await).await.expect("get");
     assert_eq!(refused.status(), 403);
-    let accepted = finish(session_for("admin")).await.expect("get");
+    let accepted = finish(session_for("admin").await).await.expect("get");
     assert_eq!(accepted.status(), 303);
     let cookie = accepted.headers()["set-cookie"]
         .to_str()

@@ -73,6 +73,7 @@ async fn seeded_app() -> (TestApp, TenantId) {
         tenant,
         LoginKind::Oidc,
         &pending_login(),
+        10,
     )
     .await
     .expect("begin a sign-in");

@@ -6,5 +6,5 @@ mod launch;
 mod oidc;
 mod pages;
 mod popup;
-mod saml;
-mod support;
+pub mod saml;
+pub mod support;

@@ -10,9 +10,9 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::support::{NodeProcess, TenantOptions, WebApp};
 
-struct Idp {
-    process: NodeProcess,
-    base: String,
+pub struct Idp {
+    pub process: NodeProcess,
+    pub base: String,
     _dir: tempfile::TempDir,
 }
 
@@ -48,7 +48,7 @@ fn make_certificate(dir: &Path) {
     assert!(status.success());
 }
 
-async fn start_idp(app: &WebApp, audience: &str) -> Idp {
+pub async fn start_idp(app: &WebApp, audience: &str) -> Idp {
     let dir = tempfile::tempdir().expect("dir");
     make_certificate(dir.path());
     let port = free_port().to_string();
@@ -84,11 +84,11 @@ async fn start_idp(app: &WebApp, audience: &str) -> Idp {
     }
 }
 
-fn sp_entity_id(app: &WebApp) -> String {
+pub fn sp_entity_id(app: &WebApp) -> String {
     app.url("/sso/acme/saml/metadata")
 }
 
-async fn tenant_with(app: &WebApp, idp: &Idp) {
+pub async fn tenant_with(app: &WebApp, idp: &Idp) {
     app.add_tenant(TenantOptions {
         sso: Some(format!(
             "[sso]\nkind = \"saml\"\nidp_metadata_url = \"{}/metadata\"\n",
@@ -119,8 +119,20 @@ fn unescape(text: &str) -> String {
 
 /// Starts sign-in at Liaison, signs in at the IdP as `email`: the SAMLResponse and RelayState.
 async fn signed_response(app: &WebApp, idp: &Idp, email: &str) -> (String, String) {
+    signed_response_for(app, idp, email, "%2Fembed%2Facme%2Fjobs%2F1", &[]).await
+}
+
+/// `signed_response` coming back to `return_to` (URL-encoded), with more attributes for the
+/// IdP to state. Liaison's binding cookie holds the request id, which RelayState carries too.
+pub async fn signed_response_for(
+    app: &WebApp,
+    idp: &Idp,
+    email: &str,
+    return_to: &str,
+    attributes: &[(&str, &str)],
+) -> (String, String) {
     let start = app
-        .get("/sso/acme/login?return_to=%2Fembed%2Facme%2Fjobs%2F1")
+        .get(&format!("/sso/acme/login?return_to={return_to}"))
         .await;
     assert_eq!(
         start.status(),
@@ -129,6 +141,10 @@ async fn signed_response(app: &WebApp, idp: &Idp, email: &str) -> (String, Strin
         start.text().await.unwrap_or_default()
     );
     let to_idp = start.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let binding = start.headers()["set-cookie"]
         .to_str()
         .expect("ascii")
         .to_owned();
@@ -141,38 +157,61 @@ async fn signed_response(app: &WebApp, idp: &Idp, email: &str) -> (String, Strin
         .expect("page");
     let authn_request = unescape(&attribute(&login_page, "_authnRequest"));
     let client = reqwest::Client::new();
+    let mut form = vec![
+        ("userName", email),
+        (
+            "nameIdFormat",
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        ),
+        ("email", email),
+        ("firstName", "Saml"),
+        ("lastName", "Tester"),
+        ("_authnRequest", authn_request.as_str()),
+    ];
+    form.extend_from_slice(attributes);
     let answer = client
         .post(format!("{}/signin", idp.base))
-        .form(&[
-            ("userName", email),
-            (
-                "nameIdFormat",
-                "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-            ),
-            ("email", email),
-            ("firstName", "Saml"),
-            ("lastName", "Tester"),
-            ("_authnRequest", authn_request.as_str()),
-        ])
+        .form(&form)
         .send()
         .await
         .expect("signin")
         .text()
         .await
         .expect("form");
-    (
-        unescape(&attribute(&answer, "SAMLResponse")),
-        unescape(&attribute(&answer, "RelayState")),
-    )
+    let relay = unescape(&attribute(&answer, "RelayState"));
+    assert!(
+        binding.starts_with(&format!("liaison_saml_acme={relay};")),
+        "the binding cookie holds the request id: {binding}"
+    );
+    (unescape(&attribute(&answer, "SAMLResponse")), relay)
 }
 
-async fn post_acs(app: &WebApp, response: &str, relay: &str) -> reqwest::Response {
-    app.client
+/// Posts to the ACS as the browser that started the sign-in `relay` (it holds the binding
+/// cookie of that request).
+pub async fn post_acs(app: &WebApp, response: &str, relay: &str) -> reqwest::Response {
+    post_acs_with_cookie(
+        app,
+        response,
+        relay,
+        Some(&format!("liaison_saml_acme={relay}")),
+    )
+    .await
+}
+
+pub async fn post_acs_with_cookie(
+    app: &WebApp,
+    response: &str,
+    relay: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
         .post(app.url("/sso/acme/saml/acs"))
-        .form(&[("SAMLResponse", response), ("RelayState", relay)])
-        .send()
-        .await
-        .expect("acs")
+        .form(&[("SAMLResponse", response), ("RelayState", relay)]);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.expect("acs")
 }
 
 fn decode(response: &str) -> String {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use liaison::App;
-use liaison::config::generate_master_key;
+use liaison::config::{Settings, generate_master_key};
 use liaison::crypto::MasterKey;
 use liaison::equivalence::{self, EntityKind};
 use liaison::ids::TenantId;
@@ -63,9 +63,15 @@ impl WebApp {
 
     /// With suite reads fresh for `ttl` (zero: every page view asks the suite).
     pub async fn spawn_with_cache(ttl: Duration) -> WebApp {
+        Self::spawn_with(ttl, |_| {}).await
+    }
+
+    /// With suite reads fresh for `ttl` and settings changed by `configure` before it starts.
+    pub async fn spawn_with(ttl: Duration, configure: impl FnOnce(&mut Settings)) -> WebApp {
         let database = TestDb::new().await;
         let master_key_text = generate_master_key();
-        let settings = test_settings(&database, &master_key_text);
+        let mut settings = test_settings(&database, &master_key_text);
+        configure(&mut settings);
         let mut app = App::build_with_db(settings, database.db.clone())
             .await
             .expect("build the app");
