@@ -3,8 +3,8 @@
 
 mod browser;
 mod launch;
-mod oidc;
+pub(crate) mod oidc;
 mod pages;
 mod popup;
 mod saml;
-mod support;
+pub(crate) mod support;
