@@ -460,11 +460,25 @@ frame_ancestors = ["https://ats.example.com"]
                 "writeback.pass_score",
             ),
             ("[embed]", "[roles]\nrecruiter = \"boss\"\n[embed]", "roles"),
+            (
+                "[embed]",
+                "[sso]\nrole_claim = \" \"\n[embed]",
+                "sso.role_claim",
+            ),
         ] {
             let text = SAMPLE.replace(from, to);
             let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
             assert!(error.contains(key), "expected `{key}` in: {error}");
         }
+    }
+
+    #[test]
+    fn the_oidc_role_claim_is_role_unless_named() {
+        let config = TenantConfig::from_toml(SAMPLE).expect("valid");
+        assert_eq!(config.sso.role_claim(), "role");
+        let text = SAMPLE.replace("[embed]", "[sso]\nrole_claim = \"groups\"\n[embed]");
+        let config = TenantConfig::from_toml(&text).expect("valid");
+        assert_eq!(config.sso.role_claim(), "groups");
     }
 
     #[test]
