@@ -232,43 +232,55 @@ pub async fn finish_oidc_sign_in(
         .map(|name| name.as_str().to_owned());
     let mut role = role_from_claim(token_claims.get(role_claim), &tenant.config.roles);
     let needed = email.is_none() || !email_verified;
-    if needed || name.is_none() || role.is_none() {
-        // Many providers put profile claims only in userinfo. It is required for the email and
-        // its verification; for the name and the role, only when the provider has one.
-        match client.user_info(tokens.access_token().clone(), Some(subject.clone())) {
-            Ok(request) => {
-                let info = request
-                    .request_async::<OtherClaims, _, openidconnect::core::CoreGenderClaim>(http)
-                    .await
-                    .map_err(|e| idp_error(&tenant, "userinfo", e))?;
-                let info_email = info.email().map(|email| email.as_str().to_owned());
-                let info_verified = info.email_verified() == Some(true);
-                match &email {
-                    None => {
-                        email = info_email;
-                        email_verified = info_verified;
-                    }
-                    // The same address, verified by userinfo.
-                    Some(known) if !email_verified => {
-                        email_verified = info_verified && info_email.as_deref() == Some(known);
-                    }
-                    Some(_) => {}
-                }
-                name = name.or_else(|| {
-                    info.name()
-                        .and_then(|name| name.get(None))
-                        .map(|name| name.as_str().to_owned())
-                });
-                role = role.or_else(|| {
-                    role_from_claim(
-                        info.additional_claims().claims.get(role_claim),
-                        &tenant.config.roles,
-                    )
-                });
-            }
-            Err(error) if needed => return Err(idp_error(&tenant, "userinfo endpoint", error)),
-            Err(_) => {}
+    // Many providers put profile claims only in userinfo. It is required for the email and its
+    // verification; for the name and the role, asked only when the provider has one, and a
+    // failure then costs only those.
+    let info = 'info: {
+        if !(needed || name.is_none() || role.is_none()) {
+            break 'info None;
         }
+        let request = match client.user_info(tokens.access_token().clone(), Some(subject.clone())) {
+            Ok(request) => request,
+            Err(error) if needed => return Err(idp_error(&tenant, "userinfo endpoint", error)),
+            Err(_) => break 'info None,
+        };
+        match request
+            .request_async::<OtherClaims, _, openidconnect::core::CoreGenderClaim>(http)
+            .await
+        {
+            Ok(info) => Some(info),
+            Err(error) if needed => return Err(idp_error(&tenant, "userinfo", error)),
+            Err(error) => {
+                tracing::warn!(tenant = %tenant.slug(), %error, "userinfo failed; no name or role from it");
+                None
+            }
+        }
+    };
+    if let Some(info) = info {
+        let info_email = info.email().map(|email| email.as_str().to_owned());
+        let info_verified = info.email_verified() == Some(true);
+        match &email {
+            None => {
+                email = info_email;
+                email_verified = info_verified;
+            }
+            // The same address, verified by userinfo.
+            Some(known) if !email_verified => {
+                email_verified = info_verified && info_email.as_deref() == Some(known);
+            }
+            Some(_) => {}
+        }
+        name = name.or_else(|| {
+            info.name()
+                .and_then(|name| name.get(None))
+                .map(|name| name.as_str().to_owned())
+        });
+        role = role.or_else(|| {
+            role_from_claim(
+                info.additional_claims().claims.get(role_claim),
+                &tenant.config.roles,
+            )
+        });
     }
     let email = email.ok_or_else(|| idp_error(&tenant, "email", "the provider gave none"))?;
     if !email_verified {
