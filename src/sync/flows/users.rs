@@ -12,7 +12,7 @@
 //! user to it; a lower mapped role, an unmapped one or none changes nothing, so a role given in the
 //! suite is never taken away by opening it. A new user gets the mapped role, else the least one.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait as _};
 
 use super::db_error;
 use crate::domain::Role;
@@ -107,11 +107,21 @@ pub async fn ensure_user(
     let email_key = email.trim().to_lowercase();
     let op_key = OpKey::User { email: &email_key }.to_string();
     let role = mapped.unwrap_or(Role::Reviewer);
-    let (suite_id, new) = match suite.create_user(&op_key, email, name, role).await? {
+    let (suite_id, linked) = match suite.create_user(&op_key, email, name, role).await? {
         CreatedUser::New(user) => {
+            // The record and the link commit together: a concurrent request with the same email
+            // sees neither (refused as taken) or both (refused as linked elsewhere), never a
+            // created user that is not linked yet.
+            let txn = db.begin().await?;
             let key = StateKey::CreatedUser { suite_id: &user.id }.to_string();
-            state::put(db, tenant.id, &key, &email_key).await?;
-            (user.id, true)
+            state::put(&txn, tenant.id, &key, &email_key).await?;
+            let linked =
+                equivalence::link(&txn, tenant.id, EntityKind::User, ats_user_id, &user.id).await;
+            txn.commit().await?;
+            match linked {
+                Ok(_) => return Ok(user.id),
+                other => (user.id, other),
+            }
         }
         CreatedUser::Existing { id } => {
             let key = StateKey::CreatedUser { suite_id: &id }.to_string();
@@ -124,11 +134,11 @@ pub async fn ensure_user(
                 );
                 return Err(AccountRefusal::EmailTaken.into());
             }
-            (id, false)
+            let linked = equivalence::link(db, tenant.id, EntityKind::User, ats_user_id, &id).await;
+            (id, linked)
         }
     };
-    match equivalence::link(db, tenant.id, EntityKind::User, ats_user_id, &suite_id).await {
-        Ok(_) if new => Ok(suite_id),
+    match linked {
         Ok(_) => linked_user(suite, &suite_id, mapped).await,
         // The same person opened the suite twice at once, and the other request linked first.
         Err(EquivalenceError::AtsIdTaken {

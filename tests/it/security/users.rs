@@ -147,6 +147,35 @@ async fn a_launch_with_the_suite_s_own_admin_email_gets_no_login_into_it() {
 }
 
 #[tokio::test]
+async fn two_ats_users_racing_for_one_new_email_never_share_the_account() {
+    let (app, acme, _) = app_with_a_job(None).await;
+
+    for round in 0..5 {
+        let email = format!("new{round}@acme.test");
+        let first = launch_as(&format!("u-a{round}"), &email, Some("recruiter"));
+        let second = launch_as(&format!("u-b{round}"), &email, Some("recruiter"));
+        let (a, b) = tokio::join!(open_job(&app, &first), open_job(&app, &second));
+
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [303, 403], "round {round}: one gets the account");
+        let state = app.suite_state().await;
+        let user = user_by_email(&state, &email);
+        assert_eq!(logins_of(&state, &user["id"]), 1);
+        let links = [format!("u-a{round}"), format!("u-b{round}")];
+        let mut linked = 0;
+        for ats_id in &links {
+            linked += equivalence::lookup_by_ats(&app.database.db, acme, EntityKind::User, ats_id)
+                .await
+                .expect("lookup")
+                .is_some() as usize;
+        }
+        assert_eq!(linked, 1, "round {round}: one link");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_popup_raises_a_role_but_never_lowers_it() {
     let (app, _, _) = app_with_a_job(None).await;
     let rita = login_user(
