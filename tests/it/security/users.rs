@@ -348,6 +348,21 @@ async fn an_oidc_role_claim_reaches_the_suite_user() {
         signed_in.text().await.unwrap_or_default()
     );
     let popup = location(&signed_in, &Url::parse(&app.url("/")).expect("url"));
+    // The session itself carries the role (what the admin console's SSO check reads too).
+    let token = popup
+        .query_pairs()
+        .find(|(key, _)| key == "s")
+        .expect("the session")
+        .1
+        .into_owned();
+    let body = token.split('.').next().expect("body");
+    let session: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, body)
+            .expect("base64"),
+    )
+    .expect("json");
+    assert_eq!(session["role"], "admin");
+    assert_eq!(session["origin"], "oidc");
     let opened = browser.get(popup).send().await.expect("popup");
 
     assert_eq!(
