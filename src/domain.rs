@@ -73,6 +73,15 @@ impl Role {
         }
     }
 
+    /// How much the role may do in the suite: admin 3, manager 2, reviewer 1.
+    pub fn power(self) -> u8 {
+        match self {
+            Self::Admin => 3,
+            Self::Manager => 2,
+            Self::Reviewer => 1,
+        }
+    }
+
     /// The role named `name` exactly (`admin`, `manager`, `reviewer`); None for any other word.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|role| role.as_str() == name)

@@ -1,14 +1,16 @@
 //! OpenID Connect sign-in (`openidconnect`): discovery at `{issuer}/.well-known/...`, the
 //! authorization code flow with PKCE (S256), `state` and `nonce` kept server side and spent once,
 //! the ID token's signature checked against the issuer's JWKS together with its issuer, audience,
-//! expiry and nonce. Email and name come from the ID token or, failing that, from userinfo.
-//! Discovery and the JWKS are kept for 10 minutes per tenant, and fetched again early (at most
-//! once a minute) only for an ID token signed with a key they do not list.
+//! expiry and nonce. Email, name and role come from the ID token or, failing that, from
+//! userinfo. The email must be verified (`email_verified: true` from the source that gave it);
+//! the role is the claim `sso.role_claim` names (default `role`), optional. Discovery and the
+//! JWKS are kept for 10 minutes per tenant, and fetched again early (at most once a minute) only
+//! for an ID token signed with a key they do not list.
 
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -17,13 +19,14 @@ use openidconnect::{
     SignatureVerificationError, TokenResponse,
 };
 use secrecy::ExposeSecret as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use subtle::ConstantTimeEq as _;
 
 use super::logins::{self, LoginKind, PendingLogin};
 use super::{Identity, complete_sign_in};
 use crate::app::AppState;
-use crate::tenant::Tenant;
+use crate::tenant::{RoleMap, Tenant};
 use crate::web::access::{page_context, resolve_tenant};
 use crate::web::error::{PageError, PageQuery};
 use crate::web::session::{SessionOrigin, read_cookie};
@@ -280,32 +283,84 @@ pub async fn finish_oidc_sign_in(
         .claims(&client.id_token_verifier(), &nonce)
         .map_err(|e| idp_error(&tenant, "id_token", e))?;
     let subject = claims.subject().clone();
+    let role_claim = tenant.config.sso.role_claim();
+    // The signature was checked just above: the token's own JSON, for the claims the library
+    // does not model (the role).
+    let token_claims = verified_payload(&id_token.to_string());
     let mut email = claims.email().map(|email| email.as_str().to_owned());
+    let mut email_verified = email.is_some() && claims.email_verified() == Some(true);
     let mut name = claims
         .name()
         .and_then(|name| name.get(None))
         .map(|name| name.as_str().to_owned());
-    if email.is_none() || name.is_none() {
-        // Many providers put profile claims only in userinfo.
-        let info = client
-            .user_info(tokens.access_token().clone(), Some(subject.clone()))
-            .map_err(|e| idp_error(&tenant, "userinfo endpoint", e))?
-            .request_async::<openidconnect::EmptyAdditionalClaims, _, openidconnect::core::CoreGenderClaim>(http)
+    let mut role = role_from_claim(token_claims.get(role_claim), &tenant.config.roles);
+    let needed = email.is_none() || !email_verified;
+    // Many providers put profile claims only in userinfo. It is required for the email and its
+    // verification; for the name and the role, asked only when the provider has one, and a
+    // failure then costs only those.
+    let info = 'info: {
+        if !(needed || name.is_none() || role.is_none()) {
+            break 'info None;
+        }
+        let request = match client.user_info(tokens.access_token().clone(), Some(subject.clone())) {
+            Ok(request) => request,
+            Err(error) if needed => return Err(idp_error(&tenant, "userinfo endpoint", error)),
+            Err(_) => break 'info None,
+        };
+        match request
+            .request_async::<OtherClaims, _, openidconnect::core::CoreGenderClaim>(http)
             .await
-            .map_err(|e| idp_error(&tenant, "userinfo", e))?;
-        email = email.or_else(|| info.email().map(|email| email.as_str().to_owned()));
+        {
+            Ok(info) => Some(info),
+            Err(error) if needed => return Err(idp_error(&tenant, "userinfo", error)),
+            Err(error) => {
+                tracing::warn!(tenant = %tenant.slug(), %error, "userinfo failed; no name or role from it");
+                None
+            }
+        }
+    };
+    if let Some(info) = info {
+        let info_email = info.email().map(|email| email.as_str().to_owned());
+        let info_verified = info.email_verified() == Some(true);
+        match &email {
+            None => {
+                email = info_email;
+                email_verified = info_verified;
+            }
+            // The same address, verified by userinfo.
+            Some(known) if !email_verified => {
+                email_verified = info_verified && info_email.as_deref() == Some(known);
+            }
+            Some(_) => {}
+        }
         name = name.or_else(|| {
             info.name()
                 .and_then(|name| name.get(None))
                 .map(|name| name.as_str().to_owned())
         });
+        role = role.or_else(|| {
+            role_from_claim(
+                info.additional_claims().claims.get(role_claim),
+                &tenant.config.roles,
+            )
+        });
     }
     let email = email.ok_or_else(|| idp_error(&tenant, "email", "the provider gave none"))?;
+    if !email_verified {
+        // An address the provider has not verified may be anyone's (#2 of the 2026-12 review):
+        // it would name their suite account and their pages.
+        return Err(PageError::Refused {
+            context: page_context(&tenant, None),
+            status: StatusCode::UNAUTHORIZED,
+            code: "email_not_verified",
+            reason: "the identity provider did not state email_verified = true".to_owned(),
+        });
+    }
     let identity = Identity {
         subject: subject.as_str().to_owned(),
         email,
         name,
-        role: None,
+        role,
     };
     complete_sign_in(
         &state,
@@ -315,4 +370,89 @@ pub async fn finish_oidc_sign_in(
         &login.return_to,
     )
     .await
+}
+
+/// Claims beyond the standard ones, as sent (userinfo's `role`, for one).
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct OtherClaims {
+    #[serde(flatten)]
+    claims: Map<String, Value>,
+}
+
+impl openidconnect::AdditionalClaims for OtherClaims {}
+
+/// The claims of a compact JWS whose signature was already checked (empty when unreadable).
+fn verified_payload(token: &str) -> Map<String, Value> {
+    use base64::Engine as _;
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_end_matches('='))
+                .ok()
+        })
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .unwrap_or_default()
+}
+
+/// The ATS role a role claim states: a non-empty string as it is; from an array of strings, the
+/// one whose `[roles]` mapping is the most powerful (none mapped: no role).
+pub fn role_from_claim(value: Option<&Value>, roles: &RoleMap) -> Option<String> {
+    match value? {
+        Value::String(word) if !word.trim().is_empty() => Some(word.clone()),
+        Value::Array(words) => words
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|word| roles.get(word).map(|role| (role.power(), word)))
+            .max_by_key(|(power, _)| *power)
+            .map(|(_, word)| word.to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::tenant::TenantConfig;
+
+    fn roles() -> RoleMap {
+        TenantConfig::from_toml(
+            "slug = \"a\"\nname = \"A\"\n[ats]\nkind = \"signed-json\"\nwebhook_secret = \"w\"\n\
+             [suite]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+             [roles]\nboss = \"admin\"\nrecruiter = \"manager\"\nviewer = \"reviewer\"\n",
+        )
+        .expect("tenant")
+        .roles
+    }
+
+    #[test]
+    fn a_role_claim_is_a_word_or_the_strongest_mapped_word_of_a_list() {
+        let roles = roles();
+        assert_eq!(
+            role_from_claim(Some(&json!("recruiter")), &roles).as_deref(),
+            Some("recruiter")
+        );
+        assert_eq!(
+            role_from_claim(Some(&json!(["viewer", "boss", "x"])), &roles).as_deref(),
+            Some("boss")
+        );
+        assert_eq!(role_from_claim(Some(&json!(["x", "y"])), &roles), None);
+        assert_eq!(role_from_claim(Some(&json!("")), &roles), None);
+        assert_eq!(role_from_claim(Some(&json!(7)), &roles), None);
+        assert_eq!(role_from_claim(None, &roles), None);
+    }
+
+    #[test]
+    fn the_payload_of_a_compact_token_is_read() {
+        let payload = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            br#"{"sub":"s","role":"boss"}"#,
+        );
+        let claims = verified_payload(&format!("h.{payload}.sig"));
+        assert_eq!(claims["role"], "boss");
+        assert!(verified_payload("garbage").is_empty());
+    }
 }

@@ -1,17 +1,18 @@
 //! The popup into the suite: `GET /open/{tenant}/jobs/{id}` and `/applications/{id}`. With a
 //! session (SSO or launch; without one, off to SSO sign-in and back here), it finds or creates
-//! the person's suite user with the tenant's role mapping, asks the suite for a one-time login
-//! URL for the linked project or invitation page, and redirects there.
+//! the person's suite user (bound to the session's ATS user id, see `sync::flows::users`), asks
+//! the suite for a one-time login URL for the linked project or invitation page, and redirects
+//! there. A person whose suite account cannot be theirs gets a 403 page with a code.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::app::AppState;
 use crate::equivalence::{self, EntityKind};
-use crate::sync::flows::users::ensure_user;
+use crate::sync::JobError;
+use crate::sync::flows::users::{UserError, ensure_user};
 use crate::sync::partners::SuiteAdapter;
-use crate::sync::ports::SuitePort as _;
 use crate::web::access::{AccessQuery, require_session, resolve_tenant};
 use crate::web::error::{PageError, PageQuery};
 use crate::web::pages::path_segment;
@@ -92,7 +93,9 @@ async fn open_in_suite(
     let unavailable = || PageError::Unavailable {
         context: access.context.clone(),
     };
-    let user_id = match ensure_user(
+    // The suite user is the one linked to the session's ATS user id; the email only names a user
+    // Liaison creates for them (`sync::flows::users`). A refusal is final: no other lookup.
+    let user_id = ensure_user(
         &state.db,
         tenant,
         &users,
@@ -102,22 +105,19 @@ async fn open_in_suite(
         session.role.as_deref(),
     )
     .await
-    {
-        Ok(user_id) => user_id,
-        Err(error) => {
-            // The same person may already be linked under another ATS id (a launch before an
-            // SSO sign-in): the suite user with their email is still theirs.
-            tracing::info!(error = %error, "ensure_user failed; looking the user up by email");
-            users
-                .find_user(&session.email)
-                .await
-                .ok()
-                .flatten()
-                .filter(|user| user.active)
-                .map(|user| user.id)
-                .ok_or_else(unavailable)?
+    .map_err(|error| match error {
+        UserError::Refused(refusal) => PageError::Refused {
+            context: access.context.clone(),
+            status: StatusCode::FORBIDDEN,
+            code: refusal.code(),
+            reason: refusal.to_string(),
+        },
+        UserError::Failed(JobError::Transient { message, .. }) => {
+            tracing::warn!(error = %message, "the suite user could not be resolved");
+            unavailable()
         }
-    };
+        UserError::Failed(error) => PageError::Internal(anyhow::anyhow!(error)),
+    })?;
     let redirect_path = suite_path(kind, &link.suite_id);
     let attempt = format!("{}:{redirect_path}:{}", session.sid, random_id());
     let login_url = SuiteSource::new(client)

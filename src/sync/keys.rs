@@ -21,6 +21,9 @@ pub enum StateKey<'a> {
     Outcome { ats_application_id: &'a str },
     /// The last applied time of an event subject (`job:...`, `application:...`).
     Version { subject: &'a str },
+    /// A suite user Liaison created (its value: the email it was created with, lower case). Only
+    /// such a user may be linked to an ATS user by email (`sync::flows::users`).
+    CreatedUser { suite_id: &'a str },
 }
 
 impl fmt::Display for StateKey<'_> {
@@ -31,6 +34,7 @@ impl fmt::Display for StateKey<'_> {
             }
             StateKey::Outcome { ats_application_id } => write!(f, "outcome:{ats_application_id}"),
             StateKey::Version { subject } => write!(f, "{VERSION_PREFIX}{subject}"),
+            StateKey::CreatedUser { suite_id } => write!(f, "created-user:{suite_id}"),
         }
     }
 }
@@ -49,6 +53,8 @@ pub enum OpKey<'a> {
     Project { ats_job_id: &'a str },
     /// Creating a suite candidate (`key`: the candidate's ATS id or email).
     Candidate { key: &'a str },
+    /// Creating the suite user of a person (`email` in lower case).
+    User { email: &'a str },
     /// Inviting an application's candidate, once per generation.
     Invite {
         ats_application_id: &'a str,
@@ -78,6 +84,7 @@ impl fmt::Display for OpKey<'_> {
         match self {
             OpKey::Project { ats_job_id } => write!(f, "project:{ats_job_id}"),
             OpKey::Candidate { key } => write!(f, "candidate:{key}"),
+            OpKey::User { email } => write!(f, "user:{email}"),
             OpKey::Invite {
                 ats_application_id,
                 generation,
@@ -147,6 +154,10 @@ mod tests {
         };
         assert_eq!(version.to_string(), "version:application:a-1");
         assert!(version.to_string().starts_with(VERSION_PREFIX));
+        let created = StateKey::CreatedUser {
+            suite_id: "usr_00000011",
+        };
+        assert_eq!(created.to_string(), "created-user:usr_00000011");
     }
 
     #[test]
@@ -160,6 +171,7 @@ mod tests {
         let cases = [
             (OpKey::Project { ats_job_id: "j-1" }, "project:j-1"),
             (OpKey::Candidate { key: "c@x.io" }, "candidate:c@x.io"),
+            (OpKey::User { email: "u@x.io" }, "user:u@x.io"),
             (
                 OpKey::Invite {
                     ats_application_id: "a-1",

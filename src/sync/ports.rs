@@ -109,6 +109,15 @@ pub struct UserState {
     pub active: bool,
 }
 
+/// What creating a suite user gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CreatedUser {
+    /// This operation key created the user (now, or in an earlier attempt the suite replays).
+    New(UserState),
+    /// Another user already has the email (409 `email_taken`).
+    Existing { id: String },
+}
+
 /// The suite, for one tenant. Every creating call takes an operation key (stable for the business
 /// operation, e.g. `invite:<application>`): the client turns it into the `Idempotency-Key`, and
 /// a 409 with `existing_id` answers the existing object's id instead of an error.
@@ -129,14 +138,17 @@ pub trait SuitePort: Send + Sync {
     fn invitation(&self, id: &str) -> PortFuture<'_, InvitationState>;
     fn cancel_invitation(&self, id: &str) -> PortFuture<'_, ()>;
     fn result(&self, invitation_id: &str) -> PortFuture<'_, ResultState>;
-    fn find_user(&self, email: &str) -> PortFuture<'_, Option<UserState>>;
+    /// The suite user `id` (`NotFound` when the suite has none).
+    fn user(&self, id: &str) -> PortFuture<'_, UserState>;
+    /// Creates a suite user; a user who already has the email (in any case) is answered as
+    /// `Existing` with its id, never taken as this creation's result.
     fn create_user(
         &self,
         op_key: &str,
         email: &str,
         name: &str,
         role: Role,
-    ) -> PortFuture<'_, UserState>;
+    ) -> PortFuture<'_, CreatedUser>;
     fn set_user_role(&self, id: &str, role: Role) -> PortFuture<'_, UserState>;
 }
 

@@ -177,6 +177,20 @@ pub struct SsoSettings {
     pub idp_metadata_url: Option<String>,
     pub idp_metadata_file: Option<String>,
     pub sp_entity_id: Option<String>,
+    /// OIDC: the claim (ID token or userinfo) that carries the person's ATS role, a key of
+    /// `[roles]`; a string, or an array of strings of which the most powerful mapped one counts.
+    /// Unset: `role`. A sign-in without it has no role (the suite role is then left alone).
+    pub role_claim: Option<String>,
+}
+
+/// The OIDC role claim read when `sso.role_claim` is unset.
+pub const DEFAULT_ROLE_CLAIM: &str = "role";
+
+impl SsoSettings {
+    /// The name of the OIDC claim that carries the role.
+    pub fn role_claim(&self) -> &str {
+        self.role_claim.as_deref().unwrap_or(DEFAULT_ROLE_CLAIM)
+    }
 }
 
 fn default_interview_step() -> String {
@@ -313,6 +327,14 @@ impl TenantConfig {
 
     fn validate_sso(&self) -> Result<(), TenantFileError> {
         let sso = &self.sso;
+        if let Some(claim) = &sso.role_claim
+            && claim.trim().is_empty()
+        {
+            return Err(invalid(
+                "sso.role_claim",
+                "must name a claim (unset: `role`)",
+            ));
+        }
         match sso.kind {
             SsoKind::None => {}
             SsoKind::Oidc => {
@@ -466,6 +488,11 @@ frame_ancestors = ["https://ats.example.com"]
                 "writeback.pass_score",
             ),
             ("[embed]", "[roles]\nrecruiter = \"boss\"\n[embed]", "roles"),
+            (
+                "[embed]",
+                "[sso]\nrole_claim = \" \"\n[embed]",
+                "sso.role_claim",
+            ),
         ] {
             let text = SAMPLE.replace(from, to);
             let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
@@ -496,6 +523,15 @@ frame_ancestors = ["https://ats.example.com"]
         ] {
             assert!(!is_metadata_url(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_oidc_role_claim_is_role_unless_named() {
+        let config = TenantConfig::from_toml(SAMPLE).expect("valid");
+        assert_eq!(config.sso.role_claim(), "role");
+        let text = SAMPLE.replace("[embed]", "[sso]\nrole_claim = \"groups\"\n[embed]");
+        let config = TenantConfig::from_toml(&text).expect("valid");
+        assert_eq!(config.sso.role_claim(), "groups");
     }
 
     #[test]

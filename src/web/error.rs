@@ -44,6 +44,15 @@ pub enum PageError {
     },
     #[error("the suite is unreachable")]
     Unavailable { context: PageContext },
+    /// A refusal the person can quote to an administrator: the page shows `code`.
+    #[error("refused ({code}): {reason}")]
+    Refused {
+        context: PageContext,
+        /// 401 for a sign-in, 403 for an account Liaison will not log into.
+        status: StatusCode,
+        code: &'static str,
+        reason: String,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -72,6 +81,8 @@ struct ErrorPage<'a> {
     lang: &'static str,
     heading: &'a str,
     text: &'a str,
+    /// A refusal's machine-readable code, with its label.
+    code: Option<(&'a str, &'a str)>,
 }
 
 #[derive(Template)]
@@ -103,6 +114,15 @@ impl IntoResponse for PageError {
                 (StatusCode::BAD_REQUEST, context, Some(message.as_str()))
             }
             Self::Unavailable { context } => (StatusCode::SERVICE_UNAVAILABLE, context, None),
+            Self::Refused {
+                context,
+                status,
+                code,
+                reason,
+            } => {
+                tracing::info!(tenant = %context.slug, code = %code, reason = %reason, "refused");
+                (*status, context, None)
+            }
             Self::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, &default_context, None)
@@ -137,6 +157,10 @@ impl IntoResponse for PageError {
                     (Self::Unavailable { .. }, _) => t.unreachable_nothing,
                     (Self::BadRequest { .. }, Some(_)) => t.bad_request_text,
                     (Self::Forbidden { .. }, _) => t.sign_in_text,
+                    (Self::Refused { status, .. }, _) if *status == StatusCode::UNAUTHORIZED => {
+                        t.sign_in_refused_text
+                    }
+                    (Self::Refused { .. }, _) => t.suite_account_refused_text,
                     (Self::Internal(_), _) => t.internal_text,
                     _ => t.not_found_text,
                 };
@@ -144,10 +168,15 @@ impl IntoResponse for PageError {
                     Self::Unavailable { .. } => t.unreachable_heading,
                     _ => t.error_heading,
                 };
+                let code = match &self {
+                    Self::Refused { code, .. } => Some((t.error_code, *code)),
+                    _ => None,
+                };
                 render(&ErrorPage {
                     lang,
                     heading,
                     text,
+                    code,
                 })
             }
         };

@@ -102,6 +102,12 @@ pub struct Strings {
     pub not_found_text: &'static str,
     pub bad_request_text: &'static str,
     pub internal_text: &'static str,
+    /// A sign-in the identity provider's answer cannot complete (e.g. an unverified email).
+    pub sign_in_refused_text: &'static str,
+    /// No login into the suite with this account (`sync::flows::users::AccountRefusal`).
+    pub suite_account_refused_text: &'static str,
+    /// Labels the machine-readable code of a refusal.
+    pub error_code: &'static str,
 }
 
 pub static EN: Strings = Strings {
@@ -159,6 +165,9 @@ pub static EN: Strings = Strings {
     not_found_text: "There is nothing here.",
     bad_request_text: "This request is not valid.",
     internal_text: "An unexpected error occurred. Please try again.",
+    sign_in_refused_text: "Your identity provider's answer cannot be used to sign you in. Ask your administrator, quoting the code below.",
+    suite_account_refused_text: "Liaison cannot sign you into the interview platform with this account. Ask your administrator, quoting the code below.",
+    error_code: "Code",
 };
 
 pub static PT_BR: Strings = Strings {
@@ -216,6 +225,9 @@ pub static PT_BR: Strings = Strings {
     not_found_text: "Não há nada aqui.",
     bad_request_text: "Esta solicitação não é válida.",
     internal_text: "Ocorreu um erro inesperado. Tente novamente.",
+    sign_in_refused_text: "A resposta do seu provedor de identidade não permite a sua entrada. Fale com o administrador e informe o código abaixo.",
+    suite_account_refused_text: "O Liaison não pode abrir a plataforma de entrevistas com esta conta. Fale com o administrador e informe o código abaixo.",
+    error_code: "Código",
 };
 
 #[cfg(test)]

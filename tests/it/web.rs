@@ -3,7 +3,7 @@
 
 mod browser;
 mod launch;
-mod oidc;
+pub mod oidc;
 mod pages;
 mod popup;
 pub mod saml;

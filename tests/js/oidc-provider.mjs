@@ -1,6 +1,7 @@
 // An independent OpenID provider for Liaison's tests: `oidc-provider` on 127.0.0.1 (a free port),
 // one confidential client, PKCE required, a fresh RSA signing key, dev interactions (any login
-// name, password ignored). Prints "LISTENING <port>" once ready.
+// name, password ignored; see findAccount for the names that change the claims). Prints
+// "LISTENING <port>" once ready.
 // Usage: node oidc-provider.mjs <redirect_uri> <client_id> <client_secret>
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
@@ -23,12 +24,22 @@ server.listen(0, '127.0.0.1', () => {
     jwks: { keys: [jwk] },
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true } },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'role'] },
+    // The login name picks the account's claims: `alice` is alice@idp.example, verified, with no
+    // role; options after `+` change that: `+unverified` (email_verified: false), `+role=WORD`.
     async findAccount(ctx, id) {
+      const [base, ...options] = id.split('+');
+      const role = options.find((o) => o.startsWith('role='))?.slice(5);
       return {
         accountId: id,
         async claims() {
-          return { sub: id, email: `${id}@idp.example`, email_verified: true, name: `User ${id}` };
+          return {
+            sub: id,
+            email: `${base}@idp.example`,
+            email_verified: !options.includes('unverified'),
+            name: `User ${base}`,
+            ...(role ? { role } : {}),
+          };
         },
       };
     },

@@ -35,6 +35,12 @@ impl SuiteClient {
             .await
     }
 
+    /// `GET /v1/users/{id}`.
+    pub async fn get_user(&self, id: &str) -> Result<UserResponse, SuiteError> {
+        let call = Call::new(Method::GET, "GET /v1/users/{id}", &["v1", "users", id]);
+        self.fetch(call).await
+    }
+
     /// `PATCH /v1/users/{id}`.
     pub async fn update_user(
         &self,

@@ -12,8 +12,8 @@ use crate::suite::{
     SuiteError, UpdateProjectRequest, UpdateUserRequest, UserResponse,
 };
 use crate::sync::ports::{
-    CandidateSpec, InvitationState, PartnerError, PortFuture, ProjectSpec, ProjectState,
-    ResultState, SuitePort, UserState,
+    CandidateSpec, CreatedUser, InvitationState, PartnerError, PortFuture, ProjectSpec,
+    ProjectState, ResultState, SuitePort, UserState,
 };
 
 pub struct SuiteAdapter {
@@ -248,14 +248,11 @@ impl SuitePort for SuiteAdapter {
         })
     }
 
-    fn find_user(&self, email: &str) -> PortFuture<'_, Option<UserState>> {
-        let email = email.to_lowercase();
+    fn user(&self, id: &str) -> PortFuture<'_, UserState> {
+        let id = id.to_owned();
         Box::pin(async move {
-            let users = self.client.list_all_users().await.map_err(partner_error)?;
-            Ok(users
-                .into_iter()
-                .find(|user| user.email.to_lowercase() == email)
-                .map(user_state))
+            let user = self.client.get_user(&id).await.map_err(partner_error)?;
+            Ok(user_state(user))
         })
     }
 
@@ -265,7 +262,7 @@ impl SuitePort for SuiteAdapter {
         email: &str,
         name: &str,
         role: Role,
-    ) -> PortFuture<'_, UserState> {
+    ) -> PortFuture<'_, CreatedUser> {
         let request = CreateUserRequest {
             email: email.to_owned(),
             name: name.to_owned(),
@@ -279,14 +276,9 @@ impl SuitePort for SuiteAdapter {
                 .await
                 .map_err(partner_error)?
             {
-                crate::suite::Created::New(user) => Ok(user_state(user)),
+                crate::suite::Created::New(user) => Ok(CreatedUser::New(user_state(user))),
                 crate::suite::Created::Existing { existing_id } => {
-                    let users = self.client.list_all_users().await.map_err(partner_error)?;
-                    users
-                        .into_iter()
-                        .find(|u| u.id == existing_id)
-                        .map(user_state)
-                        .ok_or_else(|| PartnerError::NotFound(format!("user {existing_id}")))
+                    Ok(CreatedUser::Existing { id: existing_id })
                 }
             }
         })

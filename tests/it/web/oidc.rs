@@ -5,12 +5,12 @@ use reqwest::Url;
 
 use super::support::{NodeProcess, TenantOptions, WebApp, js_dir, session_in};
 
-struct Provider {
-    process: NodeProcess,
-    issuer: String,
+pub(crate) struct Provider {
+    pub(crate) process: NodeProcess,
+    pub(crate) issuer: String,
 }
 
-async fn start_provider(app: &WebApp, slug: &str) -> Provider {
+pub(crate) async fn start_provider(app: &WebApp, slug: &str) -> Provider {
     let redirect = app.url(&format!("/sso/{slug}/oidc/callback"));
     let process = NodeProcess::start(
         "oidc-provider.mjs",
@@ -40,7 +40,7 @@ async fn tenant_with(app: &WebApp, provider: &Provider) {
 }
 
 /// A browser stand-in: a cookie jar, redirects followed by hand.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -48,13 +48,24 @@ fn browser() -> reqwest::Client {
         .expect("client")
 }
 
-fn location(answer: &reqwest::Response, base: &Url) -> Url {
+pub(crate) fn location(answer: &reqwest::Response, base: &Url) -> Url {
     let location = answer.headers()["location"].to_str().expect("ascii");
     base.join(location).expect("a URL")
 }
 
 /// Follows redirects from `url` until one leaves the provider (back to Liaison).
 async fn walk_provider(browser: &reqwest::Client, start: Url, issuer: &str) -> Url {
+    walk_provider_as(browser, start, issuer, "alice").await
+}
+
+/// `walk_provider`, logging in as `login` (see tests/js/oidc-provider.mjs for the names that
+/// change the claims).
+pub(crate) async fn walk_provider_as(
+    browser: &reqwest::Client,
+    start: Url,
+    issuer: &str,
+    login: &str,
+) -> Url {
     let mut url = start;
     for _ in 0..10 {
         if !url.as_str().starts_with(issuer) {
@@ -76,7 +87,7 @@ async fn walk_provider(browser: &reqwest::Client, start: Url, issuer: &str) -> U
             .join(&format!("{}/{}", url.path().trim_end_matches('/'), ""))
             .expect("url");
         let form: Vec<(&str, &str)> = if prompt == "login" {
-            vec![("prompt", "login"), ("login", "alice"), ("password", "x")]
+            vec![("prompt", "login"), ("login", login), ("password", "x")]
         } else {
             vec![("prompt", "consent")]
         };
@@ -93,7 +104,11 @@ async fn walk_provider(browser: &reqwest::Client, start: Url, issuer: &str) -> U
 }
 
 /// Starts sign-in at Liaison and returns the provider's authorization URL.
-async fn authorization_url(app: &WebApp, browser: &reqwest::Client, return_to: &str) -> Url {
+pub(crate) async fn authorization_url(
+    app: &WebApp,
+    browser: &reqwest::Client,
+    return_to: &str,
+) -> Url {
     let start = browser
         .get(app.url(&format!("/sso/acme/login?return_to={return_to}")))
         .send()
