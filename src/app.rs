@@ -48,6 +48,8 @@ pub struct AppState {
     pub inbound: crate::inbound::InboundState,
     /// For identity providers (OIDC discovery, tokens, userinfo).
     pub oidc_http: openidconnect::reqwest::Client,
+    /// Failed admin-token sign-ins per client (console form and API bearer).
+    pub sign_ins: Arc<crate::admin::throttle::SignInThrottle>,
 }
 
 impl AppState {
@@ -70,6 +72,10 @@ impl AppState {
             partner_calls.clone(),
         )?;
         let wake = Arc::new(Notify::new());
+        let sign_ins = Arc::new(crate::admin::throttle::SignInThrottle::new(
+            settings.admin.sign_in_attempts,
+            std::time::Duration::from_secs(settings.admin.sign_in_window_seconds),
+        ));
         let tenants = master_key
             .clone()
             .map(|key| Directory::new(db.clone(), key));
@@ -94,6 +100,7 @@ impl AppState {
             wake,
             inbound,
             oidc_http: crate::sso::oidc::http_client(),
+            sign_ins,
         })
     }
 

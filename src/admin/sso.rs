@@ -57,9 +57,5 @@ pub async fn finish_admin_sso(
             "your role does not give access to the admin console".to_owned(),
         ));
     }
-    Ok(start_session(
-        &state,
-        format!("sso:{slug}:{}", session.email),
-        "/admin",
-    ))
+    start_session(&state, format!("sso:{slug}:{}", session.email), "/admin").await
 }

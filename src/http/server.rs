@@ -15,6 +15,28 @@ use crate::app::AppState;
 use crate::config::Settings;
 use crate::store;
 
+/// The address of a connection's peer, which the server hands every request as
+/// `ConnectInfo<PeerAddr>` (read it with `admin::throttle::client_ip`), over http and https.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TcpListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TcpListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, super::tls::TlsListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, super::tls::TlsListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
 pub struct App {
     listener: TcpListener,
     /// Set when `tls_cert` and `tls_key` are: the app serves HTTPS.
@@ -82,8 +104,9 @@ impl App {
         };
         // A make-service that clones the router per connection: serving the `Router` itself
         // would rebuild its route table for every connection, and webhook senders (Gupy among
-        // them) open one connection per delivery.
-        let router = super::router(state).into_make_service();
+        // them) open one connection per delivery. Each connection's peer address is kept for
+        // the handlers that count per client (`admin::throttle::client_ip`).
+        let router = super::router(state).into_make_service_with_connect_info::<PeerAddr>();
         let address = self.listener.local_addr()?;
         let stopped = async move { shutdown.cancelled().await };
         match self.tls {
