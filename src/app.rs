@@ -23,6 +23,9 @@ use crate::sync::runtime::Background;
 use crate::telemetry::{Metrics, PartnerCalls};
 use crate::tenant::Directory;
 
+/// Below this, an `admin_token` is accepted (at least 16) but warned about at start.
+pub const RECOMMENDED_ADMIN_TOKEN_LEN: usize = 32;
+
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -72,6 +75,14 @@ impl AppState {
             partner_calls.clone(),
         )?;
         let wake = Arc::new(Notify::new());
+        if let Some(token) = &settings.admin_token
+            && secrecy::ExposeSecret::expose_secret(token).len() < RECOMMENDED_ADMIN_TOKEN_LEN
+        {
+            tracing::warn!(
+                "`admin_token` is shorter than {RECOMMENDED_ADMIN_TOKEN_LEN} characters: use a \
+                 long random one (`head -c 32 /dev/urandom | base64`)"
+            );
+        }
         let sign_ins = Arc::new(crate::admin::throttle::SignInThrottle::new(
             settings.admin.sign_in_attempts,
             std::time::Duration::from_secs(settings.admin.sign_in_window_seconds),

@@ -155,6 +155,10 @@ pub struct AdminSettings {
     /// `sign_in_window_seconds` before it is answered 429 until the window ends.
     pub sign_in_attempts: u32,
     pub sign_in_window_seconds: u64,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client:
+    /// for a request from one of them, the client is the rightmost address in that header that
+    /// is not itself a trusted proxy. Empty: the client is always the TCP peer.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for AdminSettings {
@@ -165,6 +169,7 @@ impl Default for AdminSettings {
             extra_origins: Vec::new(),
             sign_in_attempts: 10,
             sign_in_window_seconds: 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -177,6 +182,23 @@ impl AdminSettings {
             .filter_map(|origin| origin_of(origin))
             .collect()
     }
+
+    /// `trusted_proxies` as networks (a bare address is a network of one).
+    pub fn trusted_proxies(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|entry| proxy_net(entry))
+            .collect()
+    }
+}
+
+fn proxy_net(entry: &str) -> Option<ipnet::IpNet> {
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+        entry
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 /// The serialized origin of an http(s) URL that is only an origin (no path, query or user).
@@ -351,6 +373,16 @@ impl Settings {
                 });
             }
         }
+        for entry in &self.admin.trusted_proxies {
+            if proxy_net(entry).is_none() {
+                return Err(ConfigError::Invalid {
+                    key: "admin.trusted_proxies",
+                    reason: format!(
+                        "`{entry}` is neither an IP address nor a CIDR block (10.0.0.0/8)"
+                    ),
+                });
+            }
+        }
         if self.admin.sign_in_attempts == 0 {
             return Err(invalid("admin.sign_in_attempts", "must be at least 1"));
         }
@@ -508,6 +540,10 @@ mod tests {
             ),
             ("[admin]\nextra_origins = [\"null\"]", "admin.extra_origins"),
             ("[admin]\nsign_in_attempts = 0", "admin.sign_in_attempts"),
+            (
+                "[admin]\ntrusted_proxies = [\"10.0.0.0/33\"]",
+                "admin.trusted_proxies",
+            ),
             (
                 "[admin]\nsign_in_window_seconds = 0",
                 "admin.sign_in_window_seconds",

@@ -4,8 +4,9 @@
 //! `Retry-After` until its window ends (a right token must not be told apart from a wrong one
 //! while the client is throttled, or the limit would not slow a guesser down).
 //!
-//! Counted in memory, per process, keyed by the TCP peer's address (an IPv6 client by its /64,
-//! the block one subscriber usually holds). Only failures count: a client that presents the
+//! Counted in memory, per process, keyed by the client's address (an IPv6 client by its /64,
+//! the block one subscriber usually holds): the TCP peer, or behind a reverse proxy listed in
+//! `[admin] trusted_proxies` the address that proxy puts in `X-Forwarded-For`. Only failures count: a client that presents the
 //! right token is never slowed down. `governor` (used for the suite's limits) was not a fit: its
 //! keyed limiters only answer by spending a cell, and here a try must be checked before it is
 //! known to have failed.
@@ -16,9 +17,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::Extensions;
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
+use ipnet::IpNet;
 
+use crate::app::AppState;
 use crate::http::server::PeerAddr;
 
 /// Entries are swept of expired windows when the map grows past this.
@@ -126,24 +129,56 @@ fn bucket(client: IpAddr) -> IpAddr {
 }
 
 /// The address of the client that sent a request: the TCP peer, which the server records for
-/// every connection (`into_make_service_with_connect_info`). A request that did not come through
-/// the server (a router called in-process) counts as the unspecified address.
-pub fn client_ip(extensions: &Extensions) -> IpAddr {
-    extensions
+/// every connection (`PeerAddr`), unless that peer is one of `trusted` proxies: then the
+/// rightmost `X-Forwarded-For` address that is not a trusted proxy itself (what the nearest
+/// untrusted hop connected from; addresses left of it could be made up by the client). A
+/// request that did not come through the server (a router called in-process) counts as the
+/// unspecified address.
+pub fn client_ip(extensions: &Extensions, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let peer = extensions
         .get::<ConnectInfo<PeerAddr>>()
         .map(|ConnectInfo(PeerAddr(peer))| peer.ip())
-        .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
+        .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
 }
 
 /// The client's address (`client_ip`) as an extractor.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_ip(&parts.extensions)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_ip(
+            &parts.extensions,
+            &parts.headers,
+            &state.settings.admin.trusted_proxies(),
+        )))
     }
 }
 
@@ -179,6 +214,45 @@ mod tests {
         let after = start + Duration::from_secs(60);
         assert!(throttle.check_at(A, after).is_ok());
         assert!(throttle.record_failure_at(A, after).is_ok(), "a new window");
+    }
+
+    fn request_from(peer: &str, forwarded: &[&str]) -> (Extensions, HeaderMap) {
+        let mut extensions = Extensions::new();
+        extensions.insert(ConnectInfo(PeerAddr(
+            format!("{peer}:40000").parse().expect("peer"),
+        )));
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", value.parse().expect("header"));
+        }
+        (extensions, headers)
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        let ip = |text: &str| text.parse::<IpAddr>().expect("ip");
+
+        let (e, h) = request_from("192.0.2.7", &["198.51.100.1"]);
+        assert_eq!(
+            client_ip(&e, &h, &trusted),
+            ip("192.0.2.7"),
+            "untrusted peer"
+        );
+        let (e, h) = request_from("10.0.0.2", &["203.0.113.9, 198.51.100.1"]);
+        assert_eq!(client_ip(&e, &h, &trusted), ip("198.51.100.1"), "rightmost");
+        let (e, h) = request_from("10.0.0.2", &["198.51.100.1", "10.0.0.5"]);
+        assert_eq!(
+            client_ip(&e, &h, &trusted),
+            ip("198.51.100.1"),
+            "two proxies"
+        );
+        let (e, h) = request_from("10.0.0.2", &[]);
+        assert_eq!(client_ip(&e, &h, &trusted), ip("10.0.0.2"), "no header");
+        let (e, h) = request_from("10.0.0.2", &["198.51.100.1, garbage"]);
+        assert_eq!(client_ip(&e, &h, &trusted), ip("10.0.0.2"), "malformed");
+        let (e, h) = request_from("10.0.0.2", &["198.51.100.1"]);
+        assert_eq!(client_ip(&e, &h, &[]), ip("10.0.0.2"), "nothing trusted");
     }
 
     #[test]

@@ -35,7 +35,11 @@ impl FromRequestParts<AppState> for AdminAuth {
         if let Some(presented) = bearer {
             // Guessing is throttled per client, and a throttled client is refused whatever it
             // presents (see `admin::throttle`).
-            let client = client_ip(&parts.extensions);
+            let client = client_ip(
+                &parts.extensions,
+                &parts.headers,
+                &state.settings.admin.trusted_proxies(),
+            );
             if let Err(throttled) = state.sign_ins.check(client) {
                 return Err(ApiError::TooManyAttempts {
                     retry_after_s: throttled.retry_after_seconds(),

@@ -35,12 +35,13 @@ async function looksAt(page) {
   };
 }
 
-const result = { signIns: [], pages: [], preview: null, signedOut: null, back: null };
+const result = { signIns: [], pages: [], preview: null, signedOut: null, back: null, error: null };
 try {
   const baseList = bases.split(',');
   for (const [index, base] of baseList.entries()) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
+    page.setDefaultTimeout(10000);
     let loginPost = null;
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url().endsWith('/admin/login')) {
@@ -59,9 +60,11 @@ try {
       page.waitForNavigation({ waitUntil: 'load' }),
       page.getByRole('button', { name: 'Sign in' }).click(),
     ]);
-    result.signIns.push({ base, post: loginPost, ...(await looksAt(page)) });
+    const signedIn = { base, post: loginPost, ...(await looksAt(page)) };
+    result.signIns.push(signedIn);
 
-    if (index !== 0) {
+    // The tour needs a console to tour.
+    if (index !== 0 || !signedIn.console) {
       await context.close();
       continue;
     }
@@ -94,6 +97,8 @@ try {
     result.back = await looksAt(page);
     await context.close();
   }
+} catch (error) {
+  result.error = String(error);
 } finally {
   await browser.close();
 }

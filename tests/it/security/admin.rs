@@ -231,6 +231,7 @@ async fn chromium_signs_in_with_the_token_opens_every_console_page_and_cannot_go
 
     let result = run_console_in_browser(ADMIN_TOKEN, &bases, &paths, &sample).await;
 
+    assert_eq!(result["error"], Value::Null, "{result}");
     for (sign_in, base) in result["signIns"]
         .as_array()
         .expect("sign-ins")
@@ -485,5 +486,51 @@ async fn a_throttled_client_may_sign_in_again_after_the_window() {
 
     assert_eq!(after.status(), StatusCode::SEE_OTHER);
     assert!(session_cookie(&after).is_some());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_alone() {
+    let app = spawn_app_with(|settings| {
+        settings.admin.trusted_proxies = vec!["127.0.0.5".to_owned()];
+    })
+    .await;
+    let proxy = client_from(Ipv4Addr::new(127, 0, 0, 5));
+    let call = |client: &reqwest::Client, forwarded_for: &str, token: &str| {
+        client
+            .get(app.url("/api/v1/tenants"))
+            .header("x-forwarded-for", forwarded_for)
+            .bearer_auth(token)
+            .send()
+    };
+    for _ in 0..10 {
+        call(&proxy, "198.51.100.1", "wrong-bearer-token-guess")
+            .await
+            .expect("call");
+    }
+
+    let guesser = call(&proxy, "198.51.100.1", ADMIN_TOKEN)
+        .await
+        .expect("call");
+    let neighbour = call(&proxy, "198.51.100.2", ADMIN_TOKEN)
+        .await
+        .expect("call");
+    let spoofer = client_from(Ipv4Addr::new(127, 0, 0, 6));
+    for _ in 0..10 {
+        call(&spoofer, "198.51.100.3", "wrong-bearer-token-guess")
+            .await
+            .expect("call");
+    }
+    let spoofed_elsewhere = call(&spoofer, "198.51.100.4", ADMIN_TOKEN)
+        .await
+        .expect("call");
+
+    assert_eq!(guesser.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(neighbour.status(), StatusCode::OK);
+    assert_eq!(
+        spoofed_elsewhere.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "an untrusted peer's X-Forwarded-For is ignored"
+    );
     app.stop().await;
 }
