@@ -561,6 +561,33 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid() {
+        let example = include_str!("../deploy/liaison.example.toml");
+        from_toml(example).expect("deploy/liaison.example.toml is valid");
+    }
+
+    #[test]
+    fn admin_lists_can_be_given_in_the_environment() {
+        // What figment's `Env` does with a value: it parses it as a `Value`.
+        let origins: figment::value::Value =
+            r#"["http://127.0.0.1:8080", "http://localhost:8080"]"#
+                .parse()
+                .expect("infallible");
+        let settings: Settings = Figment::new()
+            .merge(figment::providers::Serialized::default(
+                "admin.extra_origins",
+                origins,
+            ))
+            .extract()
+            .expect("extract");
+        assert_eq!(
+            settings.admin.extra_origins(),
+            ["http://127.0.0.1:8080", "http://localhost:8080"]
+        );
+        settings.validate().expect("valid");
+    }
+
+    #[test]
     fn database_password_is_hidden_when_printed() {
         let url = DatabaseUrl("postgres://liaison:hunter2@db:5432/liaison".to_owned());
         assert!(!format!("{url} {url:?}").contains("hunter2"));
