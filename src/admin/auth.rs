@@ -237,7 +237,7 @@ impl FromRequestParts<AppState> for Admin {
                 .ok_or_else(|| AdminError::Unauthorized {
                     reason: "no valid console session".to_owned(),
                     next,
-                    options: LoginOptions::of(state, &parts.headers),
+                    options: Box::new(LoginOptions::of(state, &parts.headers)),
                 })?;
         Ok(Admin {
             csrf: csrf_of(state, &session),

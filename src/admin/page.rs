@@ -75,7 +75,7 @@ pub enum AdminError {
     Unauthorized {
         reason: String,
         next: String,
-        options: super::auth::LoginOptions,
+        options: Box<super::auth::LoginOptions>,
     },
     #[error("forbidden: {0}")]
     Forbidden(String),
