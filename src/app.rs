@@ -23,6 +23,9 @@ use crate::sync::runtime::Background;
 use crate::telemetry::{Metrics, PartnerCalls};
 use crate::tenant::Directory;
 
+/// Below this, an `admin_token` is accepted (at least 16) but warned about at start.
+pub const RECOMMENDED_ADMIN_TOKEN_LEN: usize = 32;
+
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -50,6 +53,8 @@ pub struct AppState {
     pub oidc_http: openidconnect::reqwest::Client,
     /// The SSO endpoints' limits and identity-provider caches.
     pub sso: crate::sso::SsoState,
+    /// Failed admin-token sign-ins per client (console form and API bearer).
+    pub sign_ins: Arc<crate::admin::throttle::SignInThrottle>,
 }
 
 impl AppState {
@@ -73,6 +78,18 @@ impl AppState {
         )?;
         let wake = Arc::new(Notify::new());
         let settings_sso = settings.sso.clone();
+        if let Some(token) = &settings.admin_token
+            && secrecy::ExposeSecret::expose_secret(token).len() < RECOMMENDED_ADMIN_TOKEN_LEN
+        {
+            tracing::warn!(
+                "`admin_token` is shorter than {RECOMMENDED_ADMIN_TOKEN_LEN} characters: use a \
+                 long random one (`head -c 32 /dev/urandom | base64`)"
+            );
+        }
+        let sign_ins = Arc::new(crate::admin::throttle::SignInThrottle::new(
+            settings.admin.sign_in_attempts,
+            std::time::Duration::from_secs(settings.admin.sign_in_window_seconds),
+        ));
         let tenants = master_key
             .clone()
             .map(|key| Directory::new(db.clone(), key));
@@ -98,6 +115,7 @@ impl AppState {
             inbound,
             oidc_http: crate::sso::oidc::http_client(),
             sso: crate::sso::SsoState::new(&settings_sso),
+            sign_ins,
         })
     }
 

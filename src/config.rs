@@ -149,6 +149,18 @@ pub struct AdminSettings {
     pub sso_tenant: Option<String>,
     /// How long a console session lasts.
     pub session_minutes: u64,
+    /// Origins besides `public_url`'s from which the sign-in form may be posted (another name
+    /// of this server, such as `https://liaison.internal:8443`). Loopback names of the request's
+    /// own origin (`localhost`, `127.0.0.1`, `[::1]`) are accepted without being listed.
+    pub extra_origins: Vec<String>,
+    /// Failed sign-ins (console form or API bearer token) one client address may make per
+    /// `sign_in_window_seconds` before it is answered 429 until the window ends.
+    pub sign_in_attempts: u32,
+    pub sign_in_window_seconds: u64,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client:
+    /// for a request from one of them, the client is the rightmost address in that header that
+    /// is not itself a trusted proxy. Empty: the client is always the TCP peer.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for AdminSettings {
@@ -156,6 +168,10 @@ impl Default for AdminSettings {
         Self {
             sso_tenant: None,
             session_minutes: 8 * 60,
+            extra_origins: Vec::new(),
+            sign_in_attempts: 10,
+            sign_in_window_seconds: 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -179,6 +195,46 @@ impl Default for SsoLimitSettings {
             max_pending_logins: 1_000,
         }
     }
+}
+
+impl AdminSettings {
+    /// `extra_origins`, each as a browser serializes it in `Origin` (`scheme://host[:port]`).
+    pub fn extra_origins(&self) -> Vec<String> {
+        self.extra_origins
+            .iter()
+            .filter_map(|origin| origin_of(origin))
+            .collect()
+    }
+
+    /// `trusted_proxies` as networks (a bare address is a network of one).
+    pub fn trusted_proxies(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|entry| proxy_net(entry))
+            .collect()
+    }
+}
+
+fn proxy_net(entry: &str) -> Option<ipnet::IpNet> {
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+        entry
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
+}
+
+/// The serialized origin of an http(s) URL that is only an origin (no path, query or user).
+pub fn origin_of(text: &str) -> Option<String> {
+    let parsed = url::Url::parse(text).ok()?;
+    let bare = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host().is_some()
+        && matches!(parsed.path(), "" | "/")
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none();
+    bare.then(|| parsed.origin().ascii_serialization())
 }
 
 fn default_database_url() -> DatabaseUrl {
@@ -329,6 +385,36 @@ impl Settings {
         {
             return Err(invalid("admin_token", "must be at least 16 characters"));
         }
+        for origin in &self.admin.extra_origins {
+            if origin_of(origin).is_none() {
+                return Err(ConfigError::Invalid {
+                    key: "admin.extra_origins",
+                    reason: format!(
+                        "`{origin}` is not an origin: give scheme://host[:port], such as \
+                         https://liaison.internal:8443"
+                    ),
+                });
+            }
+        }
+        for entry in &self.admin.trusted_proxies {
+            if proxy_net(entry).is_none() {
+                return Err(ConfigError::Invalid {
+                    key: "admin.trusted_proxies",
+                    reason: format!(
+                        "`{entry}` is neither an IP address nor a CIDR block (10.0.0.0/8)"
+                    ),
+                });
+            }
+        }
+        if self.admin.sign_in_attempts == 0 {
+            return Err(invalid("admin.sign_in_attempts", "must be at least 1"));
+        }
+        if self.admin.sign_in_window_seconds == 0 || self.admin.sign_in_window_seconds > 86_400 {
+            return Err(invalid(
+                "admin.sign_in_window_seconds",
+                "must be between 1 and 86400 (a day)",
+            ));
+        }
         if let Some(slug) = &self.admin.sso_tenant
             && !crate::tenant::is_slug(slug)
         {
@@ -477,6 +563,20 @@ mod tests {
             ("bind = \"nowhere\"", "bind"),
             ("public_url = \"ftp://x\"", "public_url"),
             ("master_key = \"short\"", "master_key"),
+            (
+                "[admin]\nextra_origins = [\"https://x.example/path\"]",
+                "admin.extra_origins",
+            ),
+            ("[admin]\nextra_origins = [\"null\"]", "admin.extra_origins"),
+            ("[admin]\nsign_in_attempts = 0", "admin.sign_in_attempts"),
+            (
+                "[admin]\ntrusted_proxies = [\"10.0.0.0/33\"]",
+                "admin.trusted_proxies",
+            ),
+            (
+                "[admin]\nsign_in_window_seconds = 0",
+                "admin.sign_in_window_seconds",
+            ),
             ("database_url = \"mysql://x\"", "database_url"),
             ("tls_cert = \"/tmp/cert.pem\"", "tls_cert"),
             (
@@ -487,6 +587,33 @@ mod tests {
             let error = from_toml(text).unwrap_err().to_string();
             assert!(error.contains(key), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let example = include_str!("../deploy/liaison.example.toml");
+        from_toml(example).expect("deploy/liaison.example.toml is valid");
+    }
+
+    #[test]
+    fn admin_lists_can_be_given_in_the_environment() {
+        // What figment's `Env` does with a value: it parses it as a `Value`.
+        let origins: figment::value::Value =
+            r#"["http://127.0.0.1:8080", "http://localhost:8080"]"#
+                .parse()
+                .expect("infallible");
+        let settings: Settings = Figment::new()
+            .merge(figment::providers::Serialized::default(
+                "admin.extra_origins",
+                origins,
+            ))
+            .extract()
+            .expect("extract");
+        assert_eq!(
+            settings.admin.extra_origins(),
+            ["http://127.0.0.1:8080", "http://localhost:8080"]
+        );
+        settings.validate().expect("valid");
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("the body is larger than the limit of 1 MiB")]
     PayloadTooLarge,
+    /// Too many failed admin tokens from this client: 429 with `Retry-After`.
+    #[error("too many failed attempts from this address: try again in {retry_after_s} seconds")]
+    TooManyAttempts { retry_after_s: u64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -60,6 +63,7 @@ impl ApiError {
             }
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            Self::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -80,7 +84,14 @@ impl IntoResponse for ApiError {
         if let Self::Internal(cause) = &self {
             tracing::error!(error = format!("{cause:#}"), "request failed");
         }
-        error_response(status, code, &self.to_string())
+        let mut response = error_response(status, code, &self.to_string());
+        if let Self::TooManyAttempts { retry_after_s } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_s),
+            );
+        }
+        response
     }
 }
 

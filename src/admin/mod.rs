@@ -9,10 +9,12 @@ mod events;
 mod mappings;
 mod page;
 mod queue;
+pub mod sessions;
 mod sso;
 mod tenants;
+pub mod throttle;
 
-pub use auth::{Admin, AdminSession};
+pub use auth::{Admin, AdminSession, start_session};
 pub use page::AdminError;
 
 use axum::Router;

@@ -16,7 +16,10 @@ pub struct Chrome {
     pub section: &'static str,
 }
 
-/// Console pages are never framed, cached or sent as a referrer.
+/// Console pages are never framed or cached. Their referrer policy is `same-origin`: another
+/// site gets no `Referer` from them (so no console URL leaks), while the console's own form
+/// posts carry their real `Origin` (under `no-referrer` a browser sends `Origin: null` even for a
+/// same-origin POST, and the sign-in form's origin check must refuse `null`).
 pub fn admin_headers() -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -32,7 +35,7 @@ pub fn admin_headers() -> HeaderMap {
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -50,6 +53,8 @@ pub struct LoginPage {
     pub chrome: Option<Chrome>,
     pub next: String,
     pub message: Option<String>,
+    /// The form's pre-session CSRF token (bound to the sign-in cookie).
+    pub csrf: String,
     pub token_enabled: bool,
     pub sso_url: Option<String>,
     pub sso_tenant: Option<String>,
@@ -70,7 +75,7 @@ pub enum AdminError {
     Unauthorized {
         reason: String,
         next: String,
-        options: super::auth::LoginOptions,
+        options: Box<super::auth::LoginOptions>,
     },
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -109,8 +114,7 @@ impl IntoResponse for AdminError {
                 options,
             } => {
                 tracing::info!(reason = %reason, "admin console access refused");
-                let page = options.page(next.clone(), None);
-                return (StatusCode::UNAUTHORIZED, html(&page)).into_response();
+                return options.respond(StatusCode::UNAUTHORIZED, next.clone(), None);
             }
             Self::Forbidden(text) => (StatusCode::FORBIDDEN, "Forbidden", text.clone()),
             Self::NotFound(text) => (StatusCode::NOT_FOUND, "Not found", text.clone()),

@@ -71,7 +71,8 @@ pub async fn finish_admin_sso(
             "your role does not give access to the admin console".to_owned(),
         ));
     }
-    let mut response = start_session(&state, format!("sso:{slug}:{}", signed_in.email), "/admin");
+    let mut response =
+        start_session(&state, format!("sso:{slug}:{}", signed_in.email), "/admin").await?;
     let secure = if state.settings.public_url.starts_with("https://") {
         "; Secure"
     } else {

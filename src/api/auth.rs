@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
+use crate::admin::throttle::client_ip;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::tenant::{self, TenantRef};
@@ -32,23 +33,38 @@ impl FromRequestParts<AppState> for AdminAuth {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "));
         if let Some(presented) = bearer {
-            let Some(expected) = &state.settings.admin_token else {
-                return Err(ApiError::Unauthorized);
-            };
-            let matches: bool = presented
-                .as_bytes()
-                .ct_eq(expected.expose_secret().as_bytes())
-                .into();
-            return if matches {
-                Ok(AdminAuth {
+            // Guessing is throttled per client, and a throttled client is refused whatever it
+            // presents (see `admin::throttle`).
+            let client = client_ip(
+                &parts.extensions,
+                &parts.headers,
+                &state.settings.admin.trusted_proxies(),
+            );
+            if let Err(throttled) = state.sign_ins.check(client) {
+                return Err(ApiError::TooManyAttempts {
+                    retry_after_s: throttled.retry_after_seconds(),
+                });
+            }
+            let matches: bool = state.settings.admin_token.as_ref().is_some_and(|expected| {
+                presented
+                    .as_bytes()
+                    .ct_eq(expected.expose_secret().as_bytes())
+                    .into()
+            });
+            if matches {
+                return Ok(AdminAuth {
                     who: "token".to_owned(),
-                })
-            } else {
-                Err(ApiError::Unauthorized)
-            };
+                });
+            }
+            tracing::warn!(client = %client, "API call with a wrong admin token");
+            if state.sign_ins.record_failure(client).is_err() {
+                tracing::warn!(client = %client, "admin token: this client is throttled now");
+            }
+            return Err(ApiError::Unauthorized);
         }
-        let session =
-            crate::admin::auth::session_of(state, &parts.headers).ok_or(ApiError::Unauthorized)?;
+        let session = crate::admin::auth::session_of(state, &parts.headers)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         if !parts.method.is_safe() {
             let presented = parts
                 .headers

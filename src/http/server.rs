@@ -82,8 +82,8 @@ impl App {
         };
         // A make-service that clones the router per connection: serving the `Router` itself
         // would rebuild its route table for every connection, and webhook senders (Gupy among
-        // them) open one connection per delivery.
-        // Each request knows its peer's address (per-client limits: `http::peer`).
+        // them) open one connection per delivery. Each request knows its peer's address, for the
+        // limits that count per client (`http::peer`).
         let router =
             super::router(state).into_make_service_with_connect_info::<super::peer::PeerAddr>();
         let address = self.listener.local_addr()?;

@@ -5,8 +5,8 @@ use liaison::sso::{Identity, handoff};
 use liaison::web::session::SessionOrigin;
 
 use crate::admin_support::{
-    EMAIL, PAYLOAD_SECRET, browser, complete_all, dead_letter_all, newest_event, receive_delivery,
-    sign_in,
+    EMAIL, PAYLOAD_SECRET, browser, complete_all, dead_letter_all, newest_event, post_login,
+    receive_delivery, sign_in,
 };
 use crate::helpers::{ADMIN_TOKEN, spawn_app, spawn_app_with};
 use crate::sync_world::World;
@@ -49,12 +49,8 @@ async fn console_pages_answer_401_with_the_sign_in_form_without_a_session() {
 #[tokio::test]
 async fn a_wrong_token_is_refused_and_the_right_one_opens_a_session_until_sign_out() {
     let app = spawn_app().await;
-    let wrong = browser()
-        .post(app.url("/admin/login"))
-        .form(&[("token", "not-the-admin-token-at-all"), ("next", "")])
-        .send()
-        .await
-        .expect("login");
+    // The form as a browser posts it: with the sign-in page's cookie and CSRF token.
+    let wrong = post_login(&browser(), &app.url(""), "not-the-admin-token-at-all", "").await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.headers().get("set-cookie").is_none());
     assert!(

@@ -37,19 +37,83 @@ pub fn csrf_in(html: &str) -> Option<String> {
     Some(html[at..at + end].to_owned())
 }
 
-pub async fn sign_in(app: &TestApp) -> Console {
-    let http = browser();
+/// The sign-in form as a browser gets it: the pre-session cookie (`name=value`) and the CSRF
+/// token its form carries.
+pub struct LoginForm {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Opens `/admin/login` at `base` (`http://host:port`) and reads its form.
+pub async fn login_form(http: &reqwest::Client, base: &str) -> LoginForm {
     let response = http
-        .post(app.url("/admin/login"))
-        .form(&[("token", ADMIN_TOKEN), ("next", "/admin/queue")])
+        .get(format!("{base}/admin/login"))
         .send()
         .await
-        .expect("login");
+        .expect("login page");
+    assert_eq!(response.status(), 200);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("liaison_admin_login="))
+        .and_then(|v| v.split(';').next())
+        .expect("the sign-in form's cookie")
+        .to_owned();
+    let html = response.text().await.expect("body");
+    LoginForm {
+        cookie,
+        csrf: csrf_in(&html).expect("a csrf token in the sign-in form"),
+    }
+}
+
+/// Posts the sign-in form as a browser on that page would (its cookie and CSRF token).
+pub async fn post_login(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    next: &str,
+) -> reqwest::Response {
+    let form = login_form(http, base).await;
+    http.post(format!("{base}/admin/login"))
+        .header("cookie", &form.cookie)
+        .form(&[("token", token), ("next", next), ("csrf", &form.csrf)])
+        .send()
+        .await
+        .expect("login")
+}
+
+/// The `name=value` of the console session cookie a response sets.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("liaison_admin="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+pub async fn sign_in(app: &TestApp) -> Console {
+    let http = browser();
+    let response = post_login(
+        &http,
+        &format!("http://{}", app.address),
+        ADMIN_TOKEN,
+        "/admin/queue",
+    )
+    .await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/admin/queue");
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .expect("ascii")
+    let set_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("liaison_admin="))
+        .expect("a session cookie")
         .to_owned();
     for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
         assert!(set_cookie.contains(part), "{part} missing: {set_cookie}");

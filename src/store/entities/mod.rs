@@ -1,5 +1,6 @@
 //! One file per table. Times are milliseconds since the Unix epoch (see `crate::time`).
 
+pub mod admin_session;
 pub mod bulk_replay;
 pub mod bulk_replay_job;
 pub mod equivalence;
