@@ -7,4 +7,4 @@ mod oidc;
 mod pages;
 mod popup;
 mod saml;
-mod support;
+pub(crate) mod support;
