@@ -1,11 +1,11 @@
 //! Single-use marks in the store, shared by every process on the database: a launch token is
 //! spent once (by its `jti`, else the SHA-256 of the whole token), a hand-off code once, and a
 //! signed-out session is marked so that `access` refuses it until it would have expired anyway.
-//! Spending is one `INSERT ... ON CONFLICT DO NOTHING` on `uq_spent_tokens`: of two processes
-//! (or two tabs) presenting the same token at once, exactly one inserts the row and wins.
+//! Spending is one `INSERT` that conflicts on `uq_spent_tokens` (a unique violation, classified
+//! with `DbErr::sql_err()` on both back ends): of two processes (or two tabs) presenting the same
+//! token at once, exactly one inserts the row and wins.
 //! Each mark lives as long as what it marks (plus clock skew), then is purged.
 
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use sha2::{Digest as _, Sha256};
 
@@ -65,19 +65,14 @@ pub async fn spend(
         expires_at: Set(expires_at_s.saturating_mul(1000)),
         ..Default::default()
     };
-    let inserted = spent_token::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                spent_token::Column::TenantId,
-                spent_token::Column::Kind,
-                spent_token::Column::TokenHash,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(inserted == 1)
+    // A plain insert whose unique violation (classified portably) says "used before". Not an
+    // `ON CONFLICT (columns)` clause: SQLite checks that against the connection's cached schema
+    // when it prepares the statement, which a pooled connection may hold from before the index.
+    match spent_token::Entity::insert(row).exec(db).await {
+        Ok(_) => Ok(true),
+        Err(error) if crate::store::is_unique_violation(&error) => Ok(false),
+        Err(error) => Err(error),
+    }
 }
 
 /// Whether `key` of `kind` is marked for `tenant` (and the mark still lives).
