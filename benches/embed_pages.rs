@@ -72,7 +72,7 @@ async fn run() -> anyhow::Result<(f64, Duration)> {
     let tenant_file = format!(
         "slug = \"acme\"\nname = \"Acme\"\n[ats]\nkind = \"gupy\"\nbase_url = \"http://127.0.0.1:9\"\n\
          token = \"t\"\nwebhook_secret = \"w\"\n[suite]\nbase_url = \"{}\"\nclient_id = \"liaison\"\n\
-         client_secret = \"liaison-secret\"\n[embed]\nlaunch_secret = \"bench-secret\"\n\
+         client_secret = \"liaison-secret\"\n[embed]\nlaunch_secret = \"bench-launch-secret-of-32-bytes-or-more\"\n\
          frame_ancestors = [\"https://ats.example.com\"]\n",
         suite.base_url()
     );
@@ -122,9 +122,21 @@ async fn run() -> anyhow::Result<(f64, Duration)> {
     let app = App::build_with_db(settings, db).await?;
     let router = liaison::http::router(app.state().clone());
 
-    // A launch starts the session the page's links carry; the first render warms the cache.
+    // A launch starts the session the page's forms carry (its redirect hands it over once);
+    // the first render warms the cache.
     let launch = launch_token()?;
-    let first = get(&router, &format!("/embed/acme/jobs/42?launch={launch}")).await?;
+    let launched = router
+        .clone()
+        .oneshot(Request::get(format!("/embed/acme/jobs/42?launch={launch}")).body(Body::empty())?)
+        .await?;
+    anyhow::ensure!(launched.status() == 303, "status {}", launched.status());
+    let handoff = launched
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| anyhow::anyhow!("no redirect after the launch"))?
+        .to_owned();
+    let first = get(&router, &handoff).await?;
     let marker = "name=\"s\" value=\"";
     let start = first
         .find(marker)
@@ -181,7 +193,7 @@ fn launch_token() -> anyhow::Result<String> {
     Ok(jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
-        &jsonwebtoken::EncodingKey::from_secret(b"bench-secret"),
+        &jsonwebtoken::EncodingKey::from_secret(b"bench-launch-secret-of-32-bytes-or-more"),
     )?)
 }
 

@@ -33,7 +33,7 @@ use liaison::store;
 use liaison::tenant::{self, TenantConfig};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
-const SECRET: &str = "bench-signed-json-secret";
+const SECRET: &str = "bench-signed-json-secret-of-32-bytes-or-more";
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -1,7 +1,8 @@
 // Liaison's pages read without this script. It only makes sign-in smoother:
 // - in the iframe, "Sign in" opens a popup (identity providers refuse to be framed) and waits
-//   for the popup to hand over the new session, then reloads the page with it;
-// - in the popup, once signed in, it hands the session to the window that opened it, posting
+//   for the popup to hand over a one-time code of the new session, then reloads the page with it
+//   (`?h=`: spent on first use, so the reloaded URL carries nothing reusable);
+// - in the popup, once signed in, it hands the code to the window that opened it, posting
 //   only to Liaison's own origin, and closes.
 (function () {
   "use strict";
@@ -9,7 +10,7 @@
   if (done && window.opener) {
     var origin = done.getAttribute("data-origin");
     window.opener.postMessage(
-      { type: "liaison:signed-in", session: done.getAttribute("data-session") },
+      { type: "liaison:signed-in", handoff: done.getAttribute("data-handoff") },
       origin
     );
     window.close();
@@ -25,10 +26,11 @@
   window.addEventListener("message", function (event) {
     if (event.origin !== window.location.origin) { return; }
     var data = event.data || {};
-    if (data.type !== "liaison:signed-in" || typeof data.session !== "string") { return; }
+    if (data.type !== "liaison:signed-in" || typeof data.handoff !== "string") { return; }
     var url = new URL(window.location.href);
     url.searchParams.delete("launch");
-    url.searchParams.set("s", data.session);
+    url.searchParams.delete("s");
+    url.searchParams.set("h", data.handoff);
     window.location.replace(url.toString());
   });
 })();

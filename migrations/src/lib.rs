@@ -14,6 +14,7 @@ mod m20261123_000005_create_sso_logins;
 mod m20261123_000006_add_partner_health;
 mod m20261123_000007_create_bulk_replays;
 mod m20261202_110000_create_admin_sessions;
+mod m20261202_120000_create_spent_tokens;
 mod m20261202_130000_create_sso_handoffs;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_bulk_replays::Migration),
             Box::new(m20261202_130000_create_sso_handoffs::Migration),
             Box::new(m20261202_110000_create_admin_sessions::Migration),
+            Box::new(m20261202_120000_create_spent_tokens::Migration),
         ]
     }
 }

@@ -1,7 +1,8 @@
 //! Single sign-on with the tenant's identity provider (OIDC or SAML 2.0), and the popup that
 //! signs a person into the suite. Identity providers refuse to be framed, so sign-in runs in a
-//! popup window; when it is done, the popup hands the new session to the iframe that opened it
-//! (`postMessage` to Liaison's exact origin) and the iframe reloads with it.
+//! popup window; when it is done, the popup hands a one-time code of the new session to the
+//! iframe that opened it (`postMessage` to Liaison's exact origin) and the iframe reloads with it
+//! (`?h=`, spent on first use; the session token itself never travels in a URL).
 
 pub mod handoff;
 pub mod idp_cache;
@@ -24,7 +25,10 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::tenant::{SsoKind, Tenant};
-use crate::web::access::{AccessQuery, now_s, page_context, require_session, resolve_tenant};
+use crate::web::access::{
+    AccessQuery, Target, now_s, page_context, require_session, resolve_tenant, sign_out_session,
+    with_handoff,
+};
 use crate::web::error::{PageError, PageQuery, render};
 use crate::web::headers::page_headers;
 use crate::web::i18n::Strings;
@@ -61,10 +65,13 @@ pub fn router() -> Router<AppState> {
         .route("/sso/{tenant}/saml/metadata", get(saml::show_saml_metadata))
         .route("/sso/{tenant}/saml/acs", post(saml::consume_saml_response))
         .route("/sso/{tenant}/logout", post(sign_out))
-        .route("/open/{tenant}/jobs/{ats_job_id}", get(popup::open_job))
+        .route(
+            "/open/{tenant}/jobs/{ats_job_id}",
+            get(popup::open_job).post(popup::post_open_job),
+        )
         .route(
             "/open/{tenant}/applications/{ats_application_id}",
-            get(popup::open_application),
+            get(popup::open_application).post(popup::post_open_application),
         )
 }
 
@@ -95,12 +102,6 @@ pub fn safe_return_to(slug: &str, path: &str) -> Option<String> {
         && !path.contains("..")
         && path.chars().all(|c| c.is_ascii_graphic());
     ok.then(|| path.to_owned())
-}
-
-/// `path` with the session appended, for places where the cookie may not be kept.
-pub fn with_session(path: &str, token: &str) -> String {
-    let separator = if path.contains('?') { '&' } else { '?' };
-    format!("{path}{separator}s={token}")
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,7 +140,8 @@ struct SignedInPage<'a> {
     t: &'static Strings,
     lang: &'static str,
     origin: &'a str,
-    session: &'a str,
+    /// A one-time hand-off code of the new session, for the iframe.
+    handoff: &'a str,
     return_to: &'a str,
     continue_url: Option<String>,
 }
@@ -182,17 +184,20 @@ pub async fn complete_sign_in(
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         headers.insert(header::SET_COOKIE, value);
     }
+    // Onward with a one-time hand-off code rather than the session token: the code is spent on
+    // first use, so the URL is worthless in history and proxy logs.
+    let handoff = state.web.keys().handoff(&session, now_s());
     if return_to.starts_with("/open/") {
-        return Ok((headers, Redirect::to(&with_session(return_to, &token))).into_response());
+        return Ok((headers, Redirect::to(&with_handoff(return_to, &handoff))).into_response());
     }
     let t = context.locale.strings();
     let page = SignedInPage {
         t,
         lang: context.locale.tag(),
         origin: &own_origin(state),
-        session: &token,
+        handoff: &handoff,
         return_to,
-        continue_url: (!return_to.is_empty()).then(|| with_session(return_to, &token)),
+        continue_url: (!return_to.is_empty()).then(|| with_handoff(return_to, &handoff)),
     };
     Ok((headers, Html(render(&page))).into_response())
 }
@@ -245,7 +250,8 @@ pub struct SignOutForm {
     csrf: String,
 }
 
-/// `POST /sso/{tenant}/logout`: ends the session (CSRF token required) and clears its cookie.
+/// `POST /sso/{tenant}/logout`: ends the session for good (CSRF token required): marks it
+/// signed out in the store (`web::spent`) and clears its cookie.
 #[tracing::instrument(skip_all, fields(tenant = %slug))]
 pub async fn sign_out(
     State(state): State<AppState>,
@@ -255,16 +261,18 @@ pub async fn sign_out(
 ) -> Result<Response, PageError> {
     let tenant: Arc<Tenant> = resolve_tenant(&state, &slug).await?;
     let query = AccessQuery {
-        launch: None,
         s: form.s,
+        ..AccessQuery::default()
     };
-    let access = require_session(&state, tenant.clone(), &query, &headers, "")?;
+    let access = require_session(&state, tenant.clone(), &query, &headers, Target::none()).await?;
     if !state.web.keys().check_csrf(&access.session, &form.csrf) {
         return Err(PageError::Forbidden {
             context: access.context,
             reason: "missing or wrong CSRF token".to_owned(),
         });
     }
+    // Marked in the store: the token stays refused wherever a copy of it is kept.
+    sign_out_session(&state, &tenant, &access.session).await?;
     let mut response_headers = page_headers(&access.context.frame_ancestors);
     if let Ok(value) = HeaderValue::from_str(&session::clear_cookie(tenant.slug())) {
         response_headers.insert(header::SET_COOKIE, value);
@@ -304,11 +312,5 @@ mod tests {
         ] {
             assert!(safe_return_to("acme", bad).is_none(), "{bad}");
         }
-    }
-
-    #[test]
-    fn the_session_is_appended_to_a_path() {
-        assert_eq!(with_session("/open/a/jobs/1", "t"), "/open/a/jobs/1?s=t");
-        assert_eq!(with_session("/x?y=1", "t"), "/x?y=1&s=t");
     }
 }

@@ -420,7 +420,7 @@ mod tests {
 
     fn roles() -> RoleMap {
         TenantConfig::from_toml(
-            "slug = \"a\"\nname = \"A\"\n[ats]\nkind = \"signed-json\"\nwebhook_secret = \"w\"\n\
+            "slug = \"a\"\nname = \"A\"\n[ats]\nkind = \"signed-json\"\nwebhook_secret = \"signed-json-secret-of-32-bytes-or-more\"\n\
              [suite]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
              [roles]\nboss = \"admin\"\nrecruiter = \"manager\"\nviewer = \"reviewer\"\n",
         )

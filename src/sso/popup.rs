@@ -1,20 +1,29 @@
-//! The popup into the suite: `GET /open/{tenant}/jobs/{id}` and `/applications/{id}`. With a
+//! The popup into the suite: `/open/{tenant}/jobs/{id}` and `/applications/{id}`. With a
 //! session (SSO or launch; without one, off to SSO sign-in and back here), it finds or creates
 //! the person's suite user (bound to the session's ATS user id, see `sync::flows::users`), asks
-//! the suite for a one-time login URL for the linked project or invitation page, and redirects
-//! there. A person whose suite account cannot be theirs gets a 403 page with a code.
+//! the suite for a one-time login URL for the linked project or invitation page, and sends the
+//! browser there; a person whose suite account cannot be theirs gets a 403 page with a code. The
+//! pages' "Open in suite" button `POST`s the session and its CSRF token in the form's body (never
+//! in the popup's URL) and gets a page that moves on to the login URL (a redirect after a form
+//! post would break the page's CSP `form-action 'self'`); `GET` serves the return from SSO
+//! sign-in (the session in the cookie) and older links.
 
+use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::equivalence::{self, EntityKind};
 use crate::sync::JobError;
 use crate::sync::flows::users::{UserError, ensure_user};
 use crate::sync::partners::SuiteAdapter;
-use crate::web::access::{AccessQuery, require_session, resolve_tenant};
-use crate::web::error::{PageError, PageQuery};
+use crate::web::access::{AccessQuery, Target, require_session, resolve_tenant};
+use crate::web::error::{PageError, PageQuery, render};
+use crate::web::headers::page_headers;
+use crate::web::i18n::Strings;
 use crate::web::pages::path_segment;
 use crate::web::port::{PageSource as _, SourceError};
 use crate::web::session::random_id;
@@ -26,7 +35,74 @@ pub async fn open_job(
     PageQuery(query): PageQuery<AccessQuery>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    open_in_suite(state, slug, EntityKind::Job, ats_job_id, query, headers).await
+    open_in_suite(
+        state,
+        slug,
+        EntityKind::Job,
+        ats_job_id,
+        query,
+        headers,
+        None,
+    )
+    .await
+}
+
+/// The "Open in suite" form: the session (else the cookie's) and its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct OpenForm {
+    #[serde(default)]
+    s: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl OpenForm {
+    fn split(self) -> (AccessQuery, Option<String>) {
+        let query = AccessQuery {
+            s: self.s,
+            ..AccessQuery::default()
+        };
+        (query, Some(self.csrf))
+    }
+}
+
+pub async fn post_open_job(
+    State(state): State<AppState>,
+    Path((slug, ats_job_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<OpenForm>,
+) -> Result<Response, PageError> {
+    let (query, csrf) = form.split();
+    open_in_suite(
+        state,
+        slug,
+        EntityKind::Job,
+        ats_job_id,
+        query,
+        headers,
+        csrf,
+    )
+    .await
+}
+
+pub async fn post_open_application(
+    State(state): State<AppState>,
+    Path((slug, ats_application_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<OpenForm>,
+) -> Result<Response, PageError> {
+    let (query, csrf) = form.split();
+    let kind = EntityKind::Application;
+    open_in_suite(state, slug, kind, ats_application_id, query, headers, csrf).await
+}
+
+/// After a posted "Open in suite": on to the one-time login URL.
+#[derive(Template)]
+#[template(path = "pages/opening.html")]
+struct OpeningPage<'a> {
+    t: &'static Strings,
+    lang: &'static str,
+    url: &'a str,
 }
 
 pub async fn open_application(
@@ -42,6 +118,7 @@ pub async fn open_application(
         ats_application_id,
         query,
         headers,
+        None,
     )
     .await
 }
@@ -62,6 +139,7 @@ async fn open_in_suite(
     ats_id: String,
     query: AccessQuery,
     headers: HeaderMap,
+    csrf: Option<String>,
 ) -> Result<Response, PageError> {
     let tenant = resolve_tenant(&state, &slug).await?;
     let segment = if kind == EntityKind::Job {
@@ -70,14 +148,26 @@ async fn open_in_suite(
         "applications"
     };
     let here = format!("/open/{slug}/{segment}/{}", path_segment(&ats_id));
-    let access = match require_session(&state, tenant, &query, &headers, &here) {
+    let target = Target::page(&here, segment, &ats_id);
+    let access = match require_session(&state, tenant, &query, &headers, target).await {
         Ok(access) => access,
-        Err(PageError::Unauthorized { context, .. }) if context.sso => {
+        Err(PageError::Unauthorized { context, .. } | PageError::Denied { context, .. })
+            if context.sso =>
+        {
             let back: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
             return Ok(Redirect::to(&format!("/sso/{slug}/login?return_to={back}")).into_response());
         }
         Err(error) => return Err(error),
     };
+    let posted = csrf.is_some();
+    if let Some(csrf) = csrf
+        && !state.web.keys().check_csrf(&access.session, &csrf)
+    {
+        return Err(PageError::Forbidden {
+            context: access.context,
+            reason: "missing or wrong CSRF token".to_owned(),
+        });
+    }
     let tenant = &access.tenant;
     let link = equivalence::lookup_by_ats(&state.db, tenant.id, kind, &ats_id)
         .await?
@@ -128,6 +218,15 @@ async fn open_in_suite(
             other => PageError::Internal(anyhow::anyhow!(other)),
         })?;
     tracing::info!(suite_user = %user_id, "opening the suite");
+    if posted {
+        let page = OpeningPage {
+            t: access.locale().strings(),
+            lang: access.locale().tag(),
+            url: &login_url,
+        };
+        let headers = page_headers(&access.context.frame_ancestors);
+        return Ok((headers, Html(render(&page))).into_response());
+    }
     let mut response = Redirect::to(&login_url).into_response();
     let response_headers = response.headers_mut();
     response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -237,6 +237,7 @@ impl TenantConfig {
             return Err(invalid("embed.locale", "must be `en` or `pt-BR`"));
         }
         self.validate_sso()?;
+        self.validate_secrets()?;
         if let Some(suite_role) = self.roles.first_refused() {
             return Err(invalid(
                 "roles",
@@ -368,6 +369,62 @@ impl TenantConfig {
     }
 }
 
+/// The least length of a key that signs or verifies an HMAC: the launch secret and the
+/// signed-json webhook secret (HS256 wants a key as long as its output).
+pub const MIN_HMAC_KEY_BYTES: usize = 32;
+
+impl TenantConfig {
+    /// Secrets: none given empty (an empty key would let anyone sign), HMAC keys at least
+    /// [`MIN_HMAC_KEY_BYTES`] long (the suite's client secret is required by `validate_suite`).
+    fn validate_secrets(&self) -> Result<(), TenantFileError> {
+        let given = [
+            ("ats.token", &self.ats.token),
+            ("ats.webhook_secret", &self.ats.webhook_secret),
+            ("ats.feed_header", &self.ats.feed_header),
+            ("suite.client_secret", &self.suite.client_secret),
+            ("suite.webhook_secret", &self.suite.webhook_secret),
+            ("embed.launch_secret", &self.embed.launch_secret),
+            ("sso.client_secret", &self.sso.client_secret),
+        ];
+        for (key, secret) in given {
+            if secret
+                .as_ref()
+                .is_some_and(|secret| secret.expose_secret().trim().is_empty())
+            {
+                return Err(invalid(key, "must not be empty"));
+            }
+        }
+        if let Some(secret) = &self.suite.webhook_secret
+            && secret
+                .expose_secret()
+                .trim_start_matches("whsec_")
+                .is_empty()
+        {
+            return Err(invalid("suite.webhook_secret", "must not be empty"));
+        }
+        let short = |secret: &Option<SecretString>| {
+            secret
+                .as_ref()
+                .is_some_and(|secret| secret.expose_secret().len() < MIN_HMAC_KEY_BYTES)
+        };
+        if short(&self.embed.launch_secret) {
+            return Err(invalid(
+                "embed.launch_secret",
+                format!("must be at least {MIN_HMAC_KEY_BYTES} bytes"),
+            ));
+        }
+        if self.ats.kind == AtsKind::SignedJson && short(&self.ats.webhook_secret) {
+            return Err(invalid(
+                "ats.webhook_secret",
+                format!(
+                    "must be at least {MIN_HMAC_KEY_BYTES} bytes for signed-json (an HMAC key)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub fn is_valid_slug(slug: &str) -> bool {
     (1..=63).contains(&slug.len())
         && slug
@@ -433,7 +490,7 @@ client_secret = "liaison-secret"
 webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 [embed]
-launch_secret = "launch"
+launch_secret = "launch-secret-of-at-least-32-bytes"
 frame_ancestors = ["https://ats.example.com"]
 "#;
 
@@ -455,7 +512,7 @@ frame_ancestors = ["https://ats.example.com"]
             "gupy-hook-secret",
             "liaison-secret",
             "whsec_",
-            "launch",
+            "launch-secret",
         ] {
             assert!(!json.contains(secret), "{secret} leaked into {json}");
         }
@@ -532,6 +589,51 @@ frame_ancestors = ["https://ats.example.com"]
         let text = SAMPLE.replace("[embed]", "[sso]\nrole_claim = \"groups\"\n[embed]");
         let config = TenantConfig::from_toml(&text).expect("valid");
         assert_eq!(config.sso.role_claim(), "groups");
+    }
+
+    #[test]
+    fn empty_and_short_secrets_are_refused_with_the_key_named() {
+        let signed_json = SAMPLE
+            .replace("kind = \"gupy\"", "kind = \"signed-json\"")
+            .replace("token = \"gupy-token\"\n", "");
+        for (text, key) in [
+            (
+                SAMPLE.replace("launch-secret-of-at-least-32-bytes", ""),
+                "embed.launch_secret",
+            ),
+            (
+                SAMPLE.replace("launch-secret-of-at-least-32-bytes", "short"),
+                "embed.launch_secret",
+            ),
+            (
+                SAMPLE.replace("client_secret = \"liaison-secret\"", "client_secret = \"\""),
+                "suite.client_secret",
+            ),
+            (
+                SAMPLE.replace("client_secret = \"liaison-secret\"\n", ""),
+                "suite.client_secret",
+            ),
+            (
+                SAMPLE.replace("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_"),
+                "suite.webhook_secret",
+            ),
+            (
+                signed_json.replace("gupy-hook-secret", "x"),
+                "ats.webhook_secret",
+            ),
+            (
+                signed_json.replace("gupy-hook-secret", ""),
+                "ats.webhook_secret",
+            ),
+        ] {
+            let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("`{key}`")),
+                "expected `{key}` in: {error}"
+            );
+        }
+        let long = signed_json.replace("gupy-hook-secret", &"k".repeat(32));
+        assert!(TenantConfig::from_toml(&long).is_ok());
     }
 
     #[test]

@@ -30,6 +30,17 @@ pub enum PageError {
         /// The page to come back to after signing in.
         return_to: String,
     },
+    /// Access refused for a reason with a machine-readable `code` (shown on the page as
+    /// `data-code`): a launch token already used (`launch_replayed`), a signed-out session
+    /// (`session_signed_out`), a session bound to another page (`wrong_resource`, 403), ...
+    #[error("access refused ({code}): {reason}")]
+    Denied {
+        context: PageContext,
+        code: &'static str,
+        reason: String,
+        /// The page to come back to after signing in.
+        return_to: String,
+    },
     #[error("forbidden: {reason}")]
     Forbidden {
         context: PageContext,
@@ -92,6 +103,23 @@ struct SignInPage<'a> {
     lang: &'static str,
     sign_in_url: Option<String>,
     reason: &'a str,
+    code: Option<&'a str>,
+}
+
+/// The code of a session bound to another page (403, not 401).
+pub const WRONG_RESOURCE: &str = "wrong_resource";
+/// The code of a launch token presented a second time.
+pub const LAUNCH_REPLAYED: &str = "launch_replayed";
+
+/// `/sso/{slug}/login?return_to=...` when the tenant has SSO.
+fn sign_in_url(context: &PageContext, return_to: &str) -> Option<String> {
+    context.sso.then(|| {
+        format!(
+            "/sso/{}/login?return_to={}",
+            context.slug,
+            url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+        )
+    })
 }
 
 /// Renders a template, or a plain line when the template itself fails (it should not).
@@ -108,6 +136,10 @@ impl IntoResponse for PageError {
         let (status, context, text) = match &self {
             Self::UnknownTenant => (StatusCode::NOT_FOUND, &default_context, None),
             Self::Unauthorized { context, .. } => (StatusCode::UNAUTHORIZED, context, None),
+            Self::Denied { context, code, .. } if *code == WRONG_RESOURCE => {
+                (StatusCode::FORBIDDEN, context, None)
+            }
+            Self::Denied { context, .. } => (StatusCode::UNAUTHORIZED, context, None),
             Self::Forbidden { context, .. } => (StatusCode::FORBIDDEN, context, None),
             Self::NotFound { context } => (StatusCode::NOT_FOUND, context, None),
             Self::BadRequest { context, message } => {
@@ -137,19 +169,32 @@ impl IntoResponse for PageError {
                 return_to,
             } => {
                 tracing::info!(tenant = %context.slug, reason = %reason, "page access refused");
-                let sign_in_url = context.sso.then(|| {
-                    format!(
-                        "/sso/{}/login?return_to={}",
-                        context.slug,
-                        url::form_urlencoded::byte_serialize(return_to.as_bytes())
-                            .collect::<String>()
-                    )
-                });
                 render(&SignInPage {
                     t,
                     lang,
-                    sign_in_url,
+                    sign_in_url: sign_in_url(context, return_to),
                     reason: t.sign_in_text,
+                    code: None,
+                })
+            }
+            Self::Denied {
+                context,
+                code,
+                reason,
+                return_to,
+            } => {
+                tracing::info!(tenant = %context.slug, code, reason = %reason, "page access refused");
+                let text = match *code {
+                    LAUNCH_REPLAYED => t.link_used_text,
+                    WRONG_RESOURCE => t.wrong_page_text,
+                    _ => t.sign_in_text,
+                };
+                render(&SignInPage {
+                    t,
+                    lang,
+                    sign_in_url: sign_in_url(context, return_to),
+                    reason: text,
+                    code: Some(code),
                 })
             }
             _ => {

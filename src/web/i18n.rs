@@ -93,6 +93,10 @@ pub struct Strings {
     pub minutes_ago: &'static str,
     pub sign_in_heading: &'static str,
     pub sign_in_text: &'static str,
+    pub link_used_text: &'static str,
+    pub wrong_page_text: &'static str,
+    pub error_code: &'static str,
+    pub opening_suite: &'static str,
     pub sign_in: &'static str,
     pub sign_out: &'static str,
     pub signed_in_heading: &'static str,
@@ -106,8 +110,6 @@ pub struct Strings {
     pub sign_in_refused_text: &'static str,
     /// No login into the suite with this account (`sync::flows::users::AccountRefusal`).
     pub suite_account_refused_text: &'static str,
-    /// Labels the machine-readable code of a refusal.
-    pub error_code: &'static str,
 }
 
 pub static EN: Strings = Strings {
@@ -156,6 +158,10 @@ pub static EN: Strings = Strings {
     minutes_ago: "minutes ago",
     sign_in_heading: "Please sign in",
     sign_in_text: "Your access link has expired or is not valid. Sign in to see this page.",
+    link_used_text: "This access link was already used. Open the page again from the ATS.",
+    wrong_page_text: "Your access link is for another page. Open this page from the ATS.",
+    error_code: "Code",
+    opening_suite: "Opening the suite…",
     sign_in: "Sign in",
     sign_out: "Sign out",
     signed_in_heading: "You are signed in",
@@ -167,7 +173,6 @@ pub static EN: Strings = Strings {
     internal_text: "An unexpected error occurred. Please try again.",
     sign_in_refused_text: "Your identity provider's answer cannot be used to sign you in. Ask your administrator, quoting the code below.",
     suite_account_refused_text: "Liaison cannot sign you into the interview platform with this account. Ask your administrator, quoting the code below.",
-    error_code: "Code",
 };
 
 pub static PT_BR: Strings = Strings {
@@ -216,6 +221,10 @@ pub static PT_BR: Strings = Strings {
     minutes_ago: "minutos atrás",
     sign_in_heading: "Entre para continuar",
     sign_in_text: "Seu link de acesso expirou ou não é válido. Entre para ver esta página.",
+    link_used_text: "Este link de acesso já foi usado. Abra a página novamente pelo ATS.",
+    wrong_page_text: "Seu link de acesso é para outra página. Abra esta página pelo ATS.",
+    error_code: "Código",
+    opening_suite: "Abrindo a plataforma…",
     sign_in: "Entrar",
     sign_out: "Sair",
     signed_in_heading: "Você entrou",
@@ -227,7 +236,6 @@ pub static PT_BR: Strings = Strings {
     internal_text: "Ocorreu um erro inesperado. Tente novamente.",
     sign_in_refused_text: "A resposta do seu provedor de identidade não permite a sua entrada. Fale com o administrador e informe o código abaixo.",
     suite_account_refused_text: "O Liaison não pode abrir a plataforma de entrevistas com esta conta. Fale com o administrador e informe o código abaixo.",
-    error_code: "Código",
 };
 
 #[cfg(test)]

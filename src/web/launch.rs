@@ -1,16 +1,19 @@
 //! Launch tokens: the ATS signs a short JWT (HS256, the tenant's `embed.launch_secret`) into the
 //! iframe's URL (`?launch=...`). Validation is pure (the clock is a parameter) so every refusal
-//! is unit-tested: wrong algorithm (`none` included), signature, audience, tenant, expired,
-//! too far in the future, issued in the future, missing claims.
+//! is unit-tested: wrong algorithm (`none` included), signature, a `crit` header, audience,
+//! tenant, expired, too far in the future, not yet valid (`nbf`), issued in the future, missing
+//! claims. A verified token is still spent once (`web::spent`, by `jti`, else by its hash) by the
+//! caller, which has the database.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 /// The audience every launch token must name.
 pub const AUDIENCE: &str = "liaison";
-/// `exp` may be at most this far ahead: launch links are short-lived by design.
+/// `exp` may be at most this far ahead (no skew added: the contract says 10 minutes).
 pub const MAX_LIFETIME_S: i64 = 600;
-/// Tolerated difference between the ATS's clock and ours.
+/// Tolerated difference between the ATS's clock and ours, on the side of an already passed `exp`
+/// and of a future `nbf` or `iat`.
 pub const CLOCK_SKEW_S: i64 = 30;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -23,6 +26,9 @@ struct RawClaims {
     locale: Option<String>,
     exp: Option<i64>,
     iat: Option<i64>,
+    nbf: Option<i64>,
+    jti: Option<String>,
+    res: Option<String>,
 }
 
 /// A verified launch: who opened the page, for which tenant.
@@ -35,6 +41,21 @@ pub struct LaunchClaims {
     pub role: Option<String>,
     pub locale: Option<String>,
     pub exp: i64,
+    /// The token's id, when the ATS gives one: what it is spent by (else its hash).
+    pub jti: Option<String>,
+    /// The one page the token opens (`jobs/{ats id}` or `applications/{ats id}`), when the ATS
+    /// binds it (an optional extension of the contract); None: every page of the tenant.
+    pub res: Option<String>,
+}
+
+impl LaunchClaims {
+    /// What the token is spent by: its `jti`, else the whole token (both hashed when stored).
+    pub fn spend_key(&self, token: &str) -> String {
+        match &self.jti {
+            Some(jti) => format!("jti:{jti}"),
+            None => format!("token:{}", token.trim()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -51,8 +72,32 @@ pub enum LaunchError {
     TooLong,
     #[error("the launch token was issued in the future")]
     IssuedInFuture,
+    #[error("the launch token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("the launch token has a `crit` header, which Liaison does not support")]
+    CriticalHeader,
+    #[error("the launch token's `res` is not `jobs/{{id}}` or `applications/{{id}}`")]
+    BadResource,
     #[error("the launch token lacks the `{0}` claim")]
     MissingClaim(&'static str),
+}
+
+impl LaunchError {
+    /// The machine-readable code of the refusal (shown on the page).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadSignature => "launch_bad_signature",
+            Self::WrongAudience => "launch_wrong_audience",
+            Self::WrongTenant => "launch_wrong_tenant",
+            Self::Expired => "launch_expired",
+            Self::TooLong => "launch_too_long",
+            Self::IssuedInFuture => "launch_issued_in_future",
+            Self::NotYetValid => "launch_not_yet_valid",
+            Self::CriticalHeader => "launch_crit_header",
+            Self::BadResource => "launch_bad_resource",
+            Self::MissingClaim(_) => "launch_missing_claim",
+        }
+    }
 }
 
 /// Who a launch token names, for an ATS (or the demo's simulated one) that signs launch links.
@@ -80,6 +125,7 @@ pub fn sign(
         "role": subject.role,
         "iat": now,
         "exp": now + lifetime_s.clamp(1, MAX_LIFETIME_S),
+        "jti": super::session::random_id(),
     });
     // Signing an in-memory JSON object with an HMAC key cannot fail.
     jsonwebtoken::encode(
@@ -110,7 +156,31 @@ pub fn verify(
         &validation,
     )
     .map_err(|_| LaunchError::BadSignature)?;
+    // RFC 7515 §4.1.11: a `crit` header names extensions the recipient must understand; Liaison
+    // understands none, so any `crit` is refused (jsonwebtoken does not look at it).
+    if has_crit_header(token.trim()) {
+        return Err(LaunchError::CriticalHeader);
+    }
     check_claims(data.claims, slug, now)
+}
+
+fn has_crit_header(token: &str) -> bool {
+    use base64::Engine as _;
+    let Some(header) = token.split('.').next() else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|header| header.get("crit").is_some())
+}
+
+/// Whether `res` names a page: `jobs/{id}` or `applications/{id}`.
+fn is_resource(res: &str) -> bool {
+    ["jobs/", "applications/"]
+        .iter()
+        .any(|prefix| res.strip_prefix(prefix).is_some_and(|id| !id.is_empty()))
 }
 
 fn check_claims(raw: RawClaims, slug: &str, now: i64) -> Result<LaunchClaims, LaunchError> {
@@ -130,11 +200,18 @@ fn check_claims(raw: RawClaims, slug: &str, now: i64) -> Result<LaunchClaims, La
     if exp + CLOCK_SKEW_S <= now {
         return Err(LaunchError::Expired);
     }
-    if exp > now + MAX_LIFETIME_S + CLOCK_SKEW_S {
+    if exp > now + MAX_LIFETIME_S {
         return Err(LaunchError::TooLong);
     }
     if raw.iat.is_some_and(|iat| iat > now + CLOCK_SKEW_S) {
         return Err(LaunchError::IssuedInFuture);
+    }
+    if raw.nbf.is_some_and(|nbf| nbf > now + CLOCK_SKEW_S) {
+        return Err(LaunchError::NotYetValid);
+    }
+    let res = non_empty(raw.res);
+    if res.as_deref().is_some_and(|res| !is_resource(res)) {
+        return Err(LaunchError::BadResource);
     }
     let sub = non_empty(raw.sub).ok_or(LaunchError::MissingClaim("sub"))?;
     let email = non_empty(raw.email)
@@ -147,6 +224,8 @@ fn check_claims(raw: RawClaims, slug: &str, now: i64) -> Result<LaunchClaims, La
         role: non_empty(raw.role),
         locale: non_empty(raw.locale),
         exp,
+        jti: non_empty(raw.jti),
+        res,
     })
 }
 
@@ -247,6 +326,18 @@ mod tests {
                 sign(&without("tenant"), SECRET),
                 LaunchError::MissingClaim("tenant"),
             ),
+            (
+                sign(&with("exp", json!(NOW + 630)), SECRET),
+                LaunchError::TooLong,
+            ),
+            (
+                sign(&with("nbf", json!(NOW + 3600)), SECRET),
+                LaunchError::NotYetValid,
+            ),
+            (
+                sign(&with("res", json!("admin/x")), SECRET),
+                LaunchError::BadResource,
+            ),
             ("not.a.jwt".to_owned(), LaunchError::BadSignature),
         ];
         for (token, expected) in cases {
@@ -299,6 +390,60 @@ mod tests {
             verify(&capped, SECRET, "acme", NOW).expect("valid").exp,
             NOW + MAX_LIFETIME_S
         );
+    }
+
+    #[test]
+    fn a_token_with_a_crit_header_is_refused() {
+        let token = sign(&claims(), SECRET);
+        let (_, rest) = token.split_once('.').expect("dot");
+        // Re-sign with a header carrying `crit`: a valid MAC, an extension we do not know.
+        let crit_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT","crit":["exp"]}"#);
+        let body = rest.split('.').next().expect("body");
+        let signing_input = format!("{crit_header}.{body}");
+        let tag = jsonwebtoken::crypto::sign(
+            signing_input.as_bytes(),
+            &EncodingKey::from_secret(SECRET),
+            Algorithm::HS256,
+        )
+        .expect("mac");
+        let crit = format!("{signing_input}.{tag}");
+        assert_eq!(
+            verify(&crit, SECRET, "acme", NOW),
+            Err(LaunchError::CriticalHeader)
+        );
+    }
+
+    #[test]
+    fn exp_may_be_exactly_ten_minutes_ahead_and_nbf_within_the_skew() {
+        assert!(
+            verify(
+                &sign(&with("exp", json!(NOW + 600)), SECRET),
+                SECRET,
+                "acme",
+                NOW
+            )
+            .is_ok()
+        );
+        assert!(
+            verify(
+                &sign(&with("nbf", json!(NOW + 10)), SECRET),
+                SECRET,
+                "acme",
+                NOW
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_spend_key_is_the_jti_else_the_token() {
+        let token = sign(&with("jti", json!("j-1")), SECRET);
+        let verified = verify(&token, SECRET, "acme", NOW).expect("valid");
+        assert_eq!(verified.spend_key(&token), "jti:j-1");
+        let token = sign(&with("res", json!("jobs/J1")), SECRET);
+        let verified = verify(&token, SECRET, "acme", NOW).expect("valid");
+        assert_eq!(verified.spend_key(&token), format!("token:{token}"));
+        assert_eq!(verified.res.as_deref(), Some("jobs/J1"));
     }
 
     #[test]

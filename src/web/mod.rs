@@ -11,6 +11,7 @@ pub mod launch;
 pub mod pages;
 pub mod port;
 pub mod session;
+pub mod spent;
 pub mod suite_source;
 
 use std::path::PathBuf;

@@ -3,8 +3,11 @@
 //! A session names its tenant and expires; the signature covers both, so it cannot be moved to
 //! another tenant or stretched.
 //!
-//! Inside an iframe the cookie may be blocked (third-party cookies), so the same token also
-//! travels in the page's links and forms as `s=...`; the cookie is a convenience, not a need.
+//! The partitioned cookie carries the session; inside an iframe whose browser keeps no cookie,
+//! the page's forms carry it in their bodies (`s`), never in a URL that Liaison makes. A session
+//! reaches a page without a cookie through a one-time hand-off code (`?h=`, signed here, spent
+//! once in `web::spent`), which holds the session's claims but not its signature. Signed-out
+//! sessions are marked in the store by their id (`web::spent`), which `web::access` checks.
 //! CSRF tokens for forms are derived from the session id: a form without the right one is refused.
 
 use base64::Engine as _;
@@ -16,8 +19,12 @@ use subtle::ConstantTimeEq as _;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// How long a session started by a launch link lasts.
+/// How long a session started by a launch link lasts at most.
 pub const LAUNCH_SESSION_S: i64 = 30 * 60;
+/// A launch session ends at most this long after its launch token's `exp`.
+pub const LAUNCH_SESSION_AFTER_EXP_S: i64 = 20 * 60;
+/// How long a hand-off code may be redeemed (once).
+pub const HANDOFF_S: i64 = 60;
 /// How long a session started by SSO lasts.
 pub const SSO_SESSION_S: i64 = 8 * 60 * 60;
 
@@ -47,6 +54,24 @@ pub struct Session {
     pub origin: SessionOrigin,
     /// Unix seconds.
     pub exp: i64,
+    /// The one page this session opens (`jobs/{ats id}`, `applications/{ats id}`), from the
+    /// launch token's optional `res`; None: every page of its tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub res: Option<String>,
+}
+
+/// When a launch session ends: 30 minutes from `now`, but no later than 20 minutes after the
+/// launch token's own `exp`.
+pub fn launch_session_exp(now: i64, launch_exp: i64) -> i64 {
+    (now + LAUNCH_SESSION_S).min(launch_exp + LAUNCH_SESSION_AFTER_EXP_S)
+}
+
+/// A one-time hand-off: the session's claims (not its signature) and the last second it may
+/// be redeemed.
+#[derive(Serialize, Deserialize)]
+struct Handoff {
+    session: Session,
+    until: i64,
 }
 
 impl Session {
@@ -65,6 +90,16 @@ impl Session {
             locale: None,
             origin,
             exp: now + lifetime,
+            res: None,
+        }
+    }
+
+    /// Whether this session may open `resource` (`jobs/{ats id}`...; None: no page, such as
+    /// signing out).
+    pub fn allows(&self, resource: Option<&str>) -> bool {
+        match (&self.res, resource) {
+            (Some(res), Some(resource)) => res == resource,
+            _ => true,
         }
     }
 
@@ -176,6 +211,35 @@ impl SessionKeys {
             .decode(body)
             .map_err(|_| SessionError::Invalid)?;
         serde_json::from_slice(&body).map_err(|_| SessionError::Invalid)
+    }
+
+    /// A one-time hand-off code for `session`, redeemable until `now + HANDOFF_S` (and once:
+    /// the caller spends it by the session id).
+    pub fn handoff(&self, session: &Session, now: i64) -> String {
+        self.sign_claims(
+            "handoff",
+            &Handoff {
+                session: session.clone(),
+                until: now + HANDOFF_S,
+            },
+        )
+    }
+
+    /// The session a hand-off code carries, if the code is ours, unexpired and for `tenant`.
+    pub fn open_handoff(
+        &self,
+        code: &str,
+        tenant: &str,
+        now: i64,
+    ) -> Result<(Session, i64), SessionError> {
+        let handoff: Handoff = self.open_claims("handoff", code)?;
+        if handoff.until < now || handoff.session.exp <= now {
+            return Err(SessionError::Expired);
+        }
+        if handoff.session.tenant != tenant {
+            return Err(SessionError::WrongTenant);
+        }
+        Ok((handoff.session, handoff.until))
     }
 
     /// A CSRF token bound to the session id `sid`, under `domain`.
@@ -290,6 +354,44 @@ mod tests {
             keys().verify("garbage", "acme", NOW),
             Err(SessionError::Invalid)
         );
+    }
+
+    #[test]
+    fn a_hand_off_code_carries_the_session_briefly_and_is_no_session_token() {
+        let session = session();
+        let code = keys().handoff(&session, NOW);
+        let (opened, until) = keys().open_handoff(&code, "acme", NOW).expect("valid");
+        assert_eq!((opened, until), (session.clone(), NOW + HANDOFF_S));
+        assert_eq!(
+            keys().open_handoff(&code, "acme", NOW + HANDOFF_S + 1),
+            Err(SessionError::Expired)
+        );
+        assert_eq!(
+            keys().open_handoff(&code, "globex", NOW),
+            Err(SessionError::WrongTenant)
+        );
+        assert_eq!(
+            keys().verify(&code, "acme", NOW),
+            Err(SessionError::Invalid)
+        );
+        let token = keys().sign(&session);
+        assert!(keys().open_handoff(&token, "acme", NOW).is_err());
+    }
+
+    #[test]
+    fn a_launch_session_ends_soon_after_its_token() {
+        assert_eq!(launch_session_exp(NOW, NOW + 600), NOW + LAUNCH_SESSION_S);
+        assert_eq!(launch_session_exp(NOW, NOW + 60), NOW + 60 + 20 * 60);
+    }
+
+    #[test]
+    fn a_session_bound_to_a_resource_opens_that_page_only() {
+        let mut bound = session();
+        bound.res = Some("jobs/J1".into());
+        assert!(bound.allows(Some("jobs/J1")));
+        assert!(!bound.allows(Some("applications/A1")));
+        assert!(bound.allows(None));
+        assert!(session().allows(Some("applications/A1")));
     }
 
     #[test]

@@ -75,7 +75,9 @@ async fn the_demo_scenario_runs_to_the_end_and_its_urls_answer() {
         demo.public_url, outcome.job_id
     );
     assert!(html.contains(&frame), "{html}");
-    let job_page = links
+    // A fresh link: the ones above were opened, and each launch token is spent once.
+    let fresh = demo.links(Some(&outcome));
+    let job_page = fresh
         .iter()
         .find(|l| l.label.starts_with("Job page"))
         .expect("job page");

@@ -147,7 +147,7 @@ client_secret = "suite-client-{slug}-S3CRET"
 webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 [embed]
-launch_secret = "launch-{slug}-S3CRET"
+launch_secret = "launch-{slug}-S3CRET-and-32-bytes-at-least"
 frame_ancestors = ["https://ats.example.com"]
 "#
     )

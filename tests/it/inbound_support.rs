@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::helpers::TestApp;
 
 pub const SUITE_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-pub const SIGNED_JSON_SECRET: &str = "signed-json-S3CRET";
+pub const SIGNED_JSON_SECRET: &str = "signed-json-S3CRET-and-32-bytes-at-least";
 
 const SUITE: &str = r#"
 [suite]

@@ -1,7 +1,7 @@
 // Drives Debian's headless Chromium (never a downloaded browser) through playwright-core:
 // opens a parent page that frames a Liaison page and reports, as one JSON line, whether the
-// frame rendered and what it shows. With --open, clicks "Open in suite" inside the frame and
-// reports where the popup landed.
+// frame rendered and what it shows. With --open, clicks "Open in suite" inside the frame (a form
+// that posts the session into a new window) and reports where the popup landed.
 // Usage: node embed-check.mjs <parent_url> [--open]
 import { chromium } from 'playwright-core';
 
@@ -41,8 +41,10 @@ try {
   if (mode === '--open' && result.rendered) {
     const [popup] = await Promise.all([
       context.waitForEvent('page', { timeout: 10000 }),
-      frame.click('a.button'),
+      frame.click('form.open-in-suite button'),
     ]);
+    // The popup passes through Liaison's /open/... on its way to the suite.
+    await popup.waitForURL((url) => !url.pathname.startsWith('/open/'), { timeout: 10000 });
     await popup.waitForLoadState('load');
     result.popup = popup.url();
   }

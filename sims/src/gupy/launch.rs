@@ -1,6 +1,8 @@
 //! Launch links, signed the way `contracts/connector.md` says an ATS signs them: a JWT, HS256
 //! with the tenant's `embed.launch_secret`, claims `aud` = `"liaison"`, `tenant`, `sub`, `email`,
-//! optional `role`, `iat`, and `exp` at most ten minutes ahead.
+//! optional `role`, `iat`, and `exp` at most ten minutes ahead. Each link also has its own `jti`
+//! (a standard JWT claim): Liaison spends a launch token once, and a page that frames several
+//! links signed in the same second must not hand out the same token twice.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
@@ -34,6 +36,7 @@ pub fn sign(
         "role": subject.role,
         "iat": now,
         "exp": now + lifetime_s.clamp(1, MAX_LIFETIME_S),
+        "jti": uuid::Uuid::new_v4().to_string(),
     });
     // Signing an in-memory JSON object with an HMAC key cannot fail.
     jsonwebtoken::encode(

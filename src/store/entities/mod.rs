@@ -11,6 +11,7 @@ pub mod job_attempt;
 pub mod lease;
 pub mod oauth_state;
 pub mod partner_health;
+pub mod spent_token;
 pub mod sso_handoff;
 pub mod sso_login;
 pub mod suite_grant;

@@ -1,19 +1,25 @@
 //! The flow both embed pages share: resolve the tenant, require a session, look the ATS id up in
 //! the equivalence table, read the suite through the page's cache, pick the page's state, render
 //! it and answer with the page headers. A page supplies only what differs ([`EmbedPage`]).
+//! A launch (`?launch=`, spent once) answers `303` to the same page without it, the session in
+//! the cookie and, for a frame whose browser keeps no cookie, a one-time hand-off code (`?h=`):
+//! a reload never presents the launch token again.
 
 use std::future::Future;
 
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 
 use super::{PageState, path_segment, respond, state_now};
 use crate::app::AppState;
 use crate::equivalence::{self, EntityKind};
 use crate::web::WebState;
-use crate::web::access::{AccessQuery, require_session, resolve_tenant};
+use crate::web::access::{
+    AccessQuery, PageAccess, Target, now_s, require_session, resolve_tenant, with_handoff,
+};
 use crate::web::cache::PageCache;
 use crate::web::error::PageError;
+use crate::web::headers::page_headers;
 use crate::web::i18n::Strings;
 use crate::web::port::{PageSource, SourceError};
 
@@ -21,7 +27,7 @@ use crate::web::port::{PageSource, SourceError};
 pub struct Shell<'a> {
     pub t: &'static Strings,
     pub lang: &'static str,
-    /// "Open in suite": `/open/{tenant}/{path}/{ats id}?s={session}`.
+    /// "Open in suite": `/open/{tenant}/{path}/{ats id}`, posted with the session in the body.
     pub open_url: String,
     pub tenant: &'a str,
     pub session: &'a str,
@@ -78,7 +84,11 @@ pub async fn show_embed_page<P: EmbedPage>(
     let tenant = resolve_tenant(state, slug).await?;
     let segment = path_segment(ats_id);
     let here = format!("/embed/{slug}/{}/{segment}", P::PATH);
-    let access = require_session(state, tenant, query, headers, &here)?;
+    let target = Target::page(&here, P::PATH, ats_id);
+    let access = require_session(state, tenant, query, headers, target).await?;
+    if query.launch.is_some() {
+        return Ok(after_launch(state, &access, &here));
+    }
     let tenant = &access.tenant;
     let link = equivalence::lookup_by_ats(&state.db, tenant.id, P::KIND, ats_id).await?;
     let read = match &link {
@@ -100,11 +110,30 @@ pub async fn show_embed_page<P: EmbedPage>(
     let shell = Shell {
         t: access.locale().strings(),
         lang: access.locale().tag(),
-        open_url: format!("/open/{slug}/{}/{segment}?s={}", P::PATH, access.token),
+        open_url: format!("/open/{slug}/{}/{segment}", P::PATH),
         tenant: tenant.slug(),
         session: &access.token,
         csrf: state.web.keys().csrf_token(&access.session),
     };
     let body = P::render(shell, &page_state);
     Ok(respond(&access, body))
+}
+
+/// The answer to a launch: `303` to the page itself without the launch token. A new session
+/// goes with its cookie and a one-time hand-off code (for a frame that keeps no cookie); a
+/// browser that presented a spent token with its own live cookie just goes on with the cookie.
+fn after_launch(state: &AppState, access: &PageAccess, here: &str) -> Response {
+    let mut headers = page_headers(&access.context.frame_ancestors);
+    let mut location = here.to_owned();
+    if let Some(cookie) = access.set_cookie.as_deref() {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            headers.insert(header::SET_COOKIE, value);
+        }
+        let code = state.web.keys().handoff(&access.session, now_s());
+        location = with_handoff(here, &code);
+    }
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        headers.insert(header::LOCATION, location);
+    }
+    (StatusCode::SEE_OTHER, headers).into_response()
 }

@@ -35,7 +35,7 @@ async fn a_valid_launch_token_opens_the_page_and_starts_a_partitioned_session() 
     app.add_tenant(TenantOptions::new("acme")).await;
 
     let answer = app
-        .get(&format!(
+        .get_launched(&format!(
             "/embed/acme/jobs/42?launch={}",
             launch_for("acme")
         ))
@@ -193,7 +193,7 @@ async fn a_token_or_session_of_tenant_a_cannot_open_tenant_b_s_pages() {
 
     // A's session, in the link or in the cookie.
     let html = app
-        .get(&format!(
+        .get_launched(&format!(
             "/embed/acme/jobs/77?launch={}",
             launch_for("acme")
         ))
@@ -254,7 +254,7 @@ async fn signing_out_needs_the_form_s_csrf_token() {
     let app = WebApp::spawn().await;
     app.add_tenant(TenantOptions::new("acme")).await;
     let html = app
-        .get(&format!("/embed/acme/jobs/1?launch={}", launch_for("acme")))
+        .get_launched(&format!("/embed/acme/jobs/1?launch={}", launch_for("acme")))
         .await
         .text()
         .await

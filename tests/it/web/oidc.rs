@@ -149,13 +149,13 @@ async fn a_full_authorization_code_flow_ends_with_a_session() {
     assert!(html.contains("liaison-signed-in"));
     assert!(html.contains(&format!("data-origin=\"http://{}\"", app.address)));
     let continue_at = html
-        .find("/embed/acme/jobs/42?s=")
+        .find("/embed/acme/jobs/42?h=")
         .expect("a way back to the page");
-    let token: String = html[continue_at + 22..]
+    let handoff: String = html[continue_at + 22..]
         .chars()
         .take_while(|c| *c != '"')
         .collect();
-    let page = app.get(&format!("/embed/acme/jobs/42?s={token}")).await;
+    let page = app.get(&format!("/embed/acme/jobs/42?h={handoff}")).await;
     assert_eq!(page.status(), 200);
     assert!(!session_in(&page.text().await.expect("body")).is_empty());
     provider.process.stop().await;

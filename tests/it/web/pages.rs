@@ -21,7 +21,7 @@ fn assert_csp(answer: &reqwest::Response) {
 }
 
 async fn page(app: &WebApp, path: &str, launch: &str) -> (u16, String) {
-    let answer = app.get(&format!("{path}?launch={launch}")).await;
+    let answer = app.get_launched(&format!("{path}?launch={launch}")).await;
     let status = answer.status().as_u16();
     assert_csp(&answer);
     (status, answer.text().await.expect("body"))
@@ -61,7 +61,7 @@ async fn the_job_page_shows_title_status_questions_in_order_and_counts() {
     assert!(html.contains("Thinking time: 30 s"));
     assert!(html.contains("<dt>Sent</dt><dd>1</dd>"), "{html}");
     assert!(html.contains("<dt>Completed</dt><dd>1</dd>"));
-    assert!(html.contains("/open/acme/jobs/42?s="));
+    assert!(html.contains("action=\"/open/acme/jobs/42\""));
     assert!(html.contains("Open in suite"));
     assert!(!html.contains("<script>"), "no inline script");
     app.stop().await;
@@ -165,7 +165,7 @@ async fn the_application_page_shows_status_dates_reviews_average_and_recording_l
     );
     assert!(html.contains(">Advance<"));
     assert!(html.contains(">Hold<"));
-    assert!(html.contains("/open/acme/applications/app-9?s="));
+    assert!(html.contains("action=\"/open/acme/applications/app-9\""));
     assert!(html.contains("Watch the recording in the suite"));
     app.stop().await;
 }
@@ -258,9 +258,10 @@ async fn an_ats_page_full_of_iframes_reads_the_suite_once() {
             .as_u64()
             .unwrap_or(0)
     };
-    let launch = launch_for("acme");
-
-    let frames = (0..12).map(|_| app.get_owned(format!("/embed/acme/jobs/42?launch={launch}")));
+    // Each frame with its own launch token (each is spent once).
+    let frames = (0..12).map(|_| {
+        app.get_launched_owned(format!("/embed/acme/jobs/42?launch={}", launch_for("acme")))
+    });
     for answer in futures::future::join_all(frames).await {
         assert_eq!(answer.status(), 200);
     }

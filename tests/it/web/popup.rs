@@ -46,7 +46,7 @@ async fn the_job_popup_lands_on_the_project_as_the_mapped_suite_user() {
     let project = seed_project(&app.suite_client(), "Recruiter view").await;
     app.link(acme, EntityKind::Job, "42", &project).await;
     let html = app
-        .get(&format!(
+        .get_launched(&format!(
             "/embed/acme/jobs/42?launch={}",
             launch_for("acme")
         ))
@@ -86,13 +86,16 @@ async fn the_application_popup_lands_on_the_invitation_and_reuses_the_user() {
     let invitation = seed_invitation(&client, &project, "cand@example.com").await;
     app.link(acme, EntityKind::Application, "app-1", &invitation)
         .await;
-    let path = format!(
-        "/open/acme/applications/app-1?launch={}",
-        launch_for("acme")
-    );
+    // Each click with its own launch token (each is spent once).
+    let path = || {
+        format!(
+            "/open/acme/applications/app-1?launch={}",
+            launch_for("acme")
+        )
+    };
 
-    let first = follow_to_suite(&app, &path).await;
-    let second = follow_to_suite(&app, &path).await;
+    let first = follow_to_suite(&app, &path()).await;
+    let second = follow_to_suite(&app, &path()).await;
 
     assert_eq!(first, format!("/invitations/{invitation}"));
     assert_eq!(second, first, "each click gets a fresh one-time link");

@@ -53,7 +53,7 @@ impl TenantOptions {
 }
 
 pub fn launch_secret(slug: &str) -> String {
-    format!("launch-{slug}-S3CRET")
+    format!("launch-{slug}-S3CRET-and-32-bytes-at-least")
 }
 
 impl WebApp {
@@ -168,9 +168,28 @@ frame_ancestors = [{ancestors}]
             .expect("request")
     }
 
-    /// `get` with an owned path, for many requests at once.
-    pub async fn get_owned(&self, path: String) -> reqwest::Response {
-        self.get(&path).await
+    /// `get` of a launch URL, following its `303` back to the page (with the one-time hand-off
+    /// code and no cookie, as a frame that keeps none): the page a launch ends on. Refusals are
+    /// answered as they are.
+    pub async fn get_launched(&self, path: &str) -> reqwest::Response {
+        let answer = self.get(path).await;
+        if answer.status() != 303 {
+            return answer;
+        }
+        let location = answer.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(
+            !location.contains("launch="),
+            "the launch token is not carried on: {location}"
+        );
+        self.get(&location).await
+    }
+
+    /// `get_launched` with an owned path, for many requests at once.
+    pub async fn get_launched_owned(&self, path: String) -> reqwest::Response {
+        self.get_launched(&path).await
     }
 
     pub async fn suite_state(&self) -> Value {
@@ -286,10 +305,11 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Standard launch claims for `slug`.
+/// Standard launch claims for `slug`, each with its own `jti` (a launch token is spent once).
 pub fn claims(slug: &str) -> Value {
     json!({"aud": "liaison", "tenant": slug, "sub": "ats-user-7", "email": "rita@acme.test",
-           "role": "recruiter", "iat": now(), "exp": now() + 300})
+           "role": "recruiter", "iat": now(), "exp": now() + 300,
+           "jti": format!("jti-{}", rand::random::<u64>())})
 }
 
 pub fn sign(claims: &Value, secret: &str) -> String {
