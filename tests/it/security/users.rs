@@ -348,13 +348,17 @@ async fn an_oidc_role_claim_reaches_the_suite_user() {
         signed_in.text().await.unwrap_or_default()
     );
     let popup = location(&signed_in, &Url::parse(&app.url("/")).expect("url"));
-    // The session itself carries the role (what the admin console's SSO check reads too).
-    let token = popup
-        .query_pairs()
-        .find(|(key, _)| key == "s")
-        .expect("the session")
-        .1
-        .into_owned();
+    // The session itself carries the role (what the admin console's SSO check reads too). It
+    // travels in the session cookie; the popup's URL carries only a one-time hand-off code.
+    let token = signed_in
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|cookie| cookie.strip_prefix("liaison_session_acme="))
+        .and_then(|rest| rest.split(';').next())
+        .expect("the session cookie")
+        .to_owned();
     let body = token.split('.').next().expect("body");
     let session: Value = serde_json::from_slice(
         &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, body)
