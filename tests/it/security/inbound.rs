@@ -1,1 +1,270 @@
-//! Security findings: inbound.
+//! Security findings: inbound webhooks, feeds, the HTTP server and what the event debugger shows
+//! of them (review rows #16 to #20, #23, #24).
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::admin_support::newest_event;
+use crate::helpers::{TestApp, expect_status, spawn_app};
+use crate::inbound_support::{apply, signed_json_toml};
+
+// ---------------------------------------------------------------------------------------------
+// #17: the event debugger's masking.
+
+/// The form body of the review (`evt_28`), as a signed-json ATS posted it.
+const REVIEW_FORM: &str = "candidate_name=Maria+Silva&candidate_email=maria.silva%40example.com\
+&candidate_phone=%2B5511999990000&cpf=123.456.789-00&access_token=tok-SECRET";
+
+/// The JSON body of the review (`evt_29`): each key was shown in clear.
+const REVIEW_JSON: &str = r#"{
+  "type": "job.updated",
+  "job_reference": "J29",
+  "job_name": "Data Scientist",
+  "name": "Maria Silva",
+  "candidate_cpf": "123.456.789-00",
+  "auth": "Basic bWFyaWE6cHdkLVNFQ1JFVA==",
+  "pwd": "pwd-SECRET",
+  "key": "key-SECRET",
+  "x_access_key": "xak-SECRET",
+  "session": "session-SECRET",
+  "login_url": "https://suite.example/login/once-SECRET",
+  "note": "the ATS sent bearer lower-SECRET and Basic bWFyaWE6cHdkLVNFQ1JFVA== again"
+}"#;
+
+async fn signed_json_app(slug: &str) -> TestApp {
+    let app = spawn_app().await;
+    apply(app.db(), &app.master_key, &signed_json_toml(slug, "")).await;
+    app
+}
+
+/// The event debugger's answer (API) for the newest event of `slug`, as text, by default.
+async fn shown_event(app: &TestApp, slug: &str) -> String {
+    let event = newest_event(app, slug).await;
+    let response = app
+        .admin(Method::GET, &format!("/api/v1/events/{event}"))
+        .send()
+        .await
+        .expect("get the event");
+    assert_eq!(response.status(), 200);
+    response.text().await.expect("body")
+}
+
+fn assert_hidden(text: &str, raws: &[&str]) {
+    for raw in raws {
+        assert!(!text.contains(raw), "`{raw}` is shown in {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_form_payload_is_masked_field_by_field_in_the_event_debugger() {
+    let app = signed_json_app("formco").await;
+    let posted = app
+        .post_signed_json(
+            "formco",
+            "application/x-www-form-urlencoded",
+            REVIEW_FORM.as_bytes(),
+            None,
+        )
+        .await;
+    assert!(posted.status().is_success(), "{}", posted.status());
+
+    let text = shown_event(&app, "formco").await;
+    assert_hidden(
+        &text,
+        &[
+            "tok-SECRET",
+            "maria.silva",
+            "example.com",
+            "Silva",
+            "99999",
+            "123.456",
+        ],
+    );
+    let detail: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(detail["payload"]["access_token"], "***");
+    assert_eq!(detail["payload"]["candidate_email"], "m***@e***.com");
+    assert_eq!(detail["payload"]["candidate_phone"], "***00");
+    assert_eq!(detail["payload"]["candidate_name"], "M***");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_multipart_payload_is_masked_field_by_field_in_the_event_debugger() {
+    let app = signed_json_app("partco").await;
+    let body = "--XyZ\r\nContent-Disposition: form-data; name=\"candidate_email\"\r\n\r\n\
+maria.silva@example.com\r\n--XyZ\r\nContent-Disposition: form-data; name=\"api_token\"\r\n\r\n\
+tok-SECRET\r\n--XyZ\r\nContent-Disposition: form-data; name=\"rg\"\r\n\r\n12.345.678-9\r\n--XyZ--\r\n";
+    let posted = app
+        .post_signed_json(
+            "partco",
+            "multipart/form-data; boundary=XyZ",
+            body.as_bytes(),
+            None,
+        )
+        .await;
+    assert!(posted.status().is_success(), "{}", posted.status());
+
+    let text = shown_event(&app, "partco").await;
+    assert_hidden(&text, &["tok-SECRET", "maria.silva", "12.345"]);
+    let detail: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(detail["payload"]["candidate_email"], "m***@e***.com");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_reviews_json_keys_are_masked_in_the_event_debugger() {
+    let app = signed_json_app("jsonco").await;
+    let posted = app
+        .post_signed_json("jsonco", "application/json", REVIEW_JSON.as_bytes(), None)
+        .await;
+    assert_eq!(posted.status(), 202);
+
+    let text = shown_event(&app, "jsonco").await;
+    assert_hidden(
+        &text,
+        &[
+            "SECRET",
+            "bWFyaWE6",
+            "Silva",
+            "123.456",
+            "suite.example/login",
+        ],
+    );
+    let detail: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(detail["payload"]["name"], "M***");
+    assert_eq!(detail["payload"]["job_name"], "Data Scientist");
+
+    // Secrets stay hidden when personal data is revealed.
+    let event = newest_event(&app, "jsonco").await;
+    let shown = expect_status(
+        app.admin(
+            Method::GET,
+            &format!("/api/v1/events/{event}?unmask=personal"),
+        )
+        .send()
+        .await
+        .expect("get"),
+        200,
+    )
+    .await;
+    assert_hidden(&shown.to_string(), &["SECRET", "bWFyaWE6"]);
+    assert_eq!(shown["payload"]["name"], "Maria Silva");
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// #18: the feed client and redirects.
+
+/// A loopback HTTP server on its own port (so its own origin); answers `router`.
+async fn serve_on_loopback(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    address
+}
+
+const ONE_JOB_FEED: &str = "<?xml version=\"1.0\"?><jobs><job data-id=\"1\"><name>Dev</name>\
+<reference>R1</reference></job></jobs>";
+
+/// A feed host that answers `/feed.xml` with a redirect to `elsewhere`, and `/same.xml` with
+/// a redirect to its own `/real.xml` (which needs the feed header).
+fn redirecting_feed(elsewhere: String) -> axum::Router {
+    use axum::http::{HeaderMap, StatusCode, header};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    axum::Router::new()
+        .route(
+            "/feed.xml",
+            get(move || {
+                let to = elsewhere.clone();
+                async move { (StatusCode::FOUND, [(header::LOCATION, to)]) }
+            }),
+        )
+        .route(
+            "/same.xml",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/real.xml")]) }),
+        )
+        .route(
+            "/real.xml",
+            get(|headers: HeaderMap| async move {
+                if headers.get("x-api-key").is_some_and(|v| v == "feed-key") {
+                    ONE_JOB_FEED.into_response()
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        )
+}
+
+#[tokio::test]
+async fn a_feed_redirect_to_another_origin_fails_the_poll_without_sending_the_feed_header() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::HeaderMap;
+    use liaison::ats::poll_once;
+
+    // The other origin counts the requests it gets and those that carry the secret header.
+    let requests = Arc::new(AtomicUsize::new(0));
+    let with_secret = Arc::new(AtomicUsize::new(0));
+    let (seen, leaked) = (requests.clone(), with_secret.clone());
+    let other = serve_on_loopback(axum::Router::new().route(
+        "/internal/feed.xml",
+        axum::routing::get(move |headers: HeaderMap| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            if headers.contains_key("x-api-key") {
+                leaked.fetch_add(1, Ordering::SeqCst);
+            }
+            async { ONE_JOB_FEED }
+        }),
+    ))
+    .await;
+    let feed = serve_on_loopback(redirecting_feed(format!(
+        "http://{other}/internal/feed.xml"
+    )))
+    .await;
+    let app = spawn_app().await;
+    let toml = crate::inbound_support::xml_feed_toml("feedco", &format!("http://{feed}/feed.xml"));
+    apply(app.db(), &app.master_key, &toml).await;
+    let tenant = crate::inbound_support::open(app.db(), &app.master_key, "feedco").await;
+
+    let outcome = poll_once(&app.state.pollers(), &tenant).await;
+
+    let error = outcome.expect_err("a cross-origin redirect fails the poll");
+    assert!(
+        error.to_string().contains("redirects to another origin"),
+        "{error}"
+    );
+    assert_eq!(
+        with_secret.load(Ordering::SeqCst),
+        0,
+        "the feed header leaked"
+    );
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        0,
+        "the redirect was followed"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_feed_redirect_within_its_origin_is_still_followed_with_the_feed_header() {
+    use liaison::ats::poll_once;
+
+    let feed = serve_on_loopback(redirecting_feed("http://127.0.0.1:9/".to_owned())).await;
+    let app = spawn_app().await;
+    let toml =
+        crate::inbound_support::xml_feed_toml("samefeed", &format!("http://{feed}/same.xml"));
+    apply(app.db(), &app.master_key, &toml).await;
+    let tenant = crate::inbound_support::open(app.db(), &app.master_key, "samefeed").await;
+
+    let report = poll_once(&app.state.pollers(), &tenant)
+        .await
+        .expect("a same-origin redirect is followed");
+
+    assert_eq!(report.seen, 1);
+    app.stop().await;
+}
