@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::crypto::MasterKey;
 
 /// Top-level configuration sections: `LIAISON_<SECTION>_<KEY>` maps into them.
-const SECTIONS: &[&str] = &["queue", "suite_client", "admin", "telemetry"];
+const SECTIONS: &[&str] = &["queue", "suite_client", "admin", "telemetry", "http"];
 
 /// Top-level keys that begin like a section's name.
 const TOP_LEVEL_LOOKALIKES: &[&str] = &["admin_token"];
@@ -54,6 +54,29 @@ pub struct Settings {
     pub admin: AdminSettings,
     #[serde(default)]
     pub telemetry: TelemetrySettings,
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+/// `[http]`: how long and how many connections the server keeps (slow clients, slowloris).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Seconds a client has to send a request's line and headers, counted from the connection
+    /// (or the end of the previous response on a kept-alive connection, so it is also the idle
+    /// timeout); then the connection is closed.
+    pub header_read_timeout_s: u64,
+    /// Connections served at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_s: 10,
+            max_connections: 10_000,
+        }
+    }
 }
 
 /// `[telemetry]`: tracing export. Off unless `otlp_endpoint` is set.
@@ -338,6 +361,15 @@ impl Settings {
         if self.telemetry.service_name.trim().is_empty() {
             return Err(invalid("telemetry.service_name", "must not be empty"));
         }
+        if self.http.header_read_timeout_s == 0 || self.http.header_read_timeout_s > 3_600 {
+            return Err(invalid(
+                "http.header_read_timeout_s",
+                "must be between 1 and 3600",
+            ));
+        }
+        if self.http.max_connections == 0 {
+            return Err(invalid("http.max_connections", "must be at least 1"));
+        }
         if self.queue.max_attempts == 0 {
             return Err(invalid("queue.max_attempts", "must be at least 1"));
         }
@@ -454,6 +486,11 @@ mod tests {
                 "tls_cert = \"/tmp/c.pem\"\ntls_key = \"/tmp/k.pem\"",
                 "public_url",
             ),
+            (
+                "[http]\nheader_read_timeout_s = 0",
+                "http.header_read_timeout_s",
+            ),
+            ("[http]\nmax_connections = 0", "http.max_connections"),
         ] {
             let error = from_toml(text).unwrap_err().to_string();
             assert!(error.contains(key), "{text}: {error}");

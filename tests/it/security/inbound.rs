@@ -268,3 +268,75 @@ async fn a_feed_redirect_within_its_origin_is_still_followed_with_the_feed_heade
     assert_eq!(report.seen, 1);
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #20: slow clients (slowloris).
+
+/// Reads from `stream` until the server closes it; Err when it is still open after `within`.
+async fn closed_within(
+    stream: &mut tokio::net::TcpStream,
+    within: std::time::Duration,
+) -> Result<Vec<u8>, &'static str> {
+    use tokio::io::AsyncReadExt as _;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(within, async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    match read {
+        Ok(()) => Ok(received),
+        Err(_) => Err("the connection is still open"),
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_header_timeout() {
+    use tokio::io::AsyncWriteExt as _;
+    let app = crate::helpers::spawn_app_with(|s| s.http.header_read_timeout_s = 1).await;
+    let mut slow = tokio::net::TcpStream::connect(app.address)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: liaison\r\nX-Slow: ")
+        .await
+        .expect("write a partial request");
+
+    let outcome = closed_within(&mut slow, std::time::Duration::from_secs(5)).await;
+
+    let received = outcome.expect("closed by the header-read timeout");
+    assert!(
+        !received.starts_with(b"HTTP/1.1 200"),
+        "no request was served"
+    );
+    // The server still answers everyone else.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
+    use tokio::io::AsyncWriteExt as _;
+    let app = crate::helpers::spawn_app_with(|s| s.http.header_read_timeout_s = 1).await;
+    let mut idle = tokio::net::TcpStream::connect(app.address)
+        .await
+        .expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: liaison\r\n\r\n")
+        .await
+        .expect("write a request");
+
+    let received = closed_within(&mut idle, std::time::Duration::from_secs(5))
+        .await
+        .expect("closed once idle for the timeout");
+
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    app.stop().await;
+}
