@@ -340,3 +340,151 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
     );
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #16: signed-json's delivery id.
+
+/// Posts `body` to `slug` with `signature` and the given optional headers; the status and body.
+async fn post_signed(
+    app: &TestApp,
+    slug: &str,
+    body: &str,
+    signature: &str,
+    timestamp: Option<&str>,
+    delivery: Option<&str>,
+) -> (u16, Value) {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/webhooks/{slug}/ats")))
+        .header("Content-Type", "application/json")
+        .header("X-Liaison-Signature", signature)
+        .body(body.to_owned());
+    if let Some(timestamp) = timestamp {
+        request = request.header("X-Liaison-Timestamp", timestamp);
+    }
+    if let Some(delivery) = delivery {
+        request = request.header("X-Liaison-Delivery", delivery);
+    }
+    let response = request.send().await.expect("post");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn job_body(reference: &str, name: &str) -> String {
+    serde_json::json!({"type": "job.updated", "job_reference": reference, "job_name": name})
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_captured_delivery_replayed_under_new_delivery_ids_creates_no_new_event() {
+    use liaison::signature::hmac_sha256::sign;
+    let app = spawn_app().await;
+    let tenant = apply(app.db(), &app.master_key, &signed_json_toml("replayco", "")).await;
+    let secret = crate::inbound_support::SIGNED_JSON_SECRET.as_bytes();
+    let body = job_body("J1", "Data Scientist");
+    let plain = sign(secret, None, body.as_bytes());
+    let ts = crate::inbound_support::now_s().to_string();
+    let timed = sign(secret, Some(&ts), body.as_bytes());
+
+    let (first, _) = post_signed(&app, "replayco", &body, &plain, None, Some("dlv-1")).await;
+    let (timed_first, _) =
+        post_signed(&app, "replayco", &body, &timed, Some(&ts), Some("dlv-t")).await;
+    let mut replays = Vec::new();
+    for n in 0..3 {
+        let evil = format!("evil-{n}");
+        replays.push(
+            post_signed(&app, "replayco", &body, &plain, None, Some(&evil))
+                .await
+                .0,
+        );
+        replays.push(
+            post_signed(&app, "replayco", &body, &timed, Some(&ts), Some(&evil))
+                .await
+                .0,
+        );
+    }
+
+    assert_eq!((first, timed_first), (202, 202));
+    assert_eq!(replays, vec![200; 6], "replays are duplicates");
+    assert_eq!(
+        crate::inbound_support::inbox(app.db(), tenant).await.len(),
+        2
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_pre_empted_delivery_id_does_not_drop_a_later_different_event() {
+    use liaison::signature::hmac_sha256::sign;
+    let app = spawn_app().await;
+    let tenant = apply(app.db(), &app.master_key, &signed_json_toml("preco", "")).await;
+    let secret = crate::inbound_support::SIGNED_JSON_SECRET.as_bytes();
+    let captured = job_body("J1", "Data Scientist");
+    let captured_signature = sign(secret, None, captured.as_bytes());
+    post_signed(
+        &app,
+        "preco",
+        &captured,
+        &captured_signature,
+        None,
+        Some("dlv-1"),
+    )
+    .await;
+
+    // Someone holding the captured delivery takes the sender's next id first...
+    post_signed(
+        &app,
+        "preco",
+        &captured,
+        &captured_signature,
+        None,
+        Some("dlv-2"),
+    )
+    .await;
+    // ...then the sender's real dlv-2, another event, arrives.
+    let legit = job_body("J2", "Backend developer");
+    let (status, answer) = post_signed(
+        &app,
+        "preco",
+        &legit,
+        &sign(secret, None, legit.as_bytes()),
+        None,
+        Some("dlv-2"),
+    )
+    .await;
+
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["status"], "accepted");
+    assert_eq!(
+        crate::inbound_support::inbox(app.db(), tenant).await.len(),
+        2
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_v2_signature_authenticates_the_delivery_id_and_refuses_another_one() {
+    use liaison::signature::hmac_sha256::sign_v2;
+    let app = spawn_app().await;
+    let tenant = apply(app.db(), &app.master_key, &signed_json_toml("v2co", "")).await;
+    let secret = crate::inbound_support::SIGNED_JSON_SECRET.as_bytes();
+    let body = job_body("J1", "Data Scientist");
+    let ts = crate::inbound_support::now_s().to_string();
+    let signature = sign_v2(secret, "dlv-1", &ts, body.as_bytes());
+
+    let (first, _) = post_signed(&app, "v2co", &body, &signature, Some(&ts), Some("dlv-1")).await;
+    let (again, _) = post_signed(&app, "v2co", &body, &signature, Some(&ts), Some("dlv-1")).await;
+    let (renamed, refused) =
+        post_signed(&app, "v2co", &body, &signature, Some(&ts), Some("evil-1")).await;
+    let (without_timestamp, _) =
+        post_signed(&app, "v2co", &body, &signature, None, Some("dlv-1")).await;
+
+    assert_eq!((first, again), (202, 200));
+    assert_eq!(renamed, 401);
+    assert_eq!(refused["error"]["code"], "invalid_signature");
+    assert_eq!(without_timestamp, 401);
+    let rows = crate::inbound_support::inbox(app.db(), tenant).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].delivery_id, "dlv-1");
+    app.stop().await;
+}
