@@ -488,3 +488,71 @@ async fn a_v2_signature_authenticates_the_delivery_id_and_refuses_another_one() 
     assert_eq!(rows[0].delivery_id, "dlv-1");
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #24: control characters in ids.
+
+#[tokio::test]
+async fn a_nul_or_control_character_in_an_id_is_refused_with_400_and_nothing_is_stored() {
+    use liaison::signature::hmac_sha256::sign;
+    let app = spawn_app().await;
+    let tenant = apply(app.db(), &app.master_key, &signed_json_toml("nulco", "")).await;
+    let secret = crate::inbound_support::SIGNED_JSON_SECRET.as_bytes();
+    let json = [
+        r#"{"type":"job.updated","job_reference":"J4\u0000x","job_name":"Dev"}"#,
+        r#"{"id":"dlv\u0000","type":"job.updated","job_reference":"J5","job_name":"Dev"}"#,
+        r#"{"type":"application.moved","application_reference":"A\u0007","job_reference":"J6"}"#,
+        r#"{"type":"job.closed","job_reference":"J\u001b7"}"#,
+    ];
+    let mut answers = Vec::new();
+    for body in json {
+        answers.push(
+            post_signed(
+                &app,
+                "nulco",
+                body,
+                &sign(secret, None, body.as_bytes()),
+                None,
+                None,
+            )
+            .await,
+        );
+    }
+    // A raw NUL in a form value.
+    let form = b"type=job.updated&job_reference=J8&job_name=De\0v";
+    let response = app
+        .post_signed_json("nulco", "application/x-www-form-urlencoded", form, None)
+        .await;
+    answers.push((
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    ));
+
+    for (status, answer) in &answers {
+        assert_eq!(*status, 400, "{answer}");
+        assert_eq!(answer["error"]["code"], "malformed_body", "{answer}");
+    }
+    assert!(
+        crate::inbound_support::inbox(app.db(), tenant)
+            .await
+            .is_empty()
+    );
+    // The suite's webhooks are checked alike.
+    let body = br#"{"type":"project.deleted","data":{"id":"prj\u0000"}}"#;
+    let suite = app
+        .post_suite(
+            "nulco",
+            crate::inbound_support::SUITE_SECRET,
+            "msg-nul",
+            crate::inbound_support::now_s(),
+            body,
+        )
+        .await;
+    assert_eq!(suite.status(), 400);
+    assert!(
+        crate::inbound_support::inbox(app.db(), tenant)
+            .await
+            .is_empty()
+    );
+    app.stop().await;
+}
