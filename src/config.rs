@@ -42,6 +42,9 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     #[serde(default)]
     pub admin_token: Option<SecretString>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <metrics_token>` (401 otherwise).
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
     #[serde(default = "default_workers")]
     pub workers: usize,
     #[serde(default)]
@@ -328,6 +331,11 @@ impl Settings {
             && token.expose_secret().len() < 16
         {
             return Err(invalid("admin_token", "must be at least 16 characters"));
+        }
+        if let Some(token) = &self.metrics_token
+            && token.expose_secret().len() < 16
+        {
+            return Err(invalid("metrics_token", "must be at least 16 characters"));
         }
         if let Some(slug) = &self.admin.sso_tenant
             && !crate::tenant::is_slug(slug)

@@ -556,3 +556,38 @@ async fn a_nul_or_control_character_in_an_id_is_refused_with_400_and_nothing_is_
     );
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #23: `/metrics` behind an optional bearer token.
+
+#[tokio::test]
+async fn with_a_metrics_token_metrics_need_it() {
+    const TOKEN: &str = "metrics-token-0123456789";
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.metrics_token = Some(secrecy::SecretString::from(TOKEN.to_owned()));
+    })
+    .await;
+    let scrape = |authorization: Option<String>| {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        request.send()
+    };
+
+    let without = scrape(None).await.expect("scrape");
+    let wrong = scrape(Some("Bearer metrics-token-wrong-000000".into()))
+        .await
+        .expect("scrape");
+    let right = scrape(Some(format!("Bearer {TOKEN}")))
+        .await
+        .expect("scrape");
+
+    assert_eq!(without.status(), 401);
+    assert_eq!(wrong.status(), 401);
+    let body = expect_status(without, 401).await;
+    assert_eq!(body["error"]["code"], "unauthorized");
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.expect("body").contains("# EOF"));
+    app.stop().await;
+}
