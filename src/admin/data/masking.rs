@@ -159,11 +159,10 @@ fn is_personal_key(key: &str, in_person: bool, top_level: bool) -> bool {
     }) {
         return true;
     }
-    let names_someone = norm.ends_with("name")
+    norm.ends_with("name")
         && (in_person
             || (top_level && norm == "name")
-            || words.iter().any(|w| PERSON_OBJECTS.contains(&w.as_str())));
-    names_someone
+            || words.iter().any(|w| PERSON_OBJECTS.contains(&w.as_str())))
 }
 
 fn is_person_object(key: &str) -> bool {
