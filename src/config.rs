@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::crypto::MasterKey;
 
 /// Top-level configuration sections: `LIAISON_<SECTION>_<KEY>` maps into them.
-const SECTIONS: &[&str] = &["queue", "suite_client", "admin", "telemetry", "sso"];
+const SECTIONS: &[&str] = &["queue", "suite_client", "admin", "telemetry", "sso", "http"];
 
 /// Top-level keys that begin like a section's name.
 const TOP_LEVEL_LOOKALIKES: &[&str] = &["admin_token"];
@@ -42,6 +42,9 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     #[serde(default)]
     pub admin_token: Option<SecretString>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <metrics_token>` (401 otherwise).
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
     #[serde(default = "default_workers")]
     pub workers: usize,
     #[serde(default)]
@@ -56,6 +59,29 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     #[serde(default)]
     pub sso: SsoLimitSettings,
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+/// `[http]`: how long and how many connections the server keeps (slow clients, slowloris).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Seconds a client has to send a request's line and headers, counted from the connection
+    /// (or the end of the previous response on a kept-alive connection, so it is also the idle
+    /// timeout); then the connection is closed.
+    pub header_read_timeout_s: u64,
+    /// Connections served at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_s: 10,
+            max_connections: 10_000,
+        }
+    }
 }
 
 /// `[telemetry]`: tracing export. Off unless `otlp_endpoint` is set.
@@ -415,6 +441,11 @@ impl Settings {
                 "must be between 1 and 86400 (a day)",
             ));
         }
+        if let Some(token) = &self.metrics_token
+            && token.expose_secret().len() < 16
+        {
+            return Err(invalid("metrics_token", "must be at least 16 characters"));
+        }
         if let Some(slug) = &self.admin.sso_tenant
             && !crate::tenant::is_slug(slug)
         {
@@ -446,6 +477,15 @@ impl Settings {
         }
         if self.telemetry.service_name.trim().is_empty() {
             return Err(invalid("telemetry.service_name", "must not be empty"));
+        }
+        if self.http.header_read_timeout_s == 0 || self.http.header_read_timeout_s > 3_600 {
+            return Err(invalid(
+                "http.header_read_timeout_s",
+                "must be between 1 and 3600",
+            ));
+        }
+        if self.http.max_connections == 0 {
+            return Err(invalid("http.max_connections", "must be at least 1"));
         }
         if self.queue.max_attempts == 0 {
             return Err(invalid("queue.max_attempts", "must be at least 1"));
@@ -583,6 +623,11 @@ mod tests {
                 "tls_cert = \"/tmp/c.pem\"\ntls_key = \"/tmp/k.pem\"",
                 "public_url",
             ),
+            (
+                "[http]\nheader_read_timeout_s = 0",
+                "http.header_read_timeout_s",
+            ),
+            ("[http]\nmax_connections = 0", "http.max_connections"),
         ] {
             let error = from_toml(text).unwrap_err().to_string();
             assert!(error.contains(key), "{text}: {error}");

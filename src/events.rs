@@ -186,6 +186,65 @@ pub struct AtsCandidate {
 }
 
 impl InboundEvent {
+    /// The first id of this event (its delivery id, type and every partner id it names) that
+    /// holds a control character (NUL, a line break...), by name. Such an id cannot be stored
+    /// everywhere (PostgreSQL's `text` refuses NUL) nor sent on: the delivery is malformed.
+    pub fn id_with_control_character(&self) -> Option<&'static str> {
+        let bad = |text: &str| text.chars().any(char::is_control);
+        self.ids()
+            .into_iter()
+            .find(|(_, id)| bad(id))
+            .map(|(name, _)| name)
+    }
+
+    /// Every id the event carries, with its name.
+    fn ids(&self) -> Vec<(&'static str, &str)> {
+        let body: Vec<(&'static str, Option<&String>)> = match &self.body {
+            EventBody::JobUpserted(job) => vec![("ats_job_id", Some(&job.ats_job_id))],
+            EventBody::JobClosed { ats_job_id } => vec![("ats_job_id", Some(ats_job_id))],
+            EventBody::ApplicationChanged(app) => vec![
+                ("ats_application_id", Some(&app.ats_application_id)),
+                ("ats_job_id", Some(&app.ats_job_id)),
+                ("ats_candidate_id", app.candidate.ats_candidate_id.as_ref()),
+            ],
+            EventBody::ProjectChanged { project_id, .. }
+            | EventBody::ProjectDeleted { project_id } => vec![("project_id", Some(project_id))],
+            EventBody::CandidateUpdated { candidate_id, .. }
+            | EventBody::CandidateDeleted { candidate_id } => {
+                vec![("candidate_id", Some(candidate_id))]
+            }
+            EventBody::InvitationChanged {
+                invitation_id,
+                project_id,
+                candidate_id,
+                ..
+            } => vec![
+                ("invitation_id", Some(invitation_id)),
+                ("project_id", project_id.as_ref()),
+                ("candidate_id", candidate_id.as_ref()),
+            ],
+            EventBody::ReviewChanged {
+                review_id,
+                invitation_id,
+            } => vec![
+                ("review_id", Some(review_id)),
+                ("invitation_id", Some(invitation_id)),
+            ],
+            EventBody::UserUpdated { user_id, .. } => vec![("user_id", Some(user_id))],
+            EventBody::Ignored => Vec::new(),
+        };
+        [
+            ("delivery_id", self.delivery_id.as_str()),
+            ("type", self.partner_type.as_str()),
+        ]
+        .into_iter()
+        .chain(
+            body.into_iter()
+                .filter_map(|(name, id)| id.map(|id| (name, id.as_str()))),
+        )
+        .collect()
+    }
+
     /// The entity this event is about, as an ordering key: events of one subject are applied one
     /// at a time, in order; different subjects in parallel.
     pub fn subject(&self) -> Option<String> {

@@ -24,8 +24,9 @@ use subtle::ConstantTimeEq;
 
 use super::page::{AdminError, LoginPage, html};
 use super::sessions::{self, NewSession};
-use super::throttle::{ClientIp, Throttled};
+use super::throttle::Throttled;
 use crate::app::AppState;
+use crate::http::peer::ClientIp;
 use crate::web::access::now_s;
 use crate::web::error::PageQuery;
 use crate::web::session::{self, random_id};

@@ -10,9 +10,9 @@ use axum::http::request::Parts;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
-use crate::admin::throttle::client_ip;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::http::peer::client_ip;
 use crate::tenant::{self, TenantRef};
 
 /// Proof that the caller presented the admin token, or a console session (the admin SSO). A

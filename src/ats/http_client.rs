@@ -10,11 +10,21 @@ use super::error::AdapterError;
 
 pub const USER_AGENT: &str = concat!("liaison/", env!("CARGO_PKG_VERSION"));
 
+/// Redirects followed within one origin before the call fails.
+const MAX_REDIRECTS: usize = 5;
+
 /// A client for partner APIs. A feed download may take long, so the whole-request timeout is
 /// generous; what bounds a stuck partner is the connect and read timeouts.
+///
+/// Redirects are followed only within the origin that was called: a tenant's credentials
+/// (`ats.feed_header`, which reqwest would resend, unlike `Authorization`) must never reach
+/// another host, and a partner must not be able to point Liaison at internal addresses. A
+/// redirect to another origin fails the call ([`CrossOriginRedirect`]). No `Referer` is sent.
 pub fn outbound_client() -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::custom(same_origin_only))
+        .referer(false)
         .connect_timeout(Duration::from_secs(5))
         .read_timeout(Duration::from_secs(30))
         .timeout(Duration::from_secs(600))
@@ -22,6 +32,30 @@ pub fn outbound_client() -> reqwest::Client {
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
 }
+
+fn same_origin_only(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let first = attempt.previous().first();
+    let same = first.is_some_and(|first| first.origin() == attempt.url().origin());
+    if !same {
+        let to = attempt.url().origin().ascii_serialization();
+        return attempt.error(CrossOriginRedirect { to });
+    }
+    if attempt.previous().len() > MAX_REDIRECTS {
+        return attempt.error(TooManyRedirects);
+    }
+    attempt.follow()
+}
+
+/// A partner answered with a redirect to another origin, which Liaison does not follow.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer redirects to another origin ({to}), which is not followed")]
+pub struct CrossOriginRedirect {
+    to: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("more than {MAX_REDIRECTS} redirects")]
+struct TooManyRedirects;
 
 /// The process's outbound client (one connection pool for every adapter).
 pub fn shared_client() -> reqwest::Client {
@@ -54,6 +88,12 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, what: &str) -> Result<(
 /// request never left; any other failure (a timeout, a connection lost) may come after the ATS
 /// received it, so its outcome is unknown.
 pub fn transport_error(error: reqwest::Error, what: &str) -> AdapterError {
+    if error.is_redirect() {
+        // Refused by the redirect policy: retrying gets the same answer until someone fixes
+        // the URL.
+        let reason = redirect_reason(&error);
+        return AdapterError::Permanent(format!("{what}: {reason}"));
+    }
     if error.is_connect() || error.is_builder() {
         AdapterError::Transient(format!("{what}: {error}"))
     } else if error.is_decode() {
@@ -61,6 +101,17 @@ pub fn transport_error(error: reqwest::Error, what: &str) -> AdapterError {
     } else {
         AdapterError::Unanswered(format!("{what}: {error}"))
     }
+}
+
+fn redirect_reason(error: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause.is::<CrossOriginRedirect>() || cause.is::<TooManyRedirects>() {
+            return cause.to_string();
+        }
+        source = cause.source();
+    }
+    error.to_string()
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare from APIs; it falls back to the

@@ -1,11 +1,13 @@
 //! `/healthz` (the process answers), `/readyz` (the database answers) and `/metrics`.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use secrecy::ExposeSecret as _;
 use serde_json::json;
+use subtle::ConstantTimeEq as _;
 
 use crate::app::AppState;
 use crate::error::error_response;
@@ -42,7 +44,20 @@ async fn show_readiness(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn show_metrics(State(state): State<AppState>) -> Response {
+async fn show_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.settings.metrics_token
+        && !bearer_matches(&headers, token.expose_secret())
+    {
+        let mut response = error_response(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "metrics need `Authorization: Bearer <metrics_token>`",
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
     // Queue depth is sampled at scrape time: it is the database's truth, shared by all processes.
     if let Ok(depth) = queue::depth(&state.db).await {
         for (status, count) in depth.counts() {
@@ -71,4 +86,13 @@ async fn show_metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// Whether `Authorization` is `Bearer <token>` (compared in constant time).
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())))
 }

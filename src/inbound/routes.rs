@@ -130,8 +130,19 @@ async fn accept(
         Sender::Ats => parse_ats(adapter.as_ref(), &tenant, &verified, &payload)?,
         Sender::Suite => suite_events::parse(&verified, &payload)?,
     };
-    // The log keeps what was sent: the raw body when it is text, else its JSON form.
+    if let Some(field) = event.id_with_control_character() {
+        return Err(InboundError::Malformed(format!(
+            "`{field}` contains a control character"
+        )));
+    }
+    // The log keeps what was sent: the raw body when it is text, else its JSON form. A NUL
+    // cannot be stored as text (PostgreSQL), so such a body is refused on every back end.
     let raw = match String::from_utf8(bytes.to_vec()) {
+        Ok(text) if text.contains('\0') => {
+            return Err(InboundError::Malformed(
+                "the body contains a NUL character".to_owned(),
+            ));
+        }
         Ok(text) => text,
         Err(_) => payload.to_string(),
     };

@@ -1,6 +1,11 @@
 //! The `signed-json` scheme: `X-Liaison-Signature: sha256=<hex HMAC-SHA256>` over the raw
 //! body, or over `"{timestamp}.{body}"` when `X-Liaison-Timestamp` (Unix seconds) is sent, in
 //! which case the timestamp must be within five minutes of now, in either direction.
+//!
+//! An optional second version (a compatible extension of the contract),
+//! `X-Liaison-Signature: v2=<hex HMAC-SHA256 of "{delivery}.{timestamp}.{body}">`, also covers
+//! `X-Liaison-Delivery`, and requires it and the timestamp: only then is the sender's delivery id
+//! authenticated, and only then is it used to recognise a duplicate (see `ats::signed_json`).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
@@ -14,6 +19,76 @@ pub const TIMESTAMP_HEADER: &str = "X-Liaison-Timestamp";
 pub const TOLERANCE: TimeDelta = TimeDelta::minutes(5);
 
 const PREFIX: &str = "sha256=";
+const V2_PREFIX: &str = "v2=";
+
+/// The signed headers of a delivery, as received.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SignedHeaders<'a> {
+    pub signature: Option<&'a str>,
+    pub timestamp: Option<&'a str>,
+    pub delivery: Option<&'a str>,
+}
+
+/// Which signature verified: only `V2` covers the delivery id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `sha256=`: the body, or `"{timestamp}.{body}"`.
+    V1,
+    /// `v2=`: `"{delivery}.{timestamp}.{body}"`.
+    V2,
+}
+
+/// The scheme an `X-Liaison-Signature` value claims (what verified, once verification passed).
+pub fn scheme_of(signature: &str) -> Scheme {
+    if signature.trim().starts_with(V2_PREFIX) {
+        Scheme::V2
+    } else {
+        Scheme::V1
+    }
+}
+
+/// The value of `X-Liaison-Signature` in the `v2` form, over `"{delivery}.{timestamp}.{body}"`.
+pub fn sign_v2(secret: &[u8], delivery: &str, timestamp: &str, body: &[u8]) -> String {
+    let tag = mac_v2(secret, delivery, timestamp, body)
+        .finalize()
+        .into_bytes();
+    format!("{V2_PREFIX}{}", to_hex(&tag))
+}
+
+/// Verifies either scheme and says which one verified. A `v2` signature without
+/// `X-Liaison-Delivery` or `X-Liaison-Timestamp` is invalid.
+pub fn verify_delivery(
+    secret: &[u8],
+    headers: SignedHeaders<'_>,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Scheme, VerifyError> {
+    let header = headers.signature.ok_or(VerifyError::MissingSignature)?;
+    let Some(hex) = header.trim().strip_prefix(V2_PREFIX) else {
+        return verify(secret, Some(header), headers.timestamp, body, now).map(|()| Scheme::V1);
+    };
+    let expected = from_hex(hex).ok_or(VerifyError::InvalidSignature)?;
+    let (Some(delivery), Some(timestamp)) = (headers.delivery, headers.timestamp) else {
+        return Err(VerifyError::InvalidSignature);
+    };
+    let timestamp = timestamp.trim();
+    mac_v2(secret, delivery.trim(), timestamp, body)
+        .verify_slice(&expected)
+        .map_err(|_| VerifyError::InvalidSignature)?;
+    check_fresh(timestamp, now)?;
+    Ok(Scheme::V2)
+}
+
+fn mac_v2(secret: &[u8], delivery: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(delivery.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -204,6 +279,53 @@ mod tests {
             verify(SECRET, Some(&sig), None, b"{}", at(0)),
             Err(VerifyError::InvalidSignature)
         );
+    }
+
+    #[test]
+    fn a_v2_signature_covers_the_delivery_id_and_needs_the_timestamp() {
+        let body = b"{}";
+        let sig = sign_v2(SECRET, "dlv-1", "1000000", body);
+        let headers = |delivery, timestamp| SignedHeaders {
+            signature: Some(&sig),
+            timestamp,
+            delivery,
+        };
+        assert_eq!(
+            verify_delivery(
+                SECRET,
+                headers(Some("dlv-1"), Some("1000000")),
+                body,
+                at(1_000_000)
+            ),
+            Ok(Scheme::V2)
+        );
+        for (delivery, timestamp) in [
+            (Some("dlv-2"), Some("1000000")),
+            (None, Some("1000000")),
+            (Some("dlv-1"), None),
+        ] {
+            assert_eq!(
+                verify_delivery(SECRET, headers(delivery, timestamp), body, at(1_000_000)),
+                Err(VerifyError::InvalidSignature),
+                "{delivery:?} {timestamp:?}"
+            );
+        }
+        assert_eq!(
+            verify_delivery(
+                SECRET,
+                headers(Some("dlv-1"), Some("1000000")),
+                body,
+                at(1_000_400)
+            ),
+            Err(VerifyError::StaleTimestamp)
+        );
+        let v1 = sign(SECRET, None, body);
+        let plain = SignedHeaders {
+            signature: Some(&v1),
+            timestamp: None,
+            delivery: Some("dlv-1"),
+        };
+        assert_eq!(verify_delivery(SECRET, plain, body, at(0)), Ok(Scheme::V1));
     }
 
     proptest! {

@@ -2,10 +2,10 @@
 //! provider: at most `[sso] requests_per_minute` sign-in starts and SAML posts per client address
 //! (bursts up to the same number; IPv6 addresses count per /64), answered 429 with `Retry-After`
 //! beyond that; and at most `[sso] max_pending_logins` unfinished sign-ins per tenant
-//! (`logins::begin`). The client address is the connection's peer (`http::peer`): behind a
-//! reverse proxy every client shares the proxy's allowance.
+//! (`logins::begin`). The client address is `http::peer::client_ip`: the connection's peer, or behind a
+//! reverse proxy listed in `[admin] trusted_proxies` the address it forwards.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::app::AppState;
 use crate::config::SsoLimitSettings;
-use crate::http::peer::peer_ip;
+use crate::http::peer::{client_bucket, client_ip};
 
 /// The header that names why a page refused a request, for machines (`sso_rate_limited`...).
 pub const ERROR_CODE_HEADER: &str = "x-liaison-error";
@@ -60,17 +60,7 @@ impl SignInLimits {
 /// What one client's allowance is kept under: the IPv4 address, or the IPv6 /64 (one host
 /// usually has a whole /64), or one shared key when the peer is unknown.
 pub fn client_key(client: Option<IpAddr>) -> IpAddr {
-    match client {
-        None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        Some(IpAddr::V4(v4)) => IpAddr::V4(v4),
-        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(Ipv6Addr::from(prefix))
-            }
-        },
-    }
+    client.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), client_bucket)
 }
 
 /// A request within its client's allowance: as a handler's first argument, it refuses the
@@ -84,7 +74,11 @@ impl FromRequestParts<AppState> for WithinLimit {
         state
             .sso
             .limits
-            .check(peer_ip(&parts.extensions))
+            .check(Some(client_ip(
+                &parts.extensions,
+                &parts.headers,
+                &state.settings.admin.trusted_proxies(),
+            )))
             .map(|()| WithinLimit)
             .map_err(|wait| {
                 tracing::warn!(path = %parts.uri.path(), "SSO request refused: client over its rate limit");

@@ -411,13 +411,20 @@ async fn signed_json_reads_overridden_fields_and_the_delivery_header() {
     let (app, tenant) =
         signed_app("[ats.fields]\njob_name = \"/title\"\njob_reference = \"/ref/id\"").await;
     let body = json!({"title": "Pointer job", "ref": {"id": 77}}).to_string();
-    let signature =
-        liaison::signature::hmac_sha256::sign(SIGNED_JSON_SECRET.as_bytes(), None, body.as_bytes());
+    // The delivery header counts only when the signature covers it (`v2`, security review #16).
+    let timestamp = now_s().to_string();
+    let signature = liaison::signature::hmac_sha256::sign_v2(
+        SIGNED_JSON_SECRET.as_bytes(),
+        "hdr-1",
+        &timestamp,
+        body.as_bytes(),
+    );
     let send = || {
         app.client
             .post(app.url("/webhooks/hr/ats"))
             .header("Content-Type", "application/json")
             .header("X-Liaison-Signature", signature.clone())
+            .header("X-Liaison-Timestamp", timestamp.clone())
             .header("X-Liaison-Delivery", "hdr-1")
             .body(body.clone())
             .send()

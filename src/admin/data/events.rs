@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::masking::{Reveal, mask_json, mask_text};
 use crate::ids::{EventId, JobId, TenantId};
+use crate::inbound::body::{BodyFormat, to_json};
 use crate::inbox;
 use crate::queue;
 use crate::sync::events_log::EventSummary;
@@ -89,7 +91,8 @@ pub struct EventDetail {
     pub tenant: String,
     #[serde(flatten)]
     pub event: EventSummary,
-    /// The raw payload, masked; a body that is not JSON is masked free text.
+    /// The raw payload, masked: JSON as sent, a form or multipart body as its fields (percent-
+    /// decoded), anything else as masked free text.
     pub payload: Value,
     /// Liaison's normalised event (`InboundEvent`), masked alike.
     pub normalized: Value,
@@ -98,11 +101,41 @@ pub struct EventDetail {
     pub personal_data_shown: bool,
 }
 
-fn mask_stored(text: &str, reveal: Reveal) -> Value {
-    match serde_json::from_str::<Value>(text) {
-        Ok(value) => mask_json(&value, reveal),
-        Err(_) => Value::String(mask_text(text, reveal)),
+/// A stored body, masked. JSON is masked as JSON. A form or multipart body (the raw text the
+/// sender posted) is parsed back into its fields by the webhook path's own parser, so that its
+/// values are masked percent-decoded and by their keys, like JSON; only text that is neither is
+/// masked as free text.
+async fn mask_stored(text: &str, reveal: Reveal) -> Value {
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        return mask_json(&value, reveal);
     }
+    match fields_of(text).await {
+        Some(fields) => mask_json(&fields, reveal),
+        None => Value::String(mask_text(text, reveal)),
+    }
+}
+
+/// The fields of a stored form or multipart body, as the webhook path made them.
+async fn fields_of(text: &str) -> Option<Value> {
+    let format = stored_format(text)?;
+    to_json(&format, &Bytes::copy_from_slice(text.as_bytes()))
+        .await
+        .ok()
+}
+
+/// A multipart body starts with its boundary line (`--boundary`); anything else that was
+/// stored as text and is not JSON came as a form.
+fn stored_format(text: &str) -> Option<BodyFormat> {
+    if let Some(rest) = text.trim_start().strip_prefix("--") {
+        let line = rest.split('\n').next().unwrap_or_default();
+        let boundary = line.trim_end_matches('\r');
+        if !boundary.is_empty() && !boundary.contains(char::is_whitespace) {
+            return Some(BodyFormat::Multipart {
+                boundary: boundary.to_owned(),
+            });
+        }
+    }
+    text.contains('=').then_some(BodyFormat::Form)
 }
 
 /// The event `id` with everything the debugger shows; None when there is no such event.
@@ -146,8 +179,8 @@ pub async fn detail(
         .await?
         .remove(&row.tenant_id)
         .unwrap_or_default();
-    let payload = mask_stored(&row.payload, reveal);
-    let normalized = mask_stored(&row.normalized, reveal);
+    let payload = mask_stored(&row.payload, reveal).await;
+    let normalized = mask_stored(&row.normalized, reveal).await;
     Ok(Some(EventDetail {
         tenant,
         event: EventSummary::from(row),

@@ -17,19 +17,37 @@ pub enum Reveal {
 
 const HIDDEN: &str = "***";
 
-/// Key fragments (lower case, without `_`/`-`) that name a secret.
+/// Key fragments (lower case, without `_`/`-`) that name a secret wherever they appear in a key.
 const SECRET_KEYS: &[&str] = &[
     "token",
     "secret",
     "password",
     "passwd",
+    "passphrase",
     "authorization",
     "signature",
     "apikey",
+    "accesskey",
     "privatekey",
     "cookie",
     "credential",
     "clientheaders",
+    "session",
+    "jwt",
+    "loginurl",
+    "loginlink",
+    "magiclink",
+];
+
+/// Short words that name a secret when they are the whole key or its last word (`pwd`,
+/// `db_pass`, `x_auth`, `api-key`, `sid`, `sms_otp`, `auth_code`), and only then: `monkey`,
+/// `footprint` or `candidates_id` are not secrets.
+const SECRET_WORDS: &[&str] = &["pass", "pwd", "auth", "key", "sid", "otp", "code"];
+
+/// Words before a final `code` that make it an ordinary code, not a secret one.
+const PLAIN_CODES: &[&str] = &[
+    "status", "error", "country", "currency", "language", "lang", "locale", "http", "response",
+    "reason", "area", "region", "state", "iso", "color", "colour", "job", "product",
 ];
 
 /// Key fragments that name personal data wherever they appear.
@@ -40,11 +58,8 @@ const PERSONAL_KEYS: &[&str] = &[
     "cellphone",
     "telephone",
     "whatsapp",
-    "cpf",
     "cnpj",
-    "rg",
     "document",
-    "ssn",
     "passport",
     "birth",
     "address",
@@ -59,6 +74,10 @@ const PERSONAL_KEYS: &[&str] = &[
     "linkedin",
 ];
 
+/// National identifiers: personal when they begin or end a key (`cpf`, `candidate_cpf`,
+/// `cpfNumber`, `rg_number`, `ssn`), matched on words so that `org` is not an `rg`.
+const PERSONAL_IDS: &[&str] = &["cpf", "rg", "ssn"];
+
 /// Objects whose `name`-like fields are a person's name (a job's `name` is not personal).
 const PERSON_OBJECTS: &[&str] = &[
     "candidate",
@@ -72,6 +91,7 @@ const PERSON_OBJECTS: &[&str] = &[
     "profile",
 ];
 
+/// A key as it is compared: lower case, letters and digits only.
 fn normalise(key: &str) -> String {
     key.chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -79,42 +99,95 @@ fn normalise(key: &str) -> String {
         .collect()
 }
 
-fn is_secret_key(key: &str) -> bool {
-    SECRET_KEYS.iter().any(|s| key.contains(s))
+/// A key's words, lower case: split on anything not a letter or digit and on camelCase humps
+/// (`x_access_key`, `xAccessKey` and `x-access-key` are all `[x, access, key]`).
+fn words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in key.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
 }
 
-fn is_personal_key(key: &str, in_person: bool) -> bool {
-    if matches!(key, "rg" | "cpf" | "ssn") {
+/// Whether `key` (as sent) names a secret.
+fn is_secret_key(key: &str) -> bool {
+    let norm = normalise(key);
+    if SECRET_KEYS.iter().any(|s| norm.contains(s)) {
         return true;
     }
-    PERSONAL_KEYS
-        .iter()
-        .filter(|p| p.len() > 3)
-        .any(|p| key.contains(p))
-        || (in_person && (key == "name" || key.ends_with("name")))
+    let words = words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if !SECRET_WORDS.contains(&last.as_str()) {
+        return false;
+    }
+    let before = words.len().checked_sub(2).map(|i| words[i].as_str());
+    !(last == "code" && before.is_some_and(|w| PLAIN_CODES.contains(&w)))
+}
+
+/// Whether `key` (as sent) names personal data; `in_person` says the key sits in an object
+/// about a person, `top_level` that it is a key of the payload itself (an ATS payload's own
+/// `name` is the person's).
+fn is_personal_key(key: &str, in_person: bool, top_level: bool) -> bool {
+    let norm = normalise(key);
+    if PERSONAL_KEYS.iter().any(|p| norm.contains(p)) {
+        return true;
+    }
+    let words = words(key);
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return false;
+    };
+    if PERSONAL_IDS.iter().any(|id| {
+        first == id || last == id || (*id != "rg" && (norm.starts_with(id) || norm.ends_with(id)))
+    }) {
+        return true;
+    }
+    norm.ends_with("name")
+        && (in_person
+            || (top_level && norm == "name")
+            || words.iter().any(|w| PERSON_OBJECTS.contains(&w.as_str())))
+}
+
+fn is_person_object(key: &str) -> bool {
+    let norm = normalise(key);
+    PERSON_OBJECTS.iter().any(|p| norm.contains(p))
 }
 
 /// The JSON `value` with secrets (always) and personal data (unless revealed) masked. Free text
 /// elsewhere has embedded email addresses and bearer tokens masked too.
 pub fn mask_json(value: &Value, reveal: Reveal) -> Value {
-    mask_value(value, reveal, false)
+    mask_value(value, reveal, false, true)
 }
 
-fn mask_value(value: &Value, reveal: Reveal, in_person: bool) -> Value {
+fn mask_value(value: &Value, reveal: Reveal, in_person: bool, top_level: bool) -> Value {
     match value {
         Value::Object(map) => {
             let mut out = Map::with_capacity(map.len());
             for (key, inner) in map {
-                let norm = normalise(key);
-                let masked = if is_secret_key(&norm) && !inner.is_object() && !inner.is_array() {
-                    hide_scalar(inner)
-                } else if is_secret_key(&norm) {
+                let masked = if is_secret_key(key) {
                     mask_all(inner)
-                } else if reveal == Reveal::Nothing && is_personal_key(&norm, in_person) {
-                    mask_personal(&norm, inner)
+                } else if reveal == Reveal::Nothing && is_personal_key(key, in_person, top_level) {
+                    mask_personal(&normalise(key), inner)
                 } else {
-                    let person = in_person || PERSON_OBJECTS.iter().any(|p| norm.contains(p));
-                    mask_value(inner, reveal, person)
+                    let person = in_person || is_person_object(key);
+                    mask_value(inner, reveal, person, false)
                 };
                 out.insert(key.clone(), masked);
             }
@@ -123,7 +196,7 @@ fn mask_value(value: &Value, reveal: Reveal, in_person: bool) -> Value {
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|v| mask_value(v, reveal, in_person))
+                .map(|v| mask_value(v, reveal, in_person, false))
                 .collect(),
         ),
         Value::String(text) => Value::String(mask_text(text, reveal)),
@@ -196,32 +269,71 @@ fn mask_name(text: &str) -> String {
     }
 }
 
-/// Free text (errors, call summaries, non-JSON bodies): email addresses (unless revealed) and
-/// bearer tokens masked.
+/// Free text (errors, call summaries, values): email addresses (unless revealed) and
+/// credentials after `Bearer` or `Basic` (in any case) masked.
 pub fn mask_text(text: &str, reveal: Reveal) -> String {
-    let masked = mask_bearer(text);
+    let masked = mask_credentials(text);
     if reveal == Reveal::Personal || !masked.contains('@') {
         return masked;
     }
     mask_emails_in(&masked)
 }
 
-fn mask_bearer(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("Bearer ") {
-        let (before, after) = rest.split_at(at + "Bearer ".len());
-        out.push_str(before);
-        let end = after
-            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',')
-            .unwrap_or(after.len());
-        if end > 0 {
-            out.push_str(HIDDEN);
-        }
-        rest = &after[end..];
+/// The authentication schemes whose next word is a credential.
+const SCHEMES: &[&str] = &["bearer", "basic"];
+
+fn mask_credentials(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if !SCHEMES.iter().any(|s| lower.contains(s)) {
+        return text.to_owned();
     }
-    out.push_str(rest);
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some((at, scheme)) = next_scheme(&lower, from) {
+        // The scheme, then one or more spaces, then the credential up to a delimiter.
+        let after_scheme = at + scheme.len();
+        let spaces = text[after_scheme..]
+            .find(|c: char| c != ' ')
+            .unwrap_or(text.len() - after_scheme);
+        let start = after_scheme + spaces;
+        let at_word_start = at == 0 || !text.as_bytes()[at - 1].is_ascii_alphanumeric();
+        let length = text[start..]
+            .find(|c: char| c.is_whitespace() || "\"',;".contains(c))
+            .unwrap_or(text.len() - start);
+        let credential = &text[start..start + length];
+        let is_credential = spaces > 0
+            && at_word_start
+            && length > 0
+            && (scheme == "bearer" || is_basic_credential(credential));
+        if is_credential {
+            out.push_str(&text[copied..start]);
+            out.push_str(HIDDEN);
+            copied = start + length;
+        }
+        from = start.max(after_scheme) + if is_credential { length } else { 0 };
+    }
+    out.push_str(&text[copied..]);
     out
+}
+
+/// The earliest `bearer` or `basic` in `lower` at or after `from`.
+fn next_scheme(lower: &str, from: usize) -> Option<(usize, &'static str)> {
+    SCHEMES
+        .iter()
+        .filter_map(|scheme| lower[from..].find(scheme).map(|at| (from + at, *scheme)))
+        .min_by_key(|(at, _)| *at)
+}
+
+/// `Basic` is followed by base64 of `user:password`; anything else ("basic information") is
+/// prose.
+fn is_basic_credential(word: &str) -> bool {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(word)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .is_some_and(|decoded| decoded.contains(':'))
 }
 
 fn is_local_char(c: char) -> bool {
@@ -331,6 +443,96 @@ mod tests {
         assert_eq!(
             mask_text("a@b is not an address", Reveal::Nothing),
             "a@b is not an address"
+        );
+    }
+
+    #[test]
+    fn secret_words_match_whole_keys_and_last_words_only() {
+        for key in [
+            "pass",
+            "db_pass",
+            "pwd",
+            "auth",
+            "x-auth",
+            "key",
+            "api_key",
+            "x_access_key",
+            "xAccessKey",
+            "session",
+            "sessionId",
+            "sid",
+            "jwt",
+            "otp",
+            "sms_otp",
+            "code",
+            "auth_code",
+            "login_url",
+            "loginUrl",
+            "AccessKey",
+            "Authorization",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in [
+            "monkey",
+            "footprint",
+            "candidates_id",
+            "status_code",
+            "countryCode",
+            "author",
+            "job_name",
+            "event",
+            "email_verified",
+            "pass_score",
+        ] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn national_ids_match_as_prefixes_or_suffixes() {
+        for key in [
+            "cpf",
+            "candidate_cpf",
+            "candidateCpf",
+            "cpfNumber",
+            "rg",
+            "rg_number",
+            "candidate_rg",
+            "ssn",
+            "applicant_ssn",
+        ] {
+            assert!(is_personal_key(key, false, false), "{key}");
+        }
+        for key in ["org", "organisation", "hamburg"] {
+            assert!(!is_personal_key(key, false, false), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_top_level_name_is_personal_and_a_nested_job_name_is_not() {
+        let masked = mask_json(
+            &json!({"name": "Maria Silva", "candidate_name": "Maria", "job": {"name": "Dev"}}),
+            Reveal::Nothing,
+        );
+        assert_eq!(masked["name"], "M***");
+        assert_eq!(masked["candidate_name"], "M***");
+        assert_eq!(masked["job"]["name"], "Dev");
+    }
+
+    #[test]
+    fn credentials_are_masked_in_any_case_and_prose_is_kept() {
+        assert_eq!(
+            mask_text("sent bearer abc.SECRET, then BEARER xyz", Reveal::Personal),
+            "sent bearer ***, then BEARER ***"
+        );
+        assert_eq!(
+            mask_text("auth: Basic bWFyaWE6cHdk", Reveal::Personal),
+            "auth: Basic ***"
+        );
+        assert_eq!(
+            mask_text("basic information for a bearer", Reveal::Personal),
+            "basic information for a bearer"
         );
     }
 }

@@ -13,7 +13,9 @@ use super::capabilities::Delivery;
 use super::error::ParseError;
 use super::{AdapterFuture, ApplicationRef, AtsAdapter, WriteBack, unsupported};
 use crate::events::{AtsApplication, AtsCandidate, AtsJob, EventBody, InboundEvent, Source};
-use crate::signature::hmac_sha256::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use crate::signature::hmac_sha256::{
+    self, SIGNATURE_HEADER, Scheme, SignedHeaders, TIMESTAMP_HEADER,
+};
 use crate::signature::{Unverified, Verified, VerifyError};
 use crate::tenant::{AtsKind, Tenant};
 
@@ -41,13 +43,15 @@ impl AtsAdapter for SignedJsonAdapter {
         let Some(secret) = tenant.config.ats.webhook_secret.as_ref() else {
             return Err(VerifyError::InvalidSignature);
         };
-        hmac_sha256::verify(
+        hmac_sha256::verify_delivery(
             secret.expose_secret().as_bytes(),
-            delivery.header(SIGNATURE_HEADER),
-            delivery.header(TIMESTAMP_HEADER),
+            signed_headers(delivery.header(DELIVERY_HEADER), |name| {
+                delivery.header(name)
+            }),
             delivery.body(),
             now,
         )
+        .map(|_| ())
     }
 
     fn parse(
@@ -93,13 +97,45 @@ impl AtsAdapter for SignedJsonAdapter {
     }
 }
 
-/// `X-Liaison-Delivery`, else the body's `id`, else the SHA-256 of the raw body.
+fn signed_headers<'a>(
+    delivery: Option<&'a str>,
+    header: impl Fn(&str) -> Option<&'a str>,
+) -> SignedHeaders<'a> {
+    SignedHeaders {
+        signature: header(SIGNATURE_HEADER),
+        timestamp: header(TIMESTAMP_HEADER),
+        delivery,
+    }
+}
+
+/// The id that recognises a duplicate, always one the MAC covers: `X-Liaison-Delivery` under a
+/// `v2` signature (which signs it); else the body's own `id`; else the SHA-256 of the signed
+/// content (`"{timestamp}.{body}"`, or the body without a timestamp). Under a plain signature
+/// the header is not authenticated, so it is ignored: anyone holding one captured delivery could
+/// otherwise replay it as new events under fresh ids, or take a future id and have the real
+/// delivery dropped as a duplicate.
 fn delivery_id(delivery: &Verified, payload: &Value) -> Result<String, ParseError> {
-    let chosen = match (delivery.header(DELIVERY_HEADER), payload.get("id")) {
-        (Some(header), _) if !header.trim().is_empty() => header.trim().to_owned(),
+    let v2 = delivery
+        .header(SIGNATURE_HEADER)
+        .is_some_and(|s| hmac_sha256::scheme_of(s) == Scheme::V2);
+    let header = delivery
+        .header(DELIVERY_HEADER)
+        .map(str::trim)
+        .filter(|h| v2 && !h.is_empty());
+    let chosen = match (header, payload.get("id")) {
+        (Some(header), _) => header.to_owned(),
         (_, Some(Value::String(id))) if !id.trim().is_empty() => id.trim().to_owned(),
         (_, Some(Value::Number(id))) => id.to_string(),
-        _ => hex_sha256(delivery.body()),
+        _ => match delivery.header(TIMESTAMP_HEADER).map(str::trim) {
+            Some(timestamp) => {
+                let mut signed = Sha256::new();
+                signed.update(timestamp.as_bytes());
+                signed.update(b".");
+                signed.update(delivery.body());
+                hmac_sha256::to_hex(&signed.finalize())
+            }
+            None => hex_sha256(delivery.body()),
+        },
     };
     if chosen.len() > 200 {
         return Err(ParseError::new(
