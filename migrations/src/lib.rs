@@ -13,6 +13,7 @@ mod m20261123_000004_create_sync_state;
 mod m20261123_000005_create_sso_logins;
 mod m20261123_000006_add_partner_health;
 mod m20261123_000007_create_bulk_replays;
+mod m20261202_150000_index_attempts_started;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_sso_logins::Migration),
             Box::new(m20261123_000006_add_partner_health::Migration),
             Box::new(m20261123_000007_create_bulk_replays::Migration),
+            Box::new(m20261202_150000_index_attempts_started::Migration),
         ]
     }
 }
