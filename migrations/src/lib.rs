@@ -16,6 +16,7 @@ mod m20261123_000007_create_bulk_replays;
 mod m20261202_110000_create_admin_sessions;
 mod m20261202_120000_create_spent_tokens;
 mod m20261202_130000_create_sso_handoffs;
+mod m20261202_150000_index_attempts_started;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_130000_create_sso_handoffs::Migration),
             Box::new(m20261202_110000_create_admin_sessions::Migration),
             Box::new(m20261202_120000_create_spent_tokens::Migration),
+            Box::new(m20261202_150000_index_attempts_started::Migration),
         ]
     }
 }

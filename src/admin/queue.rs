@@ -20,20 +20,24 @@ pub struct Bar {
     pub x: u32,
     pub y: u32,
     pub height: u32,
-    /// `ok` for succeeded attempts, `failed` for failed ones (stacked on top).
+    /// `ok` for succeeded attempts, `covered` for jobs done without running (on top of them),
+    /// `failed` for failed attempts (on top).
     pub class: &'static str,
     pub title: String,
 }
 
 pub const CHART_HEIGHT: u32 = 80;
+/// Dead letters per page of the table.
+const DEAD_PER_PAGE: u64 = 100;
 pub const BAR_WIDTH: u32 = 8;
 const BAR_STEP: u32 = 10;
 
-/// Stacked bars (succeeded below, failed above), scaled to the busiest minute. Pure.
+/// Stacked bars (succeeded below, covered above them, failed on top), scaled to the busiest
+/// minute. Pure.
 pub fn chart(minutes: &[MinuteCount]) -> Vec<Bar> {
     let peak = minutes
         .iter()
-        .map(|m| m.succeeded + m.failed)
+        .map(|m| m.succeeded + m.covered + m.failed)
         .max()
         .unwrap_or(0)
         .max(1);
@@ -41,29 +45,30 @@ pub fn chart(minutes: &[MinuteCount]) -> Vec<Bar> {
     let mut bars = Vec::new();
     for (i, m) in minutes.iter().enumerate() {
         let x = i as u32 * BAR_STEP;
-        let ok = scale(m.succeeded);
-        let failed = scale(m.succeeded + m.failed) - ok;
         let title = format!(
-            "{}: {} succeeded, {} failed",
-            m.minute, m.succeeded, m.failed
+            "{}: {} succeeded, {} covered, {} failed",
+            m.minute, m.succeeded, m.covered, m.failed
         );
-        if ok > 0 {
-            bars.push(Bar {
-                x,
-                y: CHART_HEIGHT - ok,
-                height: ok,
-                class: "ok",
-                title: title.clone(),
-            });
-        }
-        if failed > 0 {
-            bars.push(Bar {
-                x,
-                y: CHART_HEIGHT - ok - failed,
-                height: failed,
-                class: "failed",
-                title,
-            });
+        // Each layer's top, scaled from the running total so rounding never opens a gap.
+        let mut below = 0;
+        let mut top = 0;
+        for (count, class) in [
+            (m.succeeded, "ok"),
+            (m.covered, "covered"),
+            (m.failed, "failed"),
+        ] {
+            below += count;
+            let bottom = top;
+            top = scale(below);
+            if top > bottom {
+                bars.push(Bar {
+                    x,
+                    y: CHART_HEIGHT - top,
+                    height: top - bottom,
+                    class,
+                    title: title.clone(),
+                });
+            }
         }
     }
     bars
@@ -75,6 +80,9 @@ pub struct QueueQuery {
     tenant: String,
     #[serde(default)]
     replay: String,
+    /// Where the dead-letter table goes on (the previous page's last row).
+    #[serde(default)]
+    dead_cursor: String,
 }
 
 #[derive(Template)]
@@ -88,8 +96,11 @@ struct QueuePage {
     chart_height: u32,
     bar_width: u32,
     total_succeeded: i64,
+    total_covered: i64,
     total_failed: i64,
     dead: Vec<DeadLetter>,
+    dead_next_url: Option<String>,
+    dead_paged: bool,
     replays: Vec<Progress>,
     tenant: String,
     nothing_to_replay: bool,
@@ -121,7 +132,20 @@ pub async fn show_queue_page(
         ),
     };
     let s = queue_data::stats(&state.db).await?;
-    let dead = queue_data::dead_letters(&state.db, tenant, 100).await?;
+    let cursor = match q.dead_cursor.trim() {
+        "" => None,
+        text => Some(queue_data::parse_dead_cursor(text).ok_or_else(|| {
+            AdminError::BadRequest("the dead-letter cursor is not valid".to_owned())
+        })?),
+    };
+    let dead = queue_data::dead_letters_page(&state.db, tenant, DEAD_PER_PAGE, cursor).await?;
+    let dead_next_url = dead.next_cursor.map(|c| {
+        let pairs = [("tenant", q.tenant.trim()), ("dead_cursor", &c)];
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()))
+            .finish();
+        format!("/admin/queue?{query}#dead-letters")
+    });
     let replays = bulk_replay::recent(&state.db, tenant, 10).await?;
     Ok(html(&QueuePage {
         chrome: Some(admin.chrome("queue")),
@@ -134,9 +158,12 @@ pub async fn show_queue_page(
         chart_height: CHART_HEIGHT,
         bar_width: BAR_WIDTH,
         total_succeeded: s.throughput.iter().map(|m| m.succeeded).sum(),
+        total_covered: s.throughput.iter().map(|m| m.covered).sum(),
         total_failed: s.throughput.iter().map(|m| m.failed).sum(),
         s,
-        dead,
+        dead: dead.data,
+        dead_next_url,
+        dead_paged: cursor.is_some(),
         replays,
         tenant: q.tenant,
         nothing_to_replay: q.replay == "nothing",
@@ -152,6 +179,7 @@ mod tests {
             minute: "m".into(),
             succeeded,
             failed,
+            covered: 0,
         }
     }
 
@@ -166,6 +194,19 @@ mod tests {
         );
         assert_eq!((bars[2].x, bars[2].height), (20, 20));
         assert!(chart(&[minute(0, 0)]).is_empty());
+    }
+
+    #[test]
+    fn covered_jobs_stack_between_succeeded_and_failed() {
+        let bars = chart(&[MinuteCount {
+            covered: 4,
+            ..minute(4, 2)
+        }]);
+        let layers: Vec<(&str, u32, u32)> = bars.iter().map(|b| (b.class, b.y, b.height)).collect();
+        assert_eq!(
+            layers,
+            [("ok", 48, 32), ("covered", 16, 32), ("failed", 0, 16)]
+        );
     }
 
     #[test]

@@ -20,6 +20,11 @@ pub enum SimCommand {
         client_id: String,
         #[arg(long, default_value = "liaison-secret")]
         client_secret: String,
+        /// The base of the URLs it hands out to browsers (login, interview and review links);
+        /// default: `http://` and the bound address. Behind a container network, a name that
+        /// the browser resolves too (deploy/compose.yaml: `http://suite.localhost:9102`).
+        #[arg(long)]
+        public_url: Option<String>,
     },
     /// A Gupy-compatible ATS (in memory), with its `/_sim` controls.
     Gupy {
@@ -37,10 +42,12 @@ pub async fn run(command: SimCommand) -> Result<(), CliError> {
             bind,
             client_id,
             client_secret,
+            public_url,
         } => {
             let config = SuiteSimConfig {
                 client_id,
                 client_secret,
+                public_url: public_url.map(|url| url.trim_end_matches('/').to_owned()),
                 ..SuiteSimConfig::default()
             };
             let running = spawn(bind, config).await?;

@@ -1,6 +1,7 @@
 //! The demo's scenario, played on the simulators through their `/_sim` controls over HTTP, the
-//! way a person would click through an ATS and a suite: a job is published, three applications
-//! reach the interview step, two interviews are completed with reviews. After each action it
+//! way a person would click through an ATS and a suite: a job is published, the recruiter writes
+//! its interview questions in the suite's project, three applications reach the interview step,
+//! two interviews are completed with reviews. After each action it
 //! waits (bounded) until Liaison's effect shows in the other partner, and says how long it took.
 
 use std::time::{Duration, Instant};
@@ -18,6 +19,29 @@ const CANDIDATES: [(&str, &str, &str); 3] = [
     ("Maria", "Silva", "maria.silva@example.com"),
     ("João", "Souza", "joao.souza@example.com"),
     ("Ana", "Costa", "ana.costa@example.com"),
+];
+
+/// The interview questions the recruiter writes in the project: (text, thinking seconds,
+/// answer seconds, retakes). The job page shows them.
+pub const QUESTIONS: [(&str, u32, u32, u32); 3] = [
+    (
+        "Tell us about a backend service you built and ran in production.",
+        30,
+        120,
+        1,
+    ),
+    (
+        "How would you design an API that many partners call at once?",
+        60,
+        180,
+        1,
+    ),
+    (
+        "Describe an incident you handled and what you changed after it.",
+        30,
+        120,
+        0,
+    ),
 ];
 
 /// What the scenario created, for the URLs to print.
@@ -72,10 +96,13 @@ impl Scenario<'_> {
                     .and_then(|p| p["id"].as_str().map(str::to_owned))
             })
             .await?;
+        self.write_questions(&project_id).await?;
         progress.step(
             1,
             &format!(
-                "job \"{JOB_NAME}\" published in the ATS (#{job_id}) -> project {project_id} created in the suite"
+                "job \"{JOB_NAME}\" published in the ATS (#{job_id}) -> project {project_id} created in the suite, \
+                 where the recruiter writes its {} interview questions",
+                QUESTIONS.len()
             ),
             started,
         );
@@ -235,6 +262,25 @@ impl Scenario<'_> {
             .context("the Gupy simulator gave no application id")
     }
 
+    /// The recruiter writes the project's questions in the suite (its `/_sim` stand-in for the
+    /// suite's editor): Liaison creates the project, the suite owns its questions.
+    async fn write_questions(&self, project_id: &str) -> anyhow::Result<()> {
+        let questions: Vec<Value> = QUESTIONS
+            .iter()
+            .map(|(text, thinking, answer, retakes)| {
+                json!({
+                    "text": text,
+                    "thinking_seconds": thinking,
+                    "answer_seconds": answer,
+                    "retakes": retakes,
+                })
+            })
+            .collect();
+        let url = format!("{}/_sim/projects/{project_id}/questions", self.suite_url);
+        put(self.http, &url, Value::Array(questions)).await?;
+        Ok(())
+    }
+
     async fn complete(&self, invitation: &str, reviews: Value) -> anyhow::Result<()> {
         let url = format!("{}/_sim/invitations/{invitation}/complete", self.suite_url);
         post(self.http, &url, json!({ "reviews": reviews })).await?;
@@ -277,9 +323,11 @@ fn values(map: &Value) -> impl Iterator<Item = &Value> {
 }
 
 async fn post(http: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {
-    let response = http
-        .post(url)
-        .json(&body)
+    send(http.post(url).json(&body), url).await
+}
+
+async fn send(request: reqwest::RequestBuilder, url: &str) -> anyhow::Result<Value> {
+    let response = request
         .send()
         .await
         .with_context(|| format!("cannot reach {url}"))?;
@@ -289,6 +337,10 @@ async fn post(http: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<
         bail!("{url} answered {status}: {text}");
     }
     Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn put(http: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {
+    send(http.put(url).json(&body), url).await
 }
 
 async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {

@@ -69,19 +69,26 @@ pub async fn find_event(
     inbox_event::Entity::find_by_id(id.0).one(db).await
 }
 
-/// The normalised JSON of a tenant's newest events whose text contains `needle`, at most
-/// `limit` of them.
+/// The ids and normalised JSON of a tenant's events whose text contains `needle`, newest first,
+/// at most `limit` of them, older than the event `before` when given (the previous batch's last
+/// id): callers read every match batch by batch.
 pub async fn normalized_mentioning(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     needle: &str,
+    before: Option<i64>,
     limit: u64,
-) -> Result<Vec<String>, DbErr> {
-    inbox_event::Entity::find()
+) -> Result<Vec<(i64, String)>, DbErr> {
+    let mut query = inbox_event::Entity::find()
         .select_only()
+        .column(inbox_event::Column::Id)
         .column(inbox_event::Column::Normalized)
         .filter(inbox_event::Column::TenantId.eq(tenant.0))
-        .filter(inbox_event::Column::Normalized.contains(needle))
+        .filter(inbox_event::Column::Normalized.contains(needle));
+    if let Some(before) = before {
+        query = query.filter(inbox_event::Column::Id.lt(before));
+    }
+    query
         .order_by_desc(inbox_event::Column::Id)
         .limit(limit)
         .into_tuple()

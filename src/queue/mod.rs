@@ -21,7 +21,10 @@ pub use backoff::retry_delay;
 pub use claim::claim;
 pub use complete::{COVERED, Completed, JOBS_PER_STATEMENT, Succeeded, complete_batch};
 pub use outcome::AttemptOutcome;
-pub use reads::{attempts_of_jobs, attempts_per_minute, jobs_of_event, status_counts_of_tenant};
+pub use reads::{
+    attempts_of_jobs, attempts_per_minute, attempts_per_minute_statement, jobs_of_event,
+    status_counts_of_tenant,
+};
 pub use requeue::{
     dead_jobs_of_tenant, requeue_dead, requeue_dead_of_tenant, requeue_finished_of_event,
     status_counts_of_bulk_replay,
@@ -30,7 +33,7 @@ pub use waiting::{pending_after_of_event_types, pending_of_event_types};
 
 use std::time::Duration;
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TryInsertResult,
@@ -372,18 +375,33 @@ pub async fn scheduled_retries(db: &impl ConnectionTrait, now: i64) -> Result<i6
         .unwrap_or(0))
 }
 
-/// The most recently updated dead jobs (of one tenant, or all), at most `limit`.
+/// The most recently updated dead jobs (of one tenant, or all), at most `limit`, newest first
+/// (by `updated_at`, then id). `after` is the (`updated_at`, id) of the previous page's last
+/// row: the page goes on after it, so every dead job is reached page by page.
 pub async fn dead_letters(
     db: &impl ConnectionTrait,
     tenant: Option<TenantId>,
+    after: Option<(i64, i64)>,
     limit: u64,
 ) -> Result<Vec<job::Model>, DbErr> {
     let mut query = job::Entity::find().filter(job::Column::Status.eq(DEAD));
     if let Some(tenant) = tenant {
         query = query.filter(job::Column::TenantId.eq(tenant.0));
     }
+    if let Some((updated_at, id)) = after {
+        query = query.filter(
+            Condition::any()
+                .add(job::Column::UpdatedAt.lt(updated_at))
+                .add(
+                    Condition::all()
+                        .add(job::Column::UpdatedAt.eq(updated_at))
+                        .add(job::Column::Id.lt(id)),
+                ),
+        );
+    }
     query
         .order_by_desc(job::Column::UpdatedAt)
+        .order_by_desc(job::Column::Id)
         .limit(limit)
         .all(db)
         .await

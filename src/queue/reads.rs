@@ -3,7 +3,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement,
 };
 
 use crate::ids::{EventId, JobId, TenantId};
@@ -55,11 +56,21 @@ pub async fn attempts_of_jobs(
 }
 
 /// Attempts started from minute `first` on (minute numbers: `started_at / 60000`, integer
-/// division on both back ends), as (minute, outcome, count).
+/// division on both back ends), as (minute, outcome, count). A range scan of
+/// `ix_job_attempts_started`, which covers it.
 pub async fn attempts_per_minute(
     db: &impl ConnectionTrait,
     first: i64,
 ) -> Result<Vec<(i64, String, i64)>, DbErr> {
+    attempts_per_minute_query(first).into_tuple().all(db).await
+}
+
+/// The statement of [`attempts_per_minute`], for a look at its plan.
+pub fn attempts_per_minute_statement(backend: DbBackend, first: i64) -> Statement {
+    attempts_per_minute_query(first).build(backend)
+}
+
+fn attempts_per_minute_query(first: i64) -> Select<job_attempt::Entity> {
     let minute = Expr::cust("started_at / 60000");
     job_attempt::Entity::find()
         .select_only()
@@ -69,7 +80,4 @@ pub async fn attempts_per_minute(
         .filter(job_attempt::Column::StartedAt.gte(first * 60_000))
         .group_by(minute)
         .group_by(job_attempt::Column::Outcome)
-        .into_tuple()
-        .all(db)
-        .await
 }

@@ -358,3 +358,270 @@ async fn admin_sso_opens_the_console_for_an_admin_role_only() {
             .contains("sso:acme:boss@acme.test")
     );
 }
+
+/// The number after `id="{id}">` in a page.
+fn figure(html: &str, id: &str) -> i64 {
+    let marker = format!("id=\"{id}\">");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {id}: {html}"))
+        + marker.len();
+    html[start..]
+        .split('<')
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{id} is no number: {html}"))
+}
+
+#[tokio::test]
+async fn the_queue_page_counts_covered_jobs_so_its_figures_agree() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use liaison::queue::NewJob;
+    use liaison::store::entities::job;
+    use liaison::sync::{Flows, Worker};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::worker::{Covers, new_job, settings};
+
+    let app = spawn_app().await;
+    let tenant = app.add_tenant("acme").await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let flows = Flows::new().with("covers", Covers { runs: runs.clone() });
+    let worker = Worker::new(
+        app.db().clone(),
+        flows,
+        settings(),
+        4,
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let same_entity = |key: &str| NewJob {
+        ordering_key: Some("entity".to_owned()),
+        ..new_job(tenant, "covers", key)
+    };
+    let first = queue::enqueue(app.db(), same_entity("first"))
+        .await
+        .expect("enqueue")
+        .expect("new");
+    let second = queue::enqueue(app.db(), same_entity("second"))
+        .await
+        .expect("enqueue")
+        .expect("new");
+    queue::enqueue(app.db(), new_job(tenant, "covers", "alone"))
+        .await
+        .expect("enqueue")
+        .expect("new");
+    job::Entity::update_many()
+        .col_expr(
+            job::Column::Payload,
+            Expr::value(serde_json::json!({"cover": second.0}).to_string()),
+        )
+        .filter(job::Column::Id.eq(first.0))
+        .exec(app.db())
+        .await
+        .expect("name the covered job");
+    worker.drain().await.expect("drain");
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "the covered job never ran");
+
+    let console = sign_in(&app).await;
+    let (status, html) = console.get("/admin/queue").await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(figure(&html, "depth-done"), 3);
+    // Three jobs reached "done" in the window: two ran, one was answered by the first's work.
+    assert_eq!(figure(&html, "attempts-succeeded"), 2);
+    assert_eq!(figure(&html, "jobs-covered"), 1);
+    assert_eq!(
+        figure(&html, "jobs-done"),
+        figure(&html, "depth-done"),
+        "the chart's done jobs are the depth's (every job finished in the window)"
+    );
+    assert_eq!(figure(&html, "attempts-failed"), 0);
+    assert!(html.contains("covered without running"), "{html}");
+}
+
+/// A log-only application event of `tenant` for `email`, as the inbox stores it.
+fn application_event(
+    tenant: liaison::ids::TenantId,
+    delivery: &str,
+    application: &str,
+    email: &str,
+) -> liaison::inbox::NewEvent {
+    use liaison::events::{AtsApplication, AtsCandidate, EventBody, InboundEvent, Source};
+
+    let event = InboundEvent {
+        source: Source::Ats,
+        delivery_id: delivery.to_owned(),
+        partner_type: "application.moved".to_owned(),
+        occurred_at: None,
+        body: EventBody::ApplicationChanged(AtsApplication {
+            ats_application_id: application.to_owned(),
+            ats_job_id: "job-1".to_owned(),
+            candidate: AtsCandidate {
+                email: Some(email.to_owned()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }),
+    };
+    liaison::inbox::NewEvent::log_only(tenant, event, "{}".to_owned())
+}
+
+#[tokio::test]
+async fn the_email_search_finds_a_person_behind_more_than_200_newer_events() {
+    use liaison::equivalence::{self, EntityKind};
+
+    let app = spawn_app().await;
+    let tenant = app.add_tenant("acme").await;
+    let email = "ana.costa@example.com";
+    // The application linked long ago; since then 250 events mentioned the person (another
+    // application of theirs, never linked).
+    let mut events = vec![application_event(tenant, "d-old", "app-old", email)];
+    events.extend((0..250).map(|n| application_event(tenant, &format!("d-{n}"), "app-new", email)));
+    liaison::inbox::insert_events(app.db(), &events, 3)
+        .await
+        .expect("insert");
+    equivalence::link(
+        app.db(),
+        tenant,
+        EntityKind::Application,
+        "app-old",
+        "inv_old",
+    )
+    .await
+    .expect("link");
+
+    let console = sign_in(&app).await;
+    let (status, html) = console
+        .get("/admin/equivalences?tenant=acme&email=ana.costa%40example.com")
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<code>app-old</code>"), "{html}");
+    assert!(html.contains("inv_old"), "{html}");
+}
+
+/// The `href` of the link whose text is `text`, HTML entities undone.
+fn link_named(html: &str, text: &str) -> Option<String> {
+    let end = html.find(&format!("\">{text}"))?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn the_dead_letters_table_pages_past_200_rows() {
+    use liaison::queue::NewJob;
+
+    let app = spawn_app().await;
+    let tenant = app.add_tenant("acme").await;
+    for n in 0..230 {
+        queue::enqueue(
+            app.db(),
+            NewJob {
+                tenant,
+                event: None,
+                flow: "test".to_owned(),
+                payload: serde_json::json!({}),
+                idempotency_key: format!("dead-{n}"),
+                ordering_key: None,
+                run_at: None,
+                max_attempts: 1,
+            },
+        )
+        .await
+        .expect("enqueue")
+        .expect("new");
+    }
+    dead_letter_all(&app).await;
+
+    let console = sign_in(&app).await;
+    let mut seen = std::collections::HashSet::new();
+    let mut path = "/admin/queue?tenant=acme".to_owned();
+    for _ in 0..10 {
+        let (status, html) = console.get(&path).await;
+        assert_eq!(status, 200, "{path}: {html}");
+        let before = seen.len();
+        for cell in html.split("<td class=\"job\">").skip(1) {
+            let id = cell.split('<').next().expect("id").to_owned();
+            assert!(seen.insert(id.clone()), "{id} shown twice");
+        }
+        assert!(seen.len() > before, "{path} showed no dead letter");
+        match link_named(&html, "Older dead letters") {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 230);
+}
+
+#[tokio::test]
+async fn the_equivalences_table_pages_past_200_rows() {
+    use liaison::equivalence::{self, EntityKind};
+
+    let app = spawn_app().await;
+    let tenant = app.add_tenant("acme").await;
+    for n in 0..230 {
+        equivalence::link(
+            app.db(),
+            tenant,
+            EntityKind::Application,
+            &format!("app-{n}"),
+            &format!("inv_{n}"),
+        )
+        .await
+        .expect("link");
+    }
+
+    let console = sign_in(&app).await;
+    let mut seen = std::collections::HashSet::new();
+    let mut path = "/admin/equivalences?tenant=acme&kind=application".to_owned();
+    for _ in 0..10 {
+        let (status, html) = console.get(&path).await;
+        assert_eq!(status, 200, "{path}: {html}");
+        for cell in html.split("<td><code>app-").skip(1) {
+            let id = cell.split('<').next().expect("id").to_owned();
+            assert!(seen.insert(id.clone()), "app-{id} shown twice");
+        }
+        match link_named(&html, "More") {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 230);
+}
+
+#[tokio::test]
+async fn the_events_table_pages_past_200_rows() {
+    let app = spawn_app().await;
+    let tenant = app.add_tenant("acme").await;
+    let events: Vec<_> = (0..230)
+        .map(|n| {
+            application_event(
+                tenant,
+                &format!("d-{n}"),
+                &format!("app-{n}"),
+                "x@example.com",
+            )
+        })
+        .collect();
+    liaison::inbox::insert_events(app.db(), &events, 3)
+        .await
+        .expect("insert");
+
+    let console = sign_in(&app).await;
+    let mut seen = std::collections::HashSet::new();
+    let mut path = "/admin/events?tenant=acme".to_owned();
+    for _ in 0..10 {
+        let (status, html) = console.get(&path).await;
+        assert_eq!(status, 200, "{path}: {html}");
+        for cell in html.split("<td><a href=\"/admin/events/").skip(1) {
+            let id = cell.split('"').next().expect("id").to_owned();
+            assert!(seen.insert(id.clone()), "{id} shown twice");
+        }
+        match link_named(&html, "Older events") {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 230);
+}

@@ -90,6 +90,19 @@ async fn the_demo_scenario_runs_to_the_end_and_its_urls_answer() {
         csp.ends_with(&format!("frame-ancestors 'self' {}", demo.gupy_url())),
         "{csp}"
     );
+    // The project has the recruiter's interview questions, and the job page shows them in order.
+    let job_html = embed.text().await.expect("job page html");
+    assert!(
+        !job_html.contains("No questions yet."),
+        "the demo job page has no questions: {job_html}"
+    );
+    let mut from = 0;
+    for (text, ..) in demo::scenario::QUESTIONS {
+        let at = job_html[from..]
+            .find(text)
+            .unwrap_or_else(|| panic!("question {text:?} missing or out of order: {job_html}"));
+        from += at + text.len();
+    }
 
     // Its "Open in suite" button opens the popup route, which signs the recruiter in.
     let open = html

@@ -162,6 +162,109 @@ fn compose_demo_values_are_valid() {
     assert_eq!(config.slug, "demo");
 }
 
+/// Why `url` would not work both from a browser on the host and from inside the compose network:
+/// its host must be a loopback name for the browser (`127.0.0.1`, `localhost`, `*.localhost`),
+/// published there on its port by a service which, inside the network, answers to that name (its
+/// service name or a network alias) on the same port.
+fn unreachable_both_ways(compose: &Value, url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let port = parsed.port_or_known_default().unwrap_or_default();
+    let loopback = host == "127.0.0.1" || host == "localhost" || host.ends_with(".localhost");
+    if !loopback {
+        return Some(format!(
+            "{url}: a browser on the host cannot resolve `{host}`"
+        ));
+    }
+    let services = compose["services"].as_object().expect("services");
+    let publisher = services.iter().find(|(_, service)| {
+        strings(&service["ports"]).iter().any(|mapping| {
+            let parts: Vec<&str> = mapping.split(':').collect();
+            parts.len() == 3 && parts[0] == "127.0.0.1" && parts[1] == port.to_string()
+        })
+    });
+    let Some((name, service)) = publisher else {
+        return Some(format!(
+            "{url}: no service publishes port {port} on the host"
+        ));
+    };
+    let inside_port = strings(&service["ports"])
+        .iter()
+        .find_map(|mapping| {
+            let parts: Vec<&str> = mapping.split(':').collect();
+            (parts.len() == 3 && parts[1] == port.to_string()).then(|| parts[2].to_owned())
+        })
+        .unwrap_or_default();
+    if inside_port != port.to_string() {
+        return Some(format!(
+            "{url}: `{name}` listens on {inside_port} inside the network, not {port}"
+        ));
+    }
+    let aliases = strings(&service["networks"]["default"]["aliases"]);
+    if *name != host && !aliases.contains(&host) {
+        return Some(format!(
+            "{url}: inside the network `{host}` is not `{name}` (aliases: {aliases:?})"
+        ));
+    }
+    None
+}
+
+#[test]
+fn the_compose_stack_s_links_work_from_a_browser_on_the_host_and_inside_the_network() {
+    let compose = compose();
+    let public_url = compose["services"]["web"]["environment"]["LIAISON_PUBLIC_URL"]
+        .as_str()
+        .expect("a public URL")
+        .to_owned();
+    for (name, service) in liaison_services(&compose) {
+        assert_eq!(
+            service["environment"]["LIAISON_PUBLIC_URL"], public_url,
+            "{name} hands out the same links"
+        );
+    }
+    let tenant = TenantConfig::from_toml(&read(&deploy_dir().join("compose-tenant.toml")))
+        .expect("a valid tenant file");
+    let tenant_text = read(&deploy_dir().join("compose-tenant.toml"));
+    let tenant_toml: toml::Value = toml::from_str(&tenant_text).expect("toml");
+    let mut urls = vec![public_url.clone()];
+    for pointer in [
+        ("ats", "base_url"),
+        ("suite", "base_url"),
+        ("suite", "app_url"),
+    ] {
+        urls.push(
+            tenant_toml[pointer.0][pointer.1]
+                .as_str()
+                .expect("a URL")
+                .to_owned(),
+        );
+    }
+    urls.extend(
+        tenant_toml["embed"]["frame_ancestors"]
+            .as_array()
+            .expect("frame ancestors")
+            .iter()
+            .map(|v| v.as_str().expect("an origin").to_owned()),
+    );
+    assert_eq!(tenant.slug, "demo");
+    let problems: Vec<String> = urls
+        .iter()
+        .filter_map(|url| unreachable_both_ways(&compose, url))
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // The suite simulator's login links (the popup's redirect) go to browsers too.
+    let suite = strings(&compose["services"]["sim-suite"]["command"]);
+    let at = suite
+        .iter()
+        .position(|arg| arg == "--public-url")
+        .expect("the suite simulator says which URL browsers reach it by");
+    assert_eq!(
+        suite[at + 1],
+        tenant_toml["suite"]["app_url"].as_str().expect("app_url")
+    );
+}
+
 #[test]
 fn kubernetes_manifests_hold_every_part_with_probes_and_no_root() {
     let documents = k8s_documents();

@@ -288,3 +288,70 @@ async fn make_due(app: &crate::helpers::TestApp, id: Option<liaison::ids::JobId>
         .await
         .expect("update");
 }
+
+/// The throughput chart's read is a range scan of `ix_job_attempts_started`, not a walk of the
+/// whole execution log (on PostgreSQL with sequential scans discouraged, since a small table
+/// would be scanned anyway).
+#[tokio::test]
+async fn the_throughput_chart_reads_the_execution_log_by_its_started_at_index() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    let app = spawn_app().await;
+    let db = app.db();
+    let backend = db.get_database_backend();
+    // Two days of execution log, one attempt a minute, behind one job.
+    let tenant = app.add_tenant("acme").await;
+    let held = queue::enqueue(db, job(tenant, "held"))
+        .await
+        .expect("enqueue")
+        .expect("new");
+    let now = now_ms();
+    db.execute_unprepared(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2880) \
+         INSERT INTO job_attempts (tenant_id, job_id, attempt, started_at, duration_ms, outcome) \
+         SELECT {tenant}, {held}, 1, {now} - i * 60000, 5, 'succeeded' FROM n",
+        tenant = tenant.0,
+        held = held.0,
+    ))
+    .await
+    .expect("seed the log");
+    let query = queue::attempts_per_minute_statement(backend, now / 60_000 - 29);
+    let txn = db.begin().await.expect("begin");
+    let explain = match backend {
+        DbBackend::Sqlite => format!("EXPLAIN QUERY PLAN {}", query.sql),
+        _ => {
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .expect("set");
+            format!("EXPLAIN {}", query.sql)
+        }
+    };
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            explain,
+            query.values.clone().map(|v| v.0).unwrap_or_default(),
+        ))
+        .await
+        .expect("explain");
+    let plan: Vec<String> = rows
+        .iter()
+        .map(|row| match backend {
+            DbBackend::Sqlite => row.try_get::<String>("", "detail").expect("detail"),
+            _ => row.try_get::<String>("", "QUERY PLAN").expect("plan"),
+        })
+        .collect();
+    txn.rollback().await.expect("rollback");
+    assert!(
+        plan.iter()
+            .any(|line| line.contains("ix_job_attempts_started")),
+        "{}: {plan:#?}",
+        query.sql
+    );
+    assert!(
+        !plan
+            .iter()
+            .any(|line| line.contains("SCAN job_attempts") && !line.contains("INDEX")),
+        "{plan:#?}"
+    );
+}

@@ -47,7 +47,7 @@ impl Flow for Panics {
     }
 }
 
-fn settings() -> QueueSettings {
+pub(crate) fn settings() -> QueueSettings {
     QueueSettings {
         base_backoff_ms: 0,
         max_attempts: 3,
@@ -55,7 +55,7 @@ fn settings() -> QueueSettings {
     }
 }
 
-fn new_job(tenant: TenantId, flow: &str, key: &str) -> NewJob {
+pub(crate) fn new_job(tenant: TenantId, flow: &str, key: &str) -> NewJob {
     NewJob {
         tenant,
         event: None,
@@ -258,8 +258,8 @@ async fn state_left_for_completion_is_written_only_by_the_run_that_succeeds() {
 }
 
 /// Covers the job named in its payload (`cover`), and counts its runs.
-struct Covers {
-    runs: Arc<AtomicUsize>,
+pub(crate) struct Covers {
+    pub(crate) runs: Arc<AtomicUsize>,
 }
 
 impl Flow for Covers {

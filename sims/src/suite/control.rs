@@ -5,7 +5,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,7 +13,8 @@ use super::SuiteSim;
 use super::error::{ApiError, ApiJson};
 use super::faults::Faults;
 use super::invitations::ReviewIn;
-use super::model::{EVENT_TYPES, Invitation, Recommendation, Review, now};
+use super::model::{EVENT_TYPES, Invitation, Question, Recommendation, Review, now};
+use super::projects::QuestionIn;
 
 pub fn routes() -> Router<SuiteSim> {
     Router::new()
@@ -24,6 +25,7 @@ pub fn routes() -> Router<SuiteSim> {
         .route("/_sim/invitations/{id}/expire", post(expire_invitation))
         .route("/_sim/reviews/{id}", post(update_review))
         .route("/_sim/projects/{id}", delete(delete_project))
+        .route("/_sim/projects/{id}/questions", put(write_questions))
         .route("/_sim/candidates/{id}", delete(delete_candidate))
         .route("/_sim/events", post(emit_event))
         .route("/_sim/tokens/expire", post(expire_tokens))
@@ -138,6 +140,18 @@ async fn update_review(
         Ok(review)
     })?;
     Ok(Json(review))
+}
+
+/// A recruiter writing the project's interview questions in the suite's own editor: replaces
+/// them all, as `PUT /v1/projects/{id}/questions` does, without an API token.
+async fn write_questions(
+    State(sim): State<SuiteSim>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<Vec<QuestionIn>>,
+) -> Result<Json<Vec<Question>>, ApiError> {
+    Ok(Json(
+        sim.mutate(|store| store.replace_questions(&id, input))?,
+    ))
 }
 
 async fn delete_project(

@@ -1,8 +1,8 @@
 //! Finding equivalences by a person's email. Liaison does not store emails next to its
-//! equivalences, so the search reads the tenant's recent normalised events that mention the
-//! address (the inbox keeps them), collects the ids they carry (application, job, candidate at the
-//! ATS; candidate and user at the suite) and looks those up. Candidates known only by email are
-//! keyed `email:<address>` and found directly.
+//! equivalences, so the search reads every normalised event of the tenant that mentions the
+//! address (the inbox keeps them; read in batches, newest first), collects the ids they carry
+//! (application, job, candidate at the ATS; candidate and user at the suite) and looks those up.
+//! Candidates known only by email are keyed `email:<address>` and found directly.
 
 use std::collections::HashSet;
 
@@ -13,8 +13,8 @@ use crate::events::{EventBody, InboundEvent};
 use crate::ids::TenantId;
 use crate::inbox;
 
-/// How many recent events mentioning the address are read.
-const EVENTS_SCANNED: u64 = 200;
+/// How many events mentioning the address are read per statement.
+const EVENTS_PER_READ: u64 = 200;
 
 /// Equivalences related to `email` in `tenant`, without duplicates.
 pub async fn by_email(
@@ -26,15 +26,24 @@ pub async fn by_email(
     if email.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = inbox::normalized_mentioning(db, tenant, &email, EVENTS_SCANNED).await?;
     let mut ats: HashSet<(EntityKind, String)> = HashSet::new();
     let mut suite: HashSet<(EntityKind, String)> = HashSet::new();
     ats.insert((EntityKind::Candidate, format!("email:{email}")));
-    for text in rows {
-        let Ok(event) = serde_json::from_str::<InboundEvent>(&text) else {
-            continue;
-        };
-        collect_ids(&event, &email, &mut ats, &mut suite);
+    let mut before = None;
+    loop {
+        let rows =
+            inbox::normalized_mentioning(db, tenant, &email, before, EVENTS_PER_READ).await?;
+        let complete = (rows.len() as u64) < EVENTS_PER_READ;
+        before = rows.last().map(|(id, _)| *id);
+        for (_, text) in rows {
+            let Ok(event) = serde_json::from_str::<InboundEvent>(&text) else {
+                continue;
+            };
+            collect_ids(&event, &email, &mut ats, &mut suite);
+        }
+        if complete || before.is_none() {
+            break;
+        }
     }
     let mut found: Vec<Equivalence> = Vec::new();
     let lookups = ats

@@ -20,13 +20,19 @@ pub struct TenantDepth {
     pub depth: Depth,
 }
 
-/// Attempts that ended in one minute.
+/// The execution log's rows of one minute, by what they came to. A job is marked done by either
+/// a `succeeded` attempt (it ran) or a `covered` one (another job's work answered its event, so it
+/// never ran): `succeeded + covered` is the jobs that reached "done" in that minute.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct MinuteCount {
     /// The minute's start, RFC 3339.
     pub minute: String,
+    /// Attempts that ran and succeeded: their job is done.
     pub succeeded: i64,
+    /// Attempts that failed: their job retries (`retrying`) or is a dead letter (`dead`).
     pub failed: i64,
+    /// Jobs marked done without running, answered by another job's work.
+    pub covered: i64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -105,6 +111,7 @@ fn bucket(first: i64, last: i64, rows: &[(i64, String, i64)]) -> Vec<MinuteCount
                         Some(AttemptOutcome::Retrying | AttemptOutcome::Dead)
                     )
                 }),
+                covered: of(&|o| AttemptOutcome::parse(o) == Some(AttemptOutcome::Covered)),
             }
         })
         .collect()
@@ -128,9 +135,40 @@ pub async fn dead_letters(
     tenant: Option<TenantId>,
     limit: u64,
 ) -> Result<Vec<DeadLetter>, DbErr> {
-    let rows = queue::dead_letters(db, tenant, limit.clamp(1, 1_000)).await?;
+    Ok(dead_letters_page(db, tenant, limit, None).await?.data)
+}
+
+/// A page of dead letters, newest first, and the cursor of the next (older) page.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeadLetterPage {
+    pub data: Vec<DeadLetter>,
+    pub next_cursor: Option<String>,
+}
+
+/// A dead-letter page cursor: `{updated_at}.{job row id}` of the previous page's last row.
+pub fn parse_dead_cursor(text: &str) -> Option<(i64, i64)> {
+    let (updated_at, id) = text.split_once('.')?;
+    Some((updated_at.parse().ok()?, id.parse().ok()?))
+}
+
+/// Dead letters `limit` at a time, after `cursor` (see [`parse_dead_cursor`]).
+pub async fn dead_letters_page(
+    db: &impl ConnectionTrait,
+    tenant: Option<TenantId>,
+    limit: u64,
+    cursor: Option<(i64, i64)>,
+) -> Result<DeadLetterPage, DbErr> {
+    let limit = limit.clamp(1, 1_000);
+    let mut rows = queue::dead_letters(db, tenant, cursor, limit + 1).await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|row| format!("{}.{}", row.updated_at, row.id))
+    } else {
+        None
+    };
     let slugs = tenant_slugs(db).await?;
-    Ok(rows
+    let data = rows
         .into_iter()
         .map(|row| DeadLetter {
             tenant: slugs.get(&row.tenant_id).cloned().unwrap_or_default(),
@@ -141,12 +179,23 @@ pub async fn dead_letters(
             last_error: row.last_error.map(|e| mask_text(&e, Reveal::Nothing)),
             updated_at: to_rfc3339(row.updated_at),
         })
-        .collect())
+        .collect();
+    Ok(DeadLetterPage { data, next_cursor })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dead_letter_cursors_read_back_and_garbage_does_not() {
+        assert_eq!(
+            parse_dead_cursor("1700000000000.42"),
+            Some((1_700_000_000_000, 42))
+        );
+        assert_eq!(parse_dead_cursor("42"), None);
+        assert_eq!(parse_dead_cursor("a.b"), None);
+    }
 
     #[test]
     fn minutes_without_attempts_count_zero_and_failures_add_up() {
@@ -155,10 +204,14 @@ mod tests {
             (10, "retrying".to_owned(), 1),
             (12, "dead".to_owned(), 2),
             (12, "lease_lost".to_owned(), 9),
+            (12, "covered".to_owned(), 3),
         ];
         let counts = bucket(10, 12, &rows);
-        let pairs: Vec<(i64, i64)> = counts.iter().map(|c| (c.succeeded, c.failed)).collect();
-        assert_eq!(pairs, [(4, 1), (0, 0), (0, 2)]);
+        let triples: Vec<(i64, i64, i64)> = counts
+            .iter()
+            .map(|c| (c.succeeded, c.failed, c.covered))
+            .collect();
+        assert_eq!(triples, [(4, 1, 0), (0, 0, 0), (0, 2, 3)]);
         assert_eq!(counts[0].minute, "1970-01-01T00:10:00.000Z");
     }
 }

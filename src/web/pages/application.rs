@@ -19,7 +19,8 @@ use crate::web::cache::PageCache;
 use crate::web::error::{PageError, PageQuery, render};
 use crate::web::i18n::Strings;
 use crate::web::port::{
-    InvitationView, PageSource, Recommendation, ResultView, ReviewView, SourceError,
+    InvitationStatus, InvitationView, PageSource, Recommendation, ResultView, ReviewView,
+    SourceError,
 };
 
 /// Everything the application page shows, as one cached value.
@@ -71,6 +72,8 @@ pub struct ApplicationReady<'a> {
     pub average_score: Option<String>,
     pub recommendation: Option<&'static str>,
     pub reviews: Vec<ReviewRow<'a>>,
+    /// The candidate completed the interview, so the suite holds a recording to watch.
+    pub has_recording: bool,
 }
 
 pub enum ApplicationView<'a> {
@@ -103,6 +106,7 @@ fn application_view<'a>(t: &'static Strings, data: &'a ApplicationData) -> Appli
                 comment: &review.comment,
             })
             .collect(),
+        has_recording: invitation.status == InvitationStatus::Completed,
     }
 }
 

@@ -192,6 +192,47 @@ async fn an_application_without_reviews_says_so_in_both_languages() {
 }
 
 #[tokio::test]
+async fn watch_the_recording_appears_only_once_the_interview_is_completed() {
+    let app = WebApp::spawn().await;
+    let acme = app.add_tenant(TenantOptions::new("acme")).await;
+    let client = app.suite_client();
+    let project = seed_project(&client, "Support").await;
+    let sent = seed_invitation(&client, &project, "ana@example.com").await;
+    let started = seed_invitation(&client, &project, "bia@example.com").await;
+    reqwest::Client::new()
+        .post(format!(
+            "{}/_sim/invitations/{started}/start",
+            app.suite.base_url()
+        ))
+        .send()
+        .await
+        .expect("start")
+        .error_for_status()
+        .expect("started");
+    app.link(acme, EntityKind::Application, "a-sent", &sent)
+        .await;
+    app.link(acme, EntityKind::Application, "a-started", &started)
+        .await;
+
+    for (path, status) in [
+        ("/embed/acme/applications/a-sent", "status-sent"),
+        ("/embed/acme/applications/a-started", "status-started"),
+    ] {
+        let (_, html) = page(&app, path, &launch_for("acme")).await;
+        assert!(html.contains(status), "{html}");
+        assert!(
+            !html.contains("Watch the recording"),
+            "no recording exists yet: {html}"
+        );
+        assert!(html.contains("No recording yet"), "{html}");
+        let (_, html) = page(&app, path, &portuguese_launch()).await;
+        assert!(!html.contains("Assistir à gravação"), "{html}");
+        assert!(html.contains("Ainda não há gravação"), "{html}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_unreachable_suite_shows_the_last_known_data_with_its_age() {
     let app = WebApp::spawn_with_cache(Duration::ZERO).await;
     let acme = app.add_tenant(TenantOptions::new("acme")).await;
