@@ -103,6 +103,16 @@ impl MasterKey {
     }
 }
 
+/// The SHA-256 of `bytes` in lower-case hex: how single-use codes, spent tokens and unsigned
+/// bodies are stored and compared without keeping them in clear.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

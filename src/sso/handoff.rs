@@ -10,7 +10,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
-use sha2::{Digest as _, Sha256};
 
 use super::Identity;
 use crate::ids::TenantId;
@@ -41,11 +40,9 @@ pub struct Handoff {
     pub origin: SessionOrigin,
 }
 
+/// The stored form of a code or token: its SHA-256 in hex (never kept in clear).
 fn digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::crypto::sha256_hex(text.as_bytes())
 }
 
 fn random_token() -> String {

@@ -7,7 +7,6 @@
 //! Each mark lives as long as what it marks (plus clock skew), then is purged.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
-use sha2::{Digest as _, Sha256};
 
 use crate::ids::TenantId;
 use crate::store::entities::spent_token;
@@ -34,12 +33,9 @@ impl SpentKind {
     }
 }
 
-/// The stored form of `key`: its SHA-256 in hex (a key may be long, and is never kept in clear).
-fn digest(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+/// The stored form of a code or token: its SHA-256 in hex (never kept in clear).
+fn digest(text: &str) -> String {
+    crate::crypto::sha256_hex(text.as_bytes())
 }
 
 /// Marks `key` of `kind` as used for `tenant` until `expires_at_s` (Unix seconds). True when

@@ -134,7 +134,7 @@ fn delivery_id(delivery: &Verified, payload: &Value) -> Result<String, ParseErro
                 signed.update(delivery.body());
                 hmac_sha256::to_hex(&signed.finalize())
             }
-            None => hex_sha256(delivery.body()),
+            None => crate::crypto::sha256_hex(delivery.body()),
         },
     };
     if chosen.len() > 200 {
@@ -143,10 +143,6 @@ fn delivery_id(delivery: &Verified, payload: &Value) -> Result<String, ParseErro
         ));
     }
     Ok(chosen)
-}
-
-pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
-    hmac_sha256::to_hex(&Sha256::digest(bytes))
 }
 
 /// The body as Liaison's event (pure; `sent_at` is the signed timestamp, in ms, when sent).

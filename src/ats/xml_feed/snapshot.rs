@@ -383,10 +383,7 @@ async fn report_skips(
             let text = skip.to_string();
             let event = InboundEvent {
                 source: Source::Poll,
-                delivery_id: format!(
-                    "xml-skipped:{}",
-                    crate::ats::signed_json::hex_sha256(text.as_bytes())
-                ),
+                delivery_id: format!("xml-skipped:{}", crate::crypto::sha256_hex(text.as_bytes())),
                 partner_type: "liaison.feed_job_skipped".to_owned(),
                 occurred_at: None,
                 body: EventBody::Ignored,

@@ -17,8 +17,11 @@ const SUITE_ADMIN: &str = "admin@suite.example";
 /// A launch token for `sub` with `email` and, if any, the ATS `role` (default `[roles]`:
 /// admin -> admin, recruiter -> manager, interviewer -> reviewer).
 fn launch_as(sub: &str, email: &str, role: Option<&str>) -> String {
+    // Each token its own `jti`: a launch token is spent once, and two launches with the same
+    // claims in one second would otherwise be the same token.
     let mut claims = json!({"aud": "liaison", "tenant": "acme", "sub": sub, "email": email,
-                            "iat": now(), "exp": now() + 300});
+                            "iat": now(), "exp": now() + 300,
+                            "jti": format!("jti-{}", rand::random::<u64>())});
     if let Some(role) = role {
         claims["role"] = json!(role);
     }
