@@ -17,7 +17,15 @@ use serde::Deserialize;
 use crate::crypto::MasterKey;
 
 /// Top-level configuration sections: `LIAISON_<SECTION>_<KEY>` maps into them.
-const SECTIONS: &[&str] = &["queue", "suite_client", "admin", "telemetry", "sso", "http"];
+const SECTIONS: &[&str] = &[
+    "queue",
+    "suite_client",
+    "admin",
+    "telemetry",
+    "sso",
+    "http",
+    "outbound",
+];
 
 /// Top-level keys that begin like a section's name.
 const TOP_LEVEL_LOOKALIKES: &[&str] = &["admin_token"];
@@ -61,6 +69,9 @@ pub struct Settings {
     pub sso: SsoLimitSettings,
     #[serde(default)]
     pub http: HttpSettings,
+    /// `[outbound]`: which addresses calls to partners and identity providers may reach.
+    #[serde(default)]
+    pub outbound: crate::outbound::TargetPolicy,
 }
 
 /// `[http]`: how long and how many connections the server keeps (slow clients, slowloris).

@@ -20,6 +20,7 @@ pub mod http;
 pub mod ids;
 pub mod inbound;
 pub mod inbox;
+pub mod outbound;
 pub mod queue;
 pub mod rekey;
 pub mod signature;

@@ -20,11 +20,14 @@ const MAX_REDIRECTS: usize = 5;
 /// (`ats.feed_header`, which reqwest would resend, unlike `Authorization`) must never reach
 /// another host, and a partner must not be able to point Liaison at internal addresses. A
 /// redirect to another origin fails the call ([`CrossOriginRedirect`]). No `Referer` is sent.
+/// Names resolve through [`crate::outbound::GuardedResolver`] (no link-local or metadata
+/// addresses).
 pub fn outbound_client() -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::custom(same_origin_only))
         .referer(false)
+        .dns_resolver(crate::outbound::GuardedResolver::new())
         .connect_timeout(Duration::from_secs(5))
         .read_timeout(Duration::from_secs(30))
         .timeout(Duration::from_secs(600))

@@ -155,6 +155,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(format) = cli.log_format {
         settings.log_format = format;
     }
+    // Before any outbound client is built (they read it once).
+    crate::outbound::install(settings.outbound);
     // The demo's progress lines are the show: only warnings and errors in between.
     let default_filter = match cli.command {
         Command::Demo(_) => "warn",

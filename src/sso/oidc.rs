@@ -32,10 +32,11 @@ use crate::web::error::{PageError, PageQuery};
 use crate::web::session::{SessionOrigin, read_cookie};
 
 /// The HTTP client for identity providers: no redirects followed (the spec forbids them for
-/// these calls), short timeouts.
+/// these calls), short timeouts, names resolved through [`crate::outbound::GuardedResolver`].
 pub fn http_client() -> openidconnect::reqwest::Client {
     openidconnect::reqwest::ClientBuilder::new()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .dns_resolver(crate::outbound::GuardedResolver::new())
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(10))
         .build()
@@ -91,14 +92,27 @@ async fn fetch_discovery(
 ) -> Result<CoreProviderMetadata, PageError> {
     let issuer =
         IssuerUrl::new(issuer.to_owned()).map_err(|e| idp_error(tenant, "sso.issuer", e))?;
-    CoreProviderMetadata::discover_async(issuer, &state.oidc_http)
+    // IP-literal hosts bypass the client's resolver: judged here (the issuer, and the
+    // endpoints the document names, which Liaison calls next).
+    crate::outbound::check_url(issuer.url()).map_err(|e| idp_error(tenant, "sso.issuer", e))?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, &state.oidc_http)
         .await
         .map_err(|error| {
             tracing::warn!(tenant = %tenant.slug(), %error, "OIDC discovery failed");
             PageError::Unavailable {
                 context: page_context(tenant, None),
             }
-        })
+        })?;
+    let endpoints = [
+        Some(metadata.jwks_uri().url()),
+        metadata.token_endpoint().map(|url| url.url()),
+        metadata.userinfo_endpoint().map(|url| url.url()),
+    ];
+    for url in endpoints.into_iter().flatten() {
+        crate::outbound::check_url(url)
+            .map_err(|e| idp_error(tenant, "the issuer's discovery document", e))?;
+    }
+    Ok(metadata)
 }
 
 fn client_credentials(tenant: &Tenant) -> (ClientId, Option<ClientSecret>) {

@@ -84,6 +84,13 @@ async fn fetch_metadata(state: &AppState, tenant: &Tenant, url: &str) -> Result<
     let unavailable = || PageError::Unavailable {
         context: page_context(tenant, None),
     };
+    // An IP-literal host bypasses the client's resolver: judged here.
+    if let Ok(parsed) = url::Url::parse(url)
+        && let Err(error) = crate::outbound::check_url(&parsed)
+    {
+        tracing::warn!(tenant = %tenant.slug(), %error, "IdP metadata URL refused");
+        return Err(unavailable());
+    }
     let answer = state
         .suite_clients
         .http()

@@ -1,5 +1,6 @@
 //! The one outbound HTTP client builder: rustls, connect and request timeouts, Liaison's user
-//! agent, no redirects (a token or a body must never follow a redirect somewhere else).
+//! agent, no redirects (a token or a body must never follow a redirect somewhere else), names
+//! resolved through [`crate::outbound::GuardedResolver`] (no link-local or metadata addresses).
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ pub fn build_http_client(settings: &SuiteClientSettings) -> Result<reqwest::Clie
         .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
         .timeout(Duration::from_millis(settings.request_timeout_ms))
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(crate::outbound::GuardedResolver::new())
         .pool_idle_timeout(Duration::from_secs(60))
         .build()
         .map_err(|error| SuiteError::Config(format!("cannot build the HTTP client: {error}")))

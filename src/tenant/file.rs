@@ -256,7 +256,8 @@ impl TenantConfig {
             None if ats.kind != AtsKind::SignedJson => {
                 return Err(invalid("ats.base_url", "is required for this ATS kind"));
             }
-            _ => {}
+            Some(url) => refused_target("ats.base_url", url)?,
+            None => {}
         }
         let present = |secret: &Option<SecretString>| {
             secret
@@ -307,6 +308,7 @@ impl TenantConfig {
         if !is_http_url(&suite.base_url) {
             return Err(invalid("suite.base_url", "must be an http(s) URL"));
         }
+        refused_target("suite.base_url", &suite.base_url)?;
         if let Some(url) = &suite.app_url
             && !is_http_url(url)
         {
@@ -339,8 +341,9 @@ impl TenantConfig {
         match sso.kind {
             SsoKind::None => {}
             SsoKind::Oidc => {
-                if !sso.issuer.as_deref().is_some_and(is_http_url) {
-                    return Err(invalid("sso.issuer", "must be an http(s) URL for oidc"));
+                match sso.issuer.as_deref() {
+                    Some(issuer) if is_http_url(issuer) => refused_target("sso.issuer", issuer)?,
+                    _ => return Err(invalid("sso.issuer", "must be an http(s) URL for oidc")),
                 }
                 if sso.client_id.as_deref().unwrap_or("").is_empty() {
                     return Err(invalid("sso.client_id", "is required for oidc"));
@@ -364,6 +367,9 @@ impl TenantConfig {
                 "sso.idp_metadata_url",
                 "must be an https URL (http only for a loopback host), or use sso.idp_metadata_file",
             ));
+        }
+        if let Some(url) = &sso.idp_metadata_url {
+            refused_target("sso.idp_metadata_url", url)?;
         }
         Ok(())
     }
@@ -430,6 +436,24 @@ pub fn is_valid_slug(slug: &str) -> bool {
         && slug
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A URL Liaison will call whose host is an IP literal the outbound policy refuses (link-local
+/// and cloud metadata addresses; private ranges with `outbound.deny_private`).
+fn refused_target(key: &'static str, text: &str) -> Result<(), TenantFileError> {
+    match url::Url::parse(text) {
+        Ok(url) => crate::outbound::check_url(&url).map_err(|refused| {
+            invalid(
+                key,
+                format!(
+                    "points at {} ({}), which Liaison does not call (outbound.allow_link_local \
+                     in the settings allows it)",
+                    refused.reason, refused.host
+                ),
+            )
+        }),
+        Err(_) => Ok(()),
+    }
 }
 
 fn is_http_url(text: &str) -> bool {

@@ -591,3 +591,149 @@ async fn with_a_metrics_token_metrics_need_it() {
     assert!(right.text().await.expect("body").contains("# EOF"));
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// #19: outbound calls to link-local and cloud metadata addresses.
+
+/// `liaison tenant apply` of `toml` against `app`'s database, with extra environment.
+fn apply_with_cli(app: &TestApp, toml: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let file = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(file.path(), toml).expect("write");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_liaison"));
+    command
+        .args(["tenant", "apply", file.path().to_str().expect("utf-8")])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LIAISON_DATABASE_URL", app.database.url.expose())
+        .env("LIAISON_MASTER_KEY", &app.master_key_text)
+        .env("LIAISON_LOG", "warn")
+        .current_dir(std::env::temp_dir());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run the liaison binary")
+}
+
+fn listed_slugs(app: &TestApp) -> String {
+    String::from_utf8_lossy(&app.cli(&["tenant", "list"]).stdout).into_owned()
+}
+
+#[tokio::test]
+async fn tenant_apply_refuses_a_suite_base_url_on_the_cloud_metadata_address() {
+    let app = spawn_app().await;
+    let toml = crate::helpers::tenant_toml("meta").replace(
+        "[suite]\nbase_url = \"http://127.0.0.1:9\"",
+        "[suite]\nbase_url = \"http://169.254.169.254/latest\"",
+    );
+    assert!(toml.contains("169.254.169.254"), "the fixture changed");
+
+    let output = apply_with_cli(&app, &toml, &[]);
+
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("`suite.base_url`"), "{message}");
+    assert!(message.contains("metadata"), "{message}");
+    assert_eq!(message.lines().count(), 1, "one line: {message}");
+    assert!(
+        !listed_slugs(&app).contains("meta"),
+        "the tenant was stored"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tenant_apply_refuses_link_local_feed_and_identity_provider_hosts_naming_the_key() {
+    let app = spawn_app().await;
+    let feed = crate::inbound_support::xml_feed_toml("feedll", "http://169.254.10.20/jobs.xml");
+    let oidc = format!(
+        "{}\n[sso]\nkind = \"oidc\"\nissuer = \"http://[fe80::1]:8080/realms/x\"\n\
+         client_id = \"liaison\"\n",
+        crate::helpers::tenant_toml("oidcll")
+    );
+    let saml = format!(
+        "{}\n[sso]\nkind = \"saml\"\nidp_metadata_url = \"https://[::ffff:169.254.169.254]/md\"\n",
+        crate::helpers::tenant_toml("samlll")
+    );
+    for (toml, key, slug) in [
+        (feed, "`ats.base_url`", "feedll"),
+        (oidc, "`sso.issuer`", "oidcll"),
+        (saml, "`sso.idp_metadata_url`", "samlll"),
+    ] {
+        let output = apply_with_cli(&app, &toml, &[]);
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{key}: {message}");
+        assert!(message.contains(key), "{key}: {message}");
+        assert_eq!(message.lines().count(), 1, "one line: {message}");
+        assert!(!listed_slugs(&app).contains(slug), "{slug} was stored");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn outbound_allow_link_local_lets_an_operator_apply_such_a_tenant() {
+    let app = spawn_app().await;
+    let toml = crate::inbound_support::xml_feed_toml("feedok", "http://169.254.10.20/jobs.xml");
+
+    let output = apply_with_cli(
+        &app,
+        &toml,
+        &[("LIAISON_OUTBOUND_ALLOW_LINK_LOCAL", "true")],
+    );
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(listed_slugs(&app).contains("feedok"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_outbound_clients_still_reach_a_loopback_partner_by_name() {
+    // `localhost` goes through the guarded resolver (an IP literal would not): loopback stays
+    // allowed, so the simulators and the demo keep working.
+    let partner = serve_on_loopback(
+        axum::Router::new().route("/ping", axum::routing::get(|| async { "pong" })),
+    )
+    .await;
+    let url = format!("http://localhost:{}/ping", partner.port());
+    let ats = liaison::ats::http_client::shared_client();
+    let suite =
+        liaison::suite::build_http_client(&liaison::config::Settings::defaults().suite_client)
+            .expect("suite client");
+    let oidc = liaison::sso::oidc::http_client();
+    for client in [ats, suite] {
+        let answer = client.get(&url).send().await.expect("reached by name");
+        assert_eq!(answer.text().await.expect("body"), "pong");
+    }
+    let answer = oidc.get(&url).send().await.expect("reached by name");
+    assert_eq!(answer.text().await.expect("body"), "pong");
+}
+
+#[tokio::test]
+async fn the_guarded_resolver_refuses_a_name_whose_addresses_are_all_link_local() {
+    use liaison::outbound::{Refusal, TargetPolicy, filter};
+
+    // No name resolves to 169.254.169.254 on a loopback-only machine: the resolver's filter is
+    // fed the answer such a name would get (A and AAAA).
+    let answer = vec![
+        "169.254.169.254:0".parse().expect("addr"),
+        "[fd00:ec2::254]:0".parse().expect("addr"),
+    ];
+    let refused =
+        filter("metadata.google.internal", answer, TargetPolicy::default()).expect_err("refused");
+    assert_eq!(refused.reason, Refusal::Metadata);
+    assert!(refused.to_string().contains("metadata.google.internal"));
+    let allowed = TargetPolicy {
+        allow_link_local: true,
+        deny_private: false,
+    };
+    let kept = filter(
+        "metadata.google.internal",
+        vec!["169.254.169.254:0".parse().expect("addr")],
+        allowed,
+    )
+    .expect("allowed by outbound.allow_link_local");
+    assert_eq!(kept.len(), 1);
+}
