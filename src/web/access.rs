@@ -97,6 +97,15 @@ pub async fn resolve_tenant(state: &AppState, slug: &str) -> Result<Arc<Tenant>,
         .ok_or(PageError::UnknownTenant)
 }
 
+/// The locale the browser asks for (`Accept-Language`), as a tag for `page_context`.
+pub fn browser_locale(headers: &HeaderMap) -> Option<&'static str> {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(Locale::from_accept_language)
+        .map(Locale::tag)
+}
+
 /// How the tenant's pages look and frame, in `locale` (else the tenant's).
 pub fn page_context(tenant: &Tenant, locale: Option<&str>) -> PageContext {
     PageContext {
@@ -129,7 +138,8 @@ pub async fn require_session(
     target: Target<'_>,
 ) -> Result<PageAccess, PageError> {
     let now = now_s();
-    let context = page_context(&tenant, None);
+    let browser = browser_locale(headers);
+    let context = page_context(&tenant, browser);
     let deny = |context: PageContext, (code, reason): Refusal| PageError::Denied {
         context,
         code,
@@ -164,7 +174,7 @@ pub async fn require_session(
             ),
         ));
     }
-    let context = page_context(&tenant, session.locale.as_deref());
+    let context = page_context(&tenant, session.locale.as_deref().or(browser));
     Ok(PageAccess {
         tenant,
         session,

@@ -1,5 +1,6 @@
 //! The pages' words in English and Brazilian Portuguese. A page picks its locale from the launch
-//! token, else the tenant's `embed.locale`, else English; every string a template shows is here.
+//! token, else the browser's `Accept-Language`, else the tenant's `embed.locale`, else English;
+//! every string a template shows is here.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,28 @@ impl Locale {
             "pt-br" | "pt" => Some(Self::PtBr),
             _ => None,
         }
+    }
+
+    /// The browser's choice: the known language (by its primary subtag, `pt-PT` reads as
+    /// Portuguese) with the highest `q` in an `Accept-Language` value; the first on a tie.
+    pub fn from_accept_language(value: &str) -> Option<Self> {
+        let mut best: Option<(Self, f32)> = None;
+        for item in value.split(',') {
+            let mut parts = item.split(';').map(str::trim);
+            let tag = parts.next().unwrap_or_default();
+            let quality = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.parse::<f32>().ok())
+                .unwrap_or(0.0);
+            let primary = tag.split(['-', '_']).next().unwrap_or_default();
+            let Some(locale) = Self::parse(primary) else {
+                continue;
+            };
+            if quality > 0.0 && best.is_none_or(|(_, q)| quality > q) {
+                best = Some((locale, quality));
+            }
+        }
+        best.map(|(locale, _)| locale)
     }
 
     /// The first locale that is set and known: the person's, then the tenant's, then English.
@@ -251,6 +274,20 @@ mod tests {
         assert_eq!(Locale::choose(None, Some("pt-BR")), Locale::PtBr);
         assert_eq!(Locale::choose(Some("fr"), Some("pt-BR")), Locale::PtBr);
         assert_eq!(Locale::choose(None, None), Locale::En);
+    }
+
+    #[test]
+    fn the_browser_s_best_known_language_is_taken() {
+        let pick = Locale::from_accept_language;
+        assert_eq!(
+            pick("pt-BR,pt;q=0.9,en-US;q=0.8,en;q=0.7"),
+            Some(Locale::PtBr)
+        );
+        assert_eq!(pick("de-DE, en;q=0.5, pt;q=0.8"), Some(Locale::PtBr));
+        assert_eq!(pick("en-AU"), Some(Locale::En));
+        assert_eq!(pick("pt-PT;q=0, en;q=0.1"), Some(Locale::En));
+        assert_eq!(pick("de, fr;q=0.9"), None);
+        assert_eq!(pick(""), None);
     }
 
     #[test]

@@ -6,5 +6,7 @@ mod launch;
 pub mod oidc;
 mod pages;
 mod popup;
+mod popup_browser;
+mod requisition_browser;
 pub mod saml;
 pub mod support;

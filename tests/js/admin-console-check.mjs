@@ -4,10 +4,18 @@
 // At the first base it then opens each console page given (and the mappings preview), signs
 // out, and presses the back button. Reports one JSON line.
 // With LIAISON_SCREENSHOTS=<dir>, writes a screenshot of each page there; LIAISON_SAMPLE is the
-// payload typed into the mappings preview.
+// payload typed into the mappings preview. With LIAISON_REPLAY_EVENT=<event id>, before signing
+// out it presses "Replay this event" on that event's page and then the queue page's "Replay N
+// dead letters", reports what the progress page shows, prints `STEP replay-started` and waits
+// for a line on stdin (the test plays the worker meanwhile), then waits for the progress page to
+// refresh itself to "Finished" and reads the event's status again.
 // Usage: node admin-console-check.mjs <token> <base_url>[,<base_url>...] [<path> ...]
 import { mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+
+const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const replayEvent = process.env.LIAISON_REPLAY_EVENT || '';
 
 const [token, bases, ...paths] = process.argv.slice(2);
 const shots = process.env.LIAISON_SCREENSHOTS || '';
@@ -35,7 +43,62 @@ async function looksAt(page) {
   };
 }
 
-const result = { signIns: [], pages: [], preview: null, signedOut: null, back: null, error: null };
+// The event page's status, its notice, and its jobs' statuses (read at once: an absent notice
+// is empty, not waited for).
+async function eventShows(page) {
+  return page.evaluate(() => ({
+    status: (document.querySelector('dl.pairs dd[class^="status-"]')?.textContent || '').trim(),
+    notice: (document.querySelector('p.notice[role=status]')?.textContent || '').trim(),
+    jobs: [...document.querySelectorAll('section.card h3 span[class^="status-"]')].map((s) => s.textContent.trim()),
+  }));
+}
+
+// What the bulk replay's progress page shows.
+async function progressShows(page) {
+  return {
+    url: page.url(),
+    heading: ((await page.locator('h1').first().textContent()) || '').trim(),
+    status: ((await page.locator('p[role=status]').textContent()) || '').trim(),
+    progress: await page.locator('progress').getAttribute('value'),
+    refreshes: (await page.locator('meta[http-equiv="refresh"]').count()) > 0,
+  };
+}
+
+// Presses "Replay this event", then "Replay N dead letters" on the queue page, and follows the
+// bulk replay until its page says it is finished.
+async function replay(page, base) {
+  const out = { before: null, event: null, button: null, started: null, finished: null, after: null };
+  await page.goto(`${base}/admin/events/${replayEvent}`, { waitUntil: 'load' });
+  out.before = await eventShows(page);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('button', { name: 'Replay this event' }).click(),
+  ]);
+  await shot(page, 'event-replayed');
+  out.event = { url: page.url(), ...(await eventShows(page)) };
+
+  await page.goto(`${base}/admin/queue`, { waitUntil: 'load' });
+  const button = page.getByRole('button', { name: /^Replay \d+ dead letters$/ });
+  out.button = ((await button.textContent()) || '').trim();
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), button.click()]);
+  await shot(page, 'replay-in-progress');
+  out.started = await progressShows(page);
+
+  console.log('STEP replay-started');
+  await stdinLines.next();
+  // The page refreshes itself every 2 s while the replay runs.
+  await page.locator('p[role=status]', { hasText: /^Finished/ }).waitFor({ timeout: 15000 });
+  await shot(page, 'replay-finished');
+  out.finished = await progressShows(page);
+
+  await page.goto(`${base}/admin/events/${replayEvent}`, { waitUntil: 'load' });
+  out.after = await eventShows(page);
+  return out;
+}
+
+const result = {
+  signIns: [], pages: [], preview: null, replay: null, signedOut: null, back: null, error: null,
+};
 try {
   const baseList = bases.split(',');
   for (const [index, base] of baseList.entries()) {
@@ -86,6 +149,7 @@ try {
         };
       }
     }
+    if (replayEvent) result.replay = await replay(page, base);
     await page.goto(`${base}/admin`, { waitUntil: 'load' });
     await Promise.all([
       page.waitForNavigation({ waitUntil: 'load' }),
@@ -103,3 +167,4 @@ try {
   await browser.close();
 }
 console.log(JSON.stringify(result));
+process.exit(0);

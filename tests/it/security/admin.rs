@@ -6,6 +6,7 @@
 //! them; #7 failed admin tokens are throttled per client address.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::process::Stdio;
 use std::time::Duration;
 
 use liaison::app::App;
@@ -13,11 +14,12 @@ use liaison::config::Settings;
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::Value;
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio_util::sync::CancellationToken;
 
 use crate::admin_support::{
-    browser, complete_all, login_form, newest_event, post_login, receive_delivery, session_cookie,
-    sign_in,
+    browser, complete_all, dead_letter_all, login_form, newest_event, post_login, receive_delivery,
+    session_cookie, sign_in,
 };
 use crate::helpers::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with, test_settings};
 use crate::inbound_support::gupy_delivery;
@@ -168,20 +170,27 @@ fn js_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
 }
 
+/// Runs `admin-console-check.mjs`; when it says `STEP replay-started`, plays the worker (every
+/// due job succeeds) and lets it go on.
 async fn run_console_in_browser(
-    token: &str,
+    app: &TestApp,
     bases: &[String],
     paths: &[String],
     sample: &str,
+    replay_event: &str,
 ) -> Value {
     let mut command = tokio::process::Command::new("node");
     command
         .env("LIAISON_SAMPLE", sample)
+        .env("LIAISON_REPLAY_EVENT", replay_event)
         .arg(js_dir().join("admin-console-check.mjs"))
-        .arg(token)
+        .arg(ADMIN_TOKEN)
         .arg(bases.join(","))
         .args(paths)
         .current_dir(js_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true);
     if std::env::var("LIAISON_SCREENSHOTS").is_ok_and(|v| v == "1") {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
@@ -189,17 +198,30 @@ async fn run_console_in_browser(
     } else {
         command.env_remove("LIAISON_SCREENSHOTS");
     }
-    let output = tokio::time::timeout(Duration::from_secs(90), command.output())
+    let mut child = command.spawn().expect("node runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let talk = async {
+        let mut last = String::new();
+        while let Some(line) = stdout.next_line().await.expect("read the browser's output") {
+            if line == "STEP replay-started" {
+                complete_all(app).await;
+                stdin.write_all(b"go\n").await.expect("tell the browser");
+            }
+            last = line;
+        }
+        last
+    };
+    let last = tokio::time::timeout(Duration::from_secs(90), talk)
         .await
-        .expect("the browser finishes in time")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+        .expect("the browser finishes in time");
+    let output = child.wait_with_output().await.expect("node ends");
     assert!(
         output.status.success(),
-        "browser failed: {stdout}\n{}",
+        "browser failed: {last}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("one JSON line")
+    serde_json::from_str(&last).expect("one JSON line")
 }
 
 #[tokio::test]
@@ -209,6 +231,11 @@ async fn chromium_signs_in_with_the_token_opens_every_console_page_and_cannot_go
     app.add_tenant("acme").await;
     receive_delivery(&app, "acme", "dlv-browser-1").await;
     complete_all(&app).await;
+    // Three events whose jobs failed for good: one to replay alone, two left for "replay all".
+    for id in ["dlv-dead-1", "dlv-dead-2", "dlv-dead-3"] {
+        receive_delivery(&app, "acme", id).await;
+    }
+    dead_letter_all(&app).await;
     let event = newest_event(&app, "acme").await;
     let port = app.address.port();
     // `public_url` is http://127.0.0.1:<port>; the same server is also reached as localhost.
@@ -229,7 +256,7 @@ async fn chromium_signs_in_with_the_token_opens_every_console_page_and_cannot_go
 
     let sample = gupy_delivery("dlv-preview", "application.moved").to_string();
 
-    let result = run_console_in_browser(ADMIN_TOKEN, &bases, &paths, &sample).await;
+    let result = run_console_in_browser(&app, &bases, &paths, &sample, &event.to_string()).await;
 
     assert_eq!(result["error"], Value::Null, "{result}");
     for (sign_in, base) in result["signIns"]
@@ -252,6 +279,50 @@ async fn chromium_signs_in_with_the_token_opens_every_console_page_and_cannot_go
     }
     assert_eq!(result["preview"]["console"], true, "{result}");
     assert_eq!(result["preview"]["wouldBecome"], true, "{result}");
+    // "Replay this event": its dead job is back in the queue, and the page says so.
+    let replay = &result["replay"];
+    assert_eq!(
+        replay["before"]["jobs"],
+        serde_json::json!(["dead"]),
+        "{replay:#}"
+    );
+    assert!(
+        replay["event"]["url"]
+            .as_str()
+            .is_some_and(|url| url.ends_with(&format!("/admin/events/{event}?replay=requeued"))),
+        "{replay:#}"
+    );
+    assert_eq!(
+        replay["event"]["notice"],
+        "The event's jobs are back in the queue."
+    );
+    assert_eq!(replay["event"]["status"], "received");
+    assert_eq!(replay["event"]["jobs"], serde_json::json!(["pending"]));
+    // "Replay all dead letters" (the two left): a progress page that refreshes itself until
+    // the worker has run them.
+    assert_eq!(replay["button"], "Replay 2 dead letters", "{replay:#}");
+    let started = &replay["started"];
+    assert!(
+        started["url"]
+            .as_str()
+            .is_some_and(|url| url.contains("/admin/replays/rpl_")),
+        "{replay:#}"
+    );
+    assert_eq!(
+        started["status"],
+        "In progress (this page refreshes itself): 2 jobs sent back — 0 done, 2 pending, 0 running, 0 dead again."
+    );
+    assert_eq!(started["progress"], "0");
+    assert_eq!(started["refreshes"], true);
+    let finished = &replay["finished"];
+    assert_eq!(finished["url"], started["url"], "the same page, refreshed");
+    assert_eq!(
+        finished["status"],
+        "Finished: 2 jobs sent back — 2 done, 0 pending, 0 running, 0 dead again."
+    );
+    assert_eq!(finished["progress"], "100");
+    assert_eq!(finished["refreshes"], false);
+    assert_eq!(replay["after"]["jobs"], serde_json::json!(["done"]));
     assert_eq!(result["signedOut"]["signInForm"], true, "{result}");
     assert_eq!(result["back"]["console"], false, "{result}");
     assert_eq!(result["back"]["signInForm"], true, "{result}");

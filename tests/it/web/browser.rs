@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::support::{TenantOptions, WebApp, js_dir, launch_for, seed_project};
 
 /// An ATS stand-in: one page that frames `src`, on its own port.
-async fn parent_page(src: String) -> SocketAddr {
+pub(super) async fn parent_page(src: String) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -371,3 +371,36 @@ impl NodeProcess {
         let _ = self.child.kill().await;
     }
 }
+
+/// Where the browser tests write their screenshots when `LIAISON_SCREENSHOTS=1`.
+pub fn screenshots_dir() -> Option<std::path::PathBuf> {
+    std::env::var("LIAISON_SCREENSHOTS")
+        .is_ok_and(|v| v == "1")
+        .then(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"))
+}
+
+/// Runs the browser script `script` (under tests/js) with `args`, within 60 s; answers the JSON
+/// line it ends with. Screenshots go to [`screenshots_dir`] when asked for.
+pub async fn run_browser_script(script: &str, args: &[&str]) -> Value {
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(js_dir().join(script))
+        .args(args)
+        .current_dir(js_dir())
+        .kill_on_drop(true);
+    match screenshots_dir() {
+        Some(dir) => command.env("LIAISON_SCREENSHOTS", dir),
+        None => command.env_remove("LIAISON_SCREENSHOTS"),
+    };
+    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("the browser finishes in time")
+        .expect("node runs (tests/js: npm ci)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "browser failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("one JSON line")
+}
