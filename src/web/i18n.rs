@@ -89,6 +89,12 @@ pub struct Strings {
     pub invitation_completed: &'static str,
     pub invitation_expired: &'static str,
     pub invitation_cancelled: &'static str,
+    /// One invitation's status (the counts above are plurals in Portuguese).
+    pub status_sent: &'static str,
+    pub status_started: &'static str,
+    pub status_completed: &'static str,
+    pub status_expired: &'static str,
+    pub status_cancelled: &'static str,
     pub open_in_suite: &'static str,
     pub opens_in_new_window: &'static str,
     pub invited_on: &'static str,
@@ -155,6 +161,11 @@ pub static EN: Strings = Strings {
     invitation_completed: "Completed",
     invitation_expired: "Expired",
     invitation_cancelled: "Cancelled",
+    status_sent: "Sent",
+    status_started: "Started",
+    status_completed: "Completed",
+    status_expired: "Expired",
+    status_cancelled: "Cancelled",
     open_in_suite: "Open in suite",
     opens_in_new_window: "(opens in a new window)",
     invited_on: "Invited",
@@ -219,6 +230,11 @@ pub static PT_BR: Strings = Strings {
     invitation_completed: "Concluídos",
     invitation_expired: "Expirados",
     invitation_cancelled: "Cancelados",
+    status_sent: "Enviado",
+    status_started: "Iniciado",
+    status_completed: "Concluído",
+    status_expired: "Expirado",
+    status_cancelled: "Cancelado",
     open_in_suite: "Abrir na plataforma",
     opens_in_new_window: "(abre em uma nova janela)",
     invited_on: "Convidado em",
@@ -302,5 +318,7 @@ mod tests {
         assert_ne!(EN.open_in_suite, PT_BR.open_in_suite);
         assert_ne!(EN.no_reviews, PT_BR.no_reviews);
         assert_ne!(EN.not_synced_heading, PT_BR.not_synced_heading);
+        // One invitation's status is singular where the counts are plural.
+        assert_ne!(PT_BR.status_completed, PT_BR.invitation_completed);
     }
 }

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::job::status_label;
 use std::future::Future;
 
 use super::embed::{EmbedPage, Shell, show_embed_page};
@@ -80,6 +79,17 @@ pub enum ApplicationView<'a> {
     NotSynced,
     Missing,
     Ready(ApplicationReady<'a>),
+}
+
+/// One invitation's status, as the application page says it.
+fn status_label(t: &'static Strings, status: InvitationStatus) -> &'static str {
+    match status {
+        InvitationStatus::Sent => t.status_sent,
+        InvitationStatus::Started => t.status_started,
+        InvitationStatus::Completed => t.status_completed,
+        InvitationStatus::Expired => t.status_expired,
+        InvitationStatus::Cancelled => t.status_cancelled,
+    }
 }
 
 fn application_view<'a>(t: &'static Strings, data: &'a ApplicationData) -> ApplicationReady<'a> {

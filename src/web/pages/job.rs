@@ -71,6 +71,7 @@ pub enum JobView<'a> {
     Ready(JobReady<'a>),
 }
 
+/// The label of the invitations counted in `status` (a plural where the language has one).
 pub fn status_label(t: &'static Strings, status: InvitationStatus) -> &'static str {
     match status {
         InvitationStatus::Sent => t.invitation_sent,
