@@ -156,13 +156,15 @@ fn own_origin(state: &AppState) -> String {
 /// Ends a successful sign-in: a session for `identity`, its cookie, and either straight on to
 /// a popup target (`/open/...`) or the "signed in" page that hands the session to the iframe.
 /// A sign-in for the admin console gets no tenant session: it is handed to
-/// `/admin/sso/finish` with a single-use code (`handoff`).
+/// `/admin/sso/finish` with a single-use code (`handoff`). `browser_locale` is the language the
+/// browser asks for (`web::access::browser_locale`), for the "signed in" page.
 pub async fn complete_sign_in(
     state: &AppState,
     tenant: &Tenant,
     identity: Identity,
     origin: SessionOrigin,
     return_to: &str,
+    browser_locale: Option<&str>,
 ) -> Result<Response, PageError> {
     if return_to == crate::admin::auth::SSO_FINISH_PATH {
         return hand_off_to_console(state, tenant, &identity, origin).await;
@@ -178,7 +180,7 @@ pub async fn complete_sign_in(
     session.role = identity.role;
     let token = state.web.keys().sign(&session);
     tracing::info!(tenant = %tenant.slug(), origin = ?origin, "signed in with SSO");
-    let context = page_context(tenant, None);
+    let context = page_context(tenant, browser_locale);
     let mut headers = page_headers(&context.frame_ancestors);
     let cookie = session::session_cookie(tenant.slug(), &token, session::SSO_SESSION_S);
     if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -27,7 +27,7 @@ use super::logins::{self, LoginKind, PendingLogin};
 use super::{Identity, complete_sign_in};
 use crate::app::AppState;
 use crate::tenant::{RoleMap, Tenant};
-use crate::web::access::{page_context, resolve_tenant};
+use crate::web::access::{browser_locale, page_context, resolve_tenant};
 use crate::web::error::{PageError, PageQuery};
 use crate::web::session::{SessionOrigin, read_cookie};
 
@@ -382,6 +382,7 @@ pub async fn finish_oidc_sign_in(
         identity,
         SessionOrigin::Oidc,
         &login.return_to,
+        browser_locale(&headers),
     )
     .await
 }

@@ -24,7 +24,7 @@ use super::logins::{self, LoginKind, PendingLogin};
 use super::{Identity, complete_sign_in};
 use crate::app::AppState;
 use crate::tenant::Tenant;
-use crate::web::access::{page_context, resolve_tenant};
+use crate::web::access::{browser_locale, page_context, resolve_tenant};
 use crate::web::error::PageError;
 use crate::web::session::{SessionOrigin, read_cookie};
 
@@ -335,6 +335,7 @@ pub async fn consume_saml_response(
         identity,
         SessionOrigin::Saml,
         &login.return_to,
+        browser_locale(&headers),
     )
     .await?;
     // The sign-in is spent: so is its binding.

@@ -163,6 +163,33 @@ async fn a_full_authorization_code_flow_ends_with_a_session() {
 }
 
 #[tokio::test]
+async fn the_signed_in_page_speaks_the_browser_s_language() {
+    let app = WebApp::spawn().await;
+    let provider = start_provider(&app, "acme").await;
+    tenant_with(&app, &provider).await;
+    let browser = browser();
+    let auth = authorization_url(&app, &browser, "%2Fembed%2Facme%2Fjobs%2F42").await;
+    let callback = walk_provider(&browser, auth, &provider.issuer).await;
+
+    let done = browser
+        .get(callback)
+        .header("accept-language", "pt-BR,pt;q=0.9,en;q=0.8")
+        .send()
+        .await
+        .expect("callback");
+
+    assert_eq!(done.status(), 200);
+    let html = done.text().await.expect("body");
+    assert!(html.contains("<html lang=\"pt-BR\""), "{html}");
+    assert!(
+        html.contains(liaison::web::i18n::PT_BR.signed_in_heading),
+        "{html}"
+    );
+    provider.process.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_tampered_state_is_refused() {
     let app = WebApp::spawn().await;
     let provider = start_provider(&app, "acme").await;
