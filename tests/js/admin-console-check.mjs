@@ -59,7 +59,7 @@ async function progressShows(page) {
     url: page.url(),
     heading: ((await page.locator('h1').first().textContent()) || '').trim(),
     status: ((await page.locator('p[role=status]').textContent()) || '').trim(),
-    progress: await page.locator('progress').getAttribute('value'),
+    progress: await page.getByRole('progressbar', { name: 'Jobs of this replay finished' }).getAttribute('value'),
     refreshes: (await page.locator('meta[http-equiv="refresh"]').count()) > 0,
   };
 }

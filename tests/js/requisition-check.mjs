@@ -3,6 +3,8 @@
 // `/_sim/requisitions/{id}`) once per locale given, each in its own browser context (Chromium then
 // sends that `Accept-Language`), and reports, as one JSON line, what each Liaison iframe on it
 // shows: the job frame (heading, questions in order, invitation counts) and each application's.
+// In the first locale it then presses the ATS page's own "Open in suite" (a link that opens
+// Liaison's popup route in a named window) and reports where that window lands.
 // With LIAISON_SCREENSHOTS=<dir>, writes the whole page and each frame there.
 // Usage: node requisition-check.mjs <requisition_url> <locale>[,<locale>...]
 import { mkdirSync } from 'node:fs';
@@ -70,6 +72,16 @@ try {
       for (const [n, handle] of (await page.$$('iframe.app-frame')).entries()) {
         await handle.screenshot({ path: `${shots}/embed-application-${n + 1}-${locale}.png` });
       }
+    }
+    if (result.views.length === 0) {
+      const [popup] = await Promise.all([
+        context.waitForEvent('page'),
+        page.getByRole('link', { name: 'Open in suite' }).click(),
+      ]);
+      await popup.waitForURL((u) => !u.pathname.startsWith('/open/'), { timeout: 10000 });
+      await popup.waitForLoadState('load');
+      if (shots) await popup.screenshot({ path: `${shots}/embed-open-in-suite-${locale}.png` });
+      view.openInSuite = { url: popup.url(), text: await popup.locator('body').innerText() };
     }
     result.views.push(view);
     await context.close();

@@ -104,5 +104,18 @@ async fn the_requisition_page_frames_the_job_with_its_questions_in_order_and_eac
         expected.sort();
         assert_eq!(statuses, expected);
     }
+    // The ATS page's own "Open in suite": the suite's project page, signed in as the recruiter.
+    let opened = &english["openInSuite"];
+    assert_eq!(
+        opened["url"],
+        format!("{}/projects/{}", demo.suite_url(), outcome.project_id),
+        "{opened:#}"
+    );
+    assert!(
+        opened["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("signed in as")),
+        "{opened:#}"
+    );
     demo.stop().await.expect("stops cleanly");
 }
