@@ -1,5 +1,5 @@
 //! Lever's rate limit, kept on Liaison's side: a token bucket per tenant (Lever's is per API
-//! key: 10 requests per second steady, bursts to 20), and a pause after a `429` until its
+//! key: 10 requests per second steady, bursts to 20; Liaison keeps a little below), and a pause after a `429` until its
 //! `Retry-After` has passed, so the tenant's other calls in this process do not knock again
 //! meanwhile. Per process: several Liaison processes of one tenant share Lever's budget.
 
@@ -16,6 +16,11 @@ use crate::tenant::LeverSettings;
 /// How long a call waits for its turn before it gives up (the job is retried later).
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
+/// Cells of Lever's bucket Liaison leaves unused: requests released on time can reach Lever
+/// bunched up (network and scheduling jitter), and a bucket filled exactly to Lever's size
+/// would then meet an empty one there. Two cells absorb 200 ms of jitter at 10 per second.
+const JITTER_MARGIN: u32 = 2;
+
 /// One tenant's bucket and pause.
 pub struct TenantLimit {
     quota: (u32, u32),
@@ -25,10 +30,11 @@ pub struct TenantLimit {
 
 impl TenantLimit {
     fn new(per_second: u32, burst: u32) -> Self {
+        let quota = (per_second, burst);
         let per_second = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst.saturating_sub(JITTER_MARGIN)).unwrap_or(NonZeroU32::MIN);
         Self {
-            quota: (per_second.get(), burst.get()),
+            quota,
             rate: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
             paused_until: Mutex::new(None),
         }
