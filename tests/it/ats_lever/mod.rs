@@ -2,6 +2,7 @@
 //! stage change to an invitation and back as a note and tags, archive and deletion, the rate
 //! limit and 429s, and the opportunities poll.
 
+mod chaos;
 mod flows;
 mod limits;
 mod poll;
@@ -24,6 +25,17 @@ pub const PASS: &str = "Video: pass";
 pub const FAIL: &str = "Video: fail";
 
 pub fn lever_toml(slug: &str, lever: &str, suite: &str, extra: &str) -> String {
+    lever_toml_with(slug, lever, suite, extra, "")
+}
+
+/// `lever_settings` goes into `[ats.lever]`.
+pub fn lever_toml_with(
+    slug: &str,
+    lever: &str,
+    suite: &str,
+    extra: &str,
+    lever_settings: &str,
+) -> String {
     format!(
         r#"
 slug = "{slug}"
@@ -37,6 +49,7 @@ interview_step = "Video interview"
 {extra}
 [ats.lever]
 perform_as = "user-liaison"
+{lever_settings}
 [suite]
 base_url = "{suite}"
 client_id = "liaison"
@@ -50,8 +63,8 @@ pass_score = 70
     )
 }
 
-pub async fn lever_sim() -> RunningLeverSim {
-    lever::spawn("127.0.0.1:0".parse().expect("addr"), LeverSimConfig::default())
+pub async fn lever_sim(config: LeverSimConfig) -> RunningLeverSim {
+    lever::spawn("127.0.0.1:0".parse().expect("addr"), config)
         .await
         .expect("the Lever simulator starts")
 }
@@ -69,6 +82,11 @@ pub struct LeverWorld {
 impl LeverWorld {
     /// `webhooks`: whether Lever delivers to Liaison (else the tenant polls).
     pub async fn new(webhooks: bool) -> LeverWorld {
+        Self::with(webhooks, LeverSimConfig::default(), "").await
+    }
+
+    /// `new`, with the simulator's settings and the tenant's `[ats.lever]` lines given.
+    pub async fn with(webhooks: bool, sim: LeverSimConfig, lever_settings: &str) -> LeverWorld {
         let suite = suite::spawn(
             "127.0.0.1:0".parse().expect("addr"),
             SuiteSimConfig {
@@ -78,13 +96,19 @@ impl LeverWorld {
         )
         .await
         .expect("suite simulator");
-        let lever = lever_sim().await;
+        let lever = lever_sim(sim).await;
         let app = spawn_app_with(|settings| {
             settings.queue.base_backoff_ms = 10;
             settings.queue.max_backoff_seconds = 1;
         })
         .await;
-        let toml = lever_toml("acme", &lever.api_url(), &suite.base_url(), "");
+        let toml = lever_toml_with(
+            "acme",
+            &lever.api_url(),
+            &suite.base_url(),
+            "",
+            lever_settings,
+        );
         let config = TenantConfig::from_toml(&toml).expect("tenant file");
         tenant::apply(app.db(), &app.master_key, &config)
             .await
