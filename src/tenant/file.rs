@@ -470,7 +470,11 @@ fn validate_lever(ats: &AtsSettings, has_token: bool) -> Result<(), TenantFileEr
     if !has_token {
         return Err(invalid("ats.token", "is required for lever (the API key)"));
     }
-    if lever.perform_as.as_deref().is_none_or(|id| id.trim().is_empty()) {
+    if lever
+        .perform_as
+        .as_deref()
+        .is_none_or(|id| id.trim().is_empty())
+    {
         return Err(invalid(
             "ats.lever.perform_as",
             "is required for lever (the user notes and tags are written as)",

@@ -116,8 +116,8 @@ pub async fn list_stages(State(state): State<SimState>) -> Response {
 
 /// The `perform_as` user of a write, when it names a user of the account.
 fn performer(state: &SimState, query: Option<&str>) -> Result<String, Response> {
-    let user = first(&params(query), "perform_as")
-        .ok_or_else(|| bad_request("perform_as is required"))?;
+    let user =
+        first(&params(query), "perform_as").ok_or_else(|| bad_request("perform_as is required"))?;
     if state.config().users.contains(&user) {
         Ok(user)
     } else {
@@ -167,7 +167,11 @@ pub async fn add_note(
     let note_id = note.id.clone();
     opportunity.notes.push(note);
     opportunity.updated_at = now;
-    (StatusCode::CREATED, Json(json!({"data": {"noteId": note_id}}))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(json!({"data": {"noteId": note_id}})),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -223,4 +227,3 @@ fn change_tags(
     let body = world.opportunity_json(&opportunity, &[]);
     Json(json!({"data": body})).into_response()
 }
-

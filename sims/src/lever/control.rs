@@ -35,9 +35,16 @@ pub async fn create_opportunity(
     Json(new): Json<NewOpportunity>,
 ) -> Response {
     let Some(opportunity) = lock(&state.0.world).add_opportunity(&new) else {
-        return error(StatusCode::BAD_REQUEST, "BadRequestError", "unknown posting or stage");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            "unknown posting or stage",
+        );
     };
-    state.fire("applicationCreated", event_data(&opportunity.id, &opportunity.contact, None, None));
+    state.fire(
+        "applicationCreated",
+        event_data(&opportunity.id, &opportunity.contact, None, None),
+    );
     (StatusCode::CREATED, Json(json!(opportunity))).into_response()
 }
 
@@ -65,7 +72,11 @@ pub async fn move_opportunity(
         };
         let now = world.tick();
         let Some(opportunity) = world.opportunities.get_mut(&id) else {
-            return error(StatusCode::NOT_FOUND, "ResourceNotFound", "opportunity not found");
+            return error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "opportunity not found",
+            );
         };
         let from = std::mem::replace(&mut opportunity.stage, stage.clone());
         opportunity.updated_at = now;
@@ -85,7 +96,11 @@ pub async fn archive_opportunity(
         let mut world = lock(&state.0.world);
         let now = world.tick();
         let Some(opportunity) = world.opportunities.get_mut(&id) else {
-            return error(StatusCode::NOT_FOUND, "ResourceNotFound", "opportunity not found");
+            return error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "opportunity not found",
+            );
         };
         opportunity.archived = Some(json!({"archivedAt": now, "reason": reason["reason"]}));
         opportunity.updated_at = now;
@@ -98,16 +113,27 @@ pub async fn archive_opportunity(
 /// Deletes an opportunity and fires `candidateDeleted`.
 pub async fn delete_opportunity(State(state): State<SimState>, Path(id): Path<String>) -> Response {
     let Some(opportunity) = lock(&state.0.world).opportunities.remove(&id) else {
-        return error(StatusCode::NOT_FOUND, "ResourceNotFound", "opportunity not found");
+        return error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            "opportunity not found",
+        );
     };
-    state.fire("candidateDeleted", event_data(&id, &opportunity.contact, None, None));
+    state.fire(
+        "candidateDeleted",
+        event_data(&id, &opportunity.contact, None, None),
+    );
     StatusCode::NO_CONTENT.into_response()
 }
 
 pub async fn set_faults(State(state): State<SimState>, Json(faults): Json<Faults>) -> Response {
     let rates = 0.0..=1.0;
     if !rates.contains(&faults.duplicate_rate) || !rates.contains(&faults.error_rate) {
-        return error(StatusCode::BAD_REQUEST, "BadRequestError", "rates are between 0 and 1");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            "rates are between 0 and 1",
+        );
     }
     state.set_faults(faults.clone());
     Json(json!(faults)).into_response()

@@ -17,12 +17,7 @@ impl SimState {
             return;
         };
         let now = chrono::Utc::now().timestamp_millis();
-        let body = WebhookBody::new(
-            event,
-            data,
-            now,
-            self.0.config.signature_token.as_deref(),
-        );
+        let body = WebhookBody::new(event, data, now, self.0.config.signature_token.as_deref());
         let faults = self.faults();
         let copies = if happens(faults.duplicate_rate) { 2 } else { 1 };
         for _ in 0..copies {

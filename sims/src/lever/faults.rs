@@ -87,7 +87,8 @@ pub async fn guard_api(
             .or_default() += 1;
         let now = Instant::now();
         traffic.arrivals.push_back(now);
-        let refill = now.duration_since(traffic.refilled_at).as_secs_f64() * config.requests_per_second;
+        let refill =
+            now.duration_since(traffic.refilled_at).as_secs_f64() * config.requests_per_second;
         traffic.tokens = (traffic.tokens + refill).min(config.burst);
         traffic.refilled_at = now;
         let mut faults = lock(&state.0.faults);

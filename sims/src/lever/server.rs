@@ -31,7 +31,10 @@ pub fn router(state: SimState) -> Router {
             "/_sim/opportunities/{id}",
             axum::routing::delete(control::delete_opportunity),
         )
-        .route("/_sim/opportunities/{id}/stage", post(control::move_opportunity))
+        .route(
+            "/_sim/opportunities/{id}/stage",
+            post(control::move_opportunity),
+        )
         .route(
             "/_sim/opportunities/{id}/archive",
             post(control::archive_opportunity),

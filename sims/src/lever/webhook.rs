@@ -64,7 +64,12 @@ impl WebhookBody {
         Self {
             id: None,
             data: Value::Object(Default::default()),
-            ..Self::new("candidateStageChange", Value::Null, triggered_at, signature_token)
+            ..Self::new(
+                "candidateStageChange",
+                Value::Null,
+                triggered_at,
+                signature_token,
+            )
         }
     }
 

@@ -49,7 +49,13 @@ impl LeverClient {
     pub async fn get_opportunity(&self, id: &str) -> Result<Opportunity, AdapterError> {
         let path = format!("/opportunities/{}", segment(id)?);
         let one: One<Opportunity> = self
-            .call("GET /opportunities/{id}", Method::GET, &path, &EXPAND, None::<&()>)
+            .call(
+                "GET /opportunities/{id}",
+                Method::GET,
+                &path,
+                &EXPAND,
+                None::<&()>,
+            )
             .await?;
         Ok(one.data)
     }
@@ -69,10 +75,8 @@ impl LeverClient {
         since_ms: i64,
         offset: Option<&str>,
     ) -> Result<ListEnvelope<Opportunity>, AdapterError> {
-        let mut query: Vec<(&str, String)> = EXPAND
-            .iter()
-            .map(|(k, v)| (*k, (*v).to_owned()))
-            .collect();
+        let mut query: Vec<(&str, String)> =
+            EXPAND.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         query.push(("updated_at_start", since_ms.to_string()));
         query.push(("limit", PAGE_SIZE.to_string()));
         if let Some(offset) = offset {
@@ -98,14 +102,19 @@ impl LeverClient {
             notify_followers: false,
             score: None,
         };
-        self.send("POST /opportunities/{id}/notes", &path, &body).await
+        self.send("POST /opportunities/{id}/notes", &path, &body)
+            .await
     }
 
     /// Adds a tag (Lever's tags are additive: adding one the opportunity has changes nothing).
     pub async fn add_tag(&self, opportunity: &str, tag: &str) -> Result<(), AdapterError> {
         let path = format!("/opportunities/{}/addTags", segment(opportunity)?);
-        self.send("POST /opportunities/{id}/addTags", &path, &TagsRequest { tags: [tag] })
-            .await
+        self.send(
+            "POST /opportunities/{id}/addTags",
+            &path,
+            &TagsRequest { tags: [tag] },
+        )
+        .await
     }
 
     pub async fn remove_tag(&self, opportunity: &str, tag: &str) -> Result<(), AdapterError> {

@@ -50,11 +50,10 @@ impl LeverAdapter {
             .token
             .clone()
             .ok_or_else(|| AdapterError::Config("ats.token is not set".to_owned()))?;
-        let perform_as = ats
-            .lever
-            .perform_as
-            .clone()
-            .ok_or_else(|| AdapterError::Config("ats.lever.perform_as is not set".to_owned()))?;
+        let perform_as =
+            ats.lever.perform_as.clone().ok_or_else(|| {
+                AdapterError::Config("ats.lever.perform_as is not set".to_owned())
+            })?;
         Ok(LeverClient {
             http: self.http.clone(),
             base_url: base_url.trim_end_matches('/').to_owned(),

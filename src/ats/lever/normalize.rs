@@ -7,7 +7,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::payload::{ApplicationRef, OpportunityEventData, Opportunity, Posting, StageRef, WebhookDelivery};
+use super::payload::{
+    ApplicationRef, Opportunity, OpportunityEventData, Posting, StageRef, WebhookDelivery,
+};
 use crate::ats::error::ParseError;
 use crate::events::{AtsApplication, AtsCandidate, AtsJob, EventBody, InboundEvent, Source};
 
@@ -168,10 +170,16 @@ mod tests {
     fn the_test_request_and_other_events_are_ignored_and_bad_shapes_malformed() {
         let test = json!({"event": "candidateStageChange", "triggeredAt": 1, "token": "t",
                           "signature": "ab", "data": {}});
-        assert_eq!(parse_delivery(&test).map(|e| e.body), Ok(EventBody::Ignored));
+        assert_eq!(
+            parse_delivery(&test).map(|e| e.body),
+            Ok(EventBody::Ignored)
+        );
         let mut other = stage_change();
         other["event"] = json!("contactUpdated");
-        assert_eq!(parse_delivery(&other).map(|e| e.body), Ok(EventBody::Ignored));
+        assert_eq!(
+            parse_delivery(&other).map(|e| e.body),
+            Ok(EventBody::Ignored)
+        );
         let mut no_opportunity = stage_change();
         no_opportunity["data"] = json!({"toStageId": "x"});
         assert!(parse_delivery(&no_opportunity).is_err());
@@ -193,7 +201,10 @@ mod tests {
 
     #[test]
     fn the_interview_stage_matches_by_id_or_by_name() -> Result<(), ParseError> {
-        let in_stage = opportunity(json!({"id": "st-9", "text": "Video interview"}), Value::Null);
+        let in_stage = opportunity(
+            json!({"id": "st-9", "text": "Video interview"}),
+            Value::Null,
+        );
         let by_id = application_of(&in_stage, "st-9")?;
         assert_eq!(by_id.step.as_deref(), Some("st-9"));
         let by_name = application_of(&in_stage, "Video interview")?;
@@ -202,7 +213,10 @@ mod tests {
         assert_eq!(by_name.status.as_deref(), Some("in_process"));
         assert_eq!(by_name.candidate.first_name.as_deref(), Some("Maria"));
         assert_eq!(by_name.candidate.last_name.as_deref(), Some("da Silva"));
-        assert_eq!(by_name.candidate.email.as_deref(), Some("maria@example.com"));
+        assert_eq!(
+            by_name.candidate.email.as_deref(),
+            Some("maria@example.com")
+        );
         let archived = opportunity(json!({"id": "st-9", "text": "x"}), json!({"reason": "r"}));
         assert_eq!(
             application_of(&archived, "st-9")?.status.as_deref(),

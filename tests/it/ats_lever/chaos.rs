@@ -63,7 +63,10 @@ async fn wait_for_idle_queue(world: &LeverWorld) {
         if depth.pending == 0 && depth.running == 0 {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the queue never drained: {depth:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queue never drained: {depth:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -94,7 +97,11 @@ async fn lever_opportunities_survive_duplicates_reordering_faults_and_kills() {
         ..LeverSimConfig::default()
     };
     let world = LeverWorld::with(true, sim, "requests_per_second = 300\nburst = 600").await;
-    let processes = if world.app.database.url.is_postgres() { 2 } else { 1 };
+    let processes = if world.app.database.url.is_postgres() {
+        2
+    } else {
+        1
+    };
     let posting = world
         .lever_post("/_sim/postings", json!({"text": "Chaos engineer"}))
         .await;
@@ -140,7 +147,10 @@ async fn lever_opportunities_survive_duplicates_reordering_faults_and_kills() {
         .await;
         kill_and_restart(&world, &mut workers).await;
     }
-    wait_for(&world, "every invitation", |w| w.invitations().len() >= count).await;
+    wait_for(&world, "every invitation", |w| {
+        w.invitations().len() >= count
+    })
+    .await;
     wait_for_idle_queue(&world).await;
 
     let invitation_ids: Vec<String> = world
@@ -159,8 +169,10 @@ async fn lever_opportunities_survive_duplicates_reordering_faults_and_kills() {
                             "{}/_sim/invitations/{id}/complete",
                             world.suite.base_url()
                         ))
-                        .json(&json!({"reviews": [{"score": 90, "recommendation": "advance",
-                                                   "comment": "ok"}]}))
+                        .json(
+                            &json!({"reviews": [{"score": 90, "recommendation": "advance",
+                                                   "comment": "ok"}]}),
+                        )
                         .send()
                         .await;
                     if sent.is_ok_and(|r| r.status().is_success()) {
@@ -172,7 +184,10 @@ async fn lever_opportunities_survive_duplicates_reordering_faults_and_kills() {
             }
         })
         .await;
-    wait_for(&world, "write-backs to progress", |w| tagged(w) >= count / 2).await;
+    wait_for(&world, "write-backs to progress", |w| {
+        tagged(w) >= count / 2
+    })
+    .await;
     kill_and_restart(&world, &mut workers).await;
     wait_for(&world, "every write-back", |w| tagged(w) >= count).await;
     wait_for_idle_queue(&world).await;
@@ -191,10 +206,20 @@ async fn lever_opportunities_survive_duplicates_reordering_faults_and_kills() {
             .flatten()
             .filter_map(|n: &Value| n["value"].as_str())
             .collect();
-        let invited = notes.iter().filter(|n| n.contains("invitation sent")).count();
+        let invited = notes
+            .iter()
+            .filter(|n| n.contains("invitation sent"))
+            .count();
         let results = notes.iter().filter(|n| n.contains("result")).count();
-        assert!(invited <= 1 && results <= 1, "a note written twice: {notes:?}");
+        assert!(
+            invited <= 1 && results <= 1,
+            "a note written twice: {notes:?}"
+        );
     }
     let depth = queue::depth(world.app.db()).await.expect("depth");
-    assert_eq!((depth.pending, depth.running, depth.dead), (0, 0, 0), "{depth:?}");
+    assert_eq!(
+        (depth.pending, depth.running, depth.dead),
+        (0, 0, 0),
+        "{depth:?}"
+    );
 }

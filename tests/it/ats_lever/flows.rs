@@ -37,7 +37,10 @@ async fn a_stage_change_invites_once_and_the_result_comes_back_as_a_note_and_tag
     world
         .settle_until("the invitation", |w| w.invitations().len() == 1)
         .await;
-    let invitation_id = world.invitations()[0]["id"].as_str().expect("id").to_owned();
+    let invitation_id = world.invitations()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     world
         .suite_post(
             &format!("/_sim/invitations/{invitation_id}/complete"),
@@ -60,9 +63,15 @@ async fn a_stage_change_invites_once_and_the_result_comes_back_as_a_note_and_tag
     assert_eq!(projects[0]["title"], "Data Scientist");
     assert_eq!(tags(&world, &opportunity), [PASS]);
     let notes = notes(&world, &opportunity);
-    assert!(notes.iter().all(|n| n["performAs"] == "user-liaison"), "{notes:?}");
+    assert!(
+        notes.iter().all(|n| n["performAs"] == "user-liaison"),
+        "{notes:?}"
+    );
     let result = notes[1]["value"].as_str().unwrap_or_default();
-    assert!(result.contains(PASS) && result.contains("85/100"), "{result}");
+    assert!(
+        result.contains(PASS) && result.contains("85/100"),
+        "{result}"
+    );
     // The flow read the opportunity from Lever rather than trusting the delivery.
     let calls = world.lever.state.api_calls();
     assert!(calls["GET /v1/opportunities/{id}"] >= 3, "{calls:?}");
@@ -77,7 +86,10 @@ async fn a_changed_verdict_swaps_the_tags_and_says_so_in_a_new_note() {
     world
         .settle_until("the invitation", |w| w.invitations().len() == 1)
         .await;
-    let invitation_id = world.invitations()[0]["id"].as_str().expect("id").to_owned();
+    let invitation_id = world.invitations()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     world
         .suite_post(
             &format!("/_sim/invitations/{invitation_id}/complete"),
@@ -87,11 +99,11 @@ async fn a_changed_verdict_swaps_the_tags_and_says_so_in_a_new_note() {
     world
         .settle_until("the pass tag", |w| tags(w, &opportunity) == [PASS])
         .await;
-    let review_id = crate::sync_world::object_values(&world.suite.sim().snapshot()["reviews"])[0]
-        ["id"]
-        .as_str()
-        .expect("review id")
-        .to_owned();
+    let review_id =
+        crate::sync_world::object_values(&world.suite.sim().snapshot()["reviews"])[0]["id"]
+            .as_str()
+            .expect("review id")
+            .to_owned();
 
     world
         .suite_post(&format!("/_sim/reviews/{review_id}"), json!({"score": 20}))
@@ -101,7 +113,10 @@ async fn a_changed_verdict_swaps_the_tags_and_says_so_in_a_new_note() {
         .await;
 
     let notes = notes(&world, &opportunity);
-    let last = notes.last().and_then(|n| n["value"].as_str()).unwrap_or_default();
+    let last = notes
+        .last()
+        .and_then(|n| n["value"].as_str())
+        .unwrap_or_default();
     assert!(last.contains("changed") && last.contains(FAIL), "{notes:?}");
 }
 
@@ -131,7 +146,10 @@ async fn an_archived_or_deleted_opportunity_loses_its_live_invitation() {
         .await;
     let response = world
         .http
-        .delete(format!("{}/_sim/opportunities/{deleted}", world.lever.url()))
+        .delete(format!(
+            "{}/_sim/opportunities/{deleted}",
+            world.lever.url()
+        ))
         .send()
         .await
         .expect("delete");

@@ -52,16 +52,21 @@ async fn a_429_pauses_the_tenant_for_its_retry_after_and_the_job_waits_as_long()
     let opportunity = world.applicant("slow@example.com").await;
     world
         .settle_until("the new application read", |w| {
-            w.lever.state.api_calls().contains_key("GET /v1/opportunities/{id}")
+            w.lever
+                .state
+                .api_calls()
+                .contains_key("GET /v1/opportunities/{id}")
         })
         .await;
     world
         .lever_post("/_sim/faults", json!({"force_429": 1, "retry_after_s": 7}))
         .await;
     world.move_to(&opportunity, "Video interview").await;
-    wait_until(Duration::from_secs(10), "the stage change stored", || async {
-        (inbox(world.app.db(), world.tenant.id).await.len() == 2).then_some(())
-    })
+    wait_until(
+        Duration::from_secs(10),
+        "the stage change stored",
+        || async { (inbox(world.app.db(), world.tenant.id).await.len() == 2).then_some(()) },
+    )
     .await;
     let before = chrono::Utc::now().timestamp_millis();
 
@@ -95,7 +100,10 @@ async fn a_429_pauses_the_tenant_for_its_retry_after_and_the_job_waits_as_long()
         "{held_back:?}"
     );
     let calls_after: u64 = world.lever.state.api_calls().values().sum();
-    assert_eq!(calls_after, calls_before, "the held-back call never reached Lever");
+    assert_eq!(
+        calls_after, calls_before,
+        "the held-back call never reached Lever"
+    );
     assert_eq!(world.lever.state.rate_limited(), 1);
     assert!(world.invitations().is_empty());
 }

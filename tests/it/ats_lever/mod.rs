@@ -6,6 +6,7 @@ mod chaos;
 mod flows;
 mod limits;
 mod poll;
+mod sim_command;
 mod webhooks;
 
 use std::time::Duration;
@@ -147,7 +148,12 @@ impl LeverWorld {
     }
 
     pub async fn suite_post(&self, path: &str, body: Value) -> Value {
-        post_ok(&self.http, &format!("{}{path}", self.suite.base_url()), body).await
+        post_ok(
+            &self.http,
+            &format!("{}{path}", self.suite.base_url()),
+            body,
+        )
+        .await
     }
 
     /// A posting and an opportunity for it, in the first stage: the opportunity's id.
@@ -203,6 +209,10 @@ impl LeverWorld {
 
 async fn post_ok(http: &reqwest::Client, url: &str, body: Value) -> Value {
     let response = http.post(url).json(&body).send().await.expect("simulator");
-    assert!(response.status().is_success(), "{url}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
     response.json().await.unwrap_or(Value::Null)
 }

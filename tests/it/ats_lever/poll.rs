@@ -41,7 +41,10 @@ async fn the_poll_pages_through_changes_since_its_cursor_and_invites_like_a_webh
     assert_eq!(quiet.stored, 0, "{quiet:?}");
     assert_eq!(moved.stored, 1, "{moved:?}");
     let calls = world.lever.state.api_calls();
-    assert_eq!(calls["GET /v1/opportunities"], 4, "two pages, then one each: {calls:?}");
+    assert_eq!(
+        calls["GET /v1/opportunities"], 4,
+        "two pages, then one each: {calls:?}"
+    );
     world
         .settle_until("the invitation", |w| w.invitations().len() == 1)
         .await;

@@ -98,7 +98,12 @@ async fn bad_missing_and_stale_signatures_are_refused_and_nothing_is_stored() {
         (b"not json at all".to_vec(), "missing_signature"),
     ] {
         let answer = expect_status(post(&app, &body).await, 401).await;
-        assert_eq!(code(&answer), expected, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            code(&answer),
+            expected,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
     }
     assert!(inbox(app.db(), tenant).await.is_empty());
     assert_eq!(job_count(app.db(), tenant).await, 0);
