@@ -115,13 +115,12 @@ pub async fn list_stages(State(state): State<SimState>) -> Response {
 }
 
 /// The `perform_as` user of a write, when it names a user of the account.
-fn performer(state: &SimState, query: Option<&str>) -> Result<String, Response> {
-    let user =
-        first(&params(query), "perform_as").ok_or_else(|| bad_request("perform_as is required"))?;
+fn performer(state: &SimState, query: Option<&str>) -> Result<String, &'static str> {
+    let user = first(&params(query), "perform_as").ok_or("perform_as is required")?;
     if state.config().users.contains(&user) {
         Ok(user)
     } else {
-        Err(bad_request("perform_as is not a user of this account"))
+        Err("perform_as is not a user of this account")
     }
 }
 
@@ -141,7 +140,7 @@ pub async fn add_note(
 ) -> Response {
     let user = match performer(&state, query.as_deref()) {
         Ok(user) => user,
-        Err(response) => return response,
+        Err(refused) => return bad_request(refused),
     };
     let Some(Json(note)) = body else {
         return bad_request("the body must be JSON");
@@ -204,8 +203,8 @@ fn change_tags(
     body: Option<Json<TagsIn>>,
     add: bool,
 ) -> Response {
-    if let Err(response) = performer(&state, query.as_deref()) {
-        return response;
+    if let Err(refused) = performer(&state, query.as_deref()) {
+        return bad_request(refused);
     }
     let Some(Json(tags)) = body else {
         return bad_request("the body must be JSON {\"tags\": [...]}");
