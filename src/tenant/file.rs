@@ -728,6 +728,35 @@ frame_ancestors = ["https://ats.example.com"]
     }
 
     #[test]
+    fn a_lever_tenant_needs_its_key_and_perform_as_user() {
+        let lever = SAMPLE
+            .replace("kind = \"gupy\"", "kind = \"lever\"")
+            .replace("[suite]", "[ats.lever]\nperform_as = \"user-1\"\n[suite]");
+        let config = TenantConfig::from_toml(&lever).expect("valid");
+        assert_eq!(config.ats.lever.perform_as.as_deref(), Some("user-1"));
+        assert_eq!(config.ats.lever.requests_per_second, 10);
+        assert_eq!(config.ats.lever.burst, 20);
+        for (text, key) in [
+            (
+                lever.replace("perform_as = \"user-1\"", ""),
+                "ats.lever.perform_as",
+            ),
+            (lever.replace("token = \"gupy-token\"\n", ""), "ats.token"),
+            (
+                lever.replace("perform_as", "burst = 0\nperform_as"),
+                "ats.lever.requests_per_second",
+            ),
+            (
+                lever.replace("perform_as", "colour = 1\nperform_as"),
+                "colour",
+            ),
+        ] {
+            let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains(key), "expected `{key}` in: {error}");
+        }
+    }
+
+    #[test]
     fn a_word_that_is_no_suite_role_is_refused_by_validation() {
         let text = SAMPLE.replace(
             "[embed]",
