@@ -59,6 +59,9 @@ pub enum EventBody {
     JobClosed { ats_job_id: String },
     /// An application was created or moved (its current step and status say where it is now).
     ApplicationChanged(AtsApplication),
+    /// An application changed at the ATS, but the delivery is no witness of its state (Lever
+    /// signs a token, not the body): the flow reads the application from the ATS first.
+    ApplicationToRead { ats_application_id: String },
     /// A suite project changed (`project.updated`, `project.archived`).
     ProjectChanged {
         project_id: String,
@@ -207,6 +210,9 @@ impl InboundEvent {
                 ("ats_job_id", Some(&app.ats_job_id)),
                 ("ats_candidate_id", app.candidate.ats_candidate_id.as_ref()),
             ],
+            EventBody::ApplicationToRead { ats_application_id } => {
+                vec![("ats_application_id", Some(ats_application_id))]
+            }
             EventBody::ProjectChanged { project_id, .. }
             | EventBody::ProjectDeleted { project_id } => vec![("project_id", Some(project_id))],
             EventBody::CandidateUpdated { candidate_id, .. }
@@ -252,6 +258,9 @@ impl InboundEvent {
             EventBody::JobUpserted(job) => format!("job:{}", job.ats_job_id),
             EventBody::JobClosed { ats_job_id } => format!("job:{ats_job_id}"),
             EventBody::ApplicationChanged(app) => format!("application:{}", app.ats_application_id),
+            EventBody::ApplicationToRead { ats_application_id } => {
+                format!("application:{ats_application_id}")
+            }
             EventBody::ProjectChanged { project_id, .. }
             | EventBody::ProjectDeleted { project_id } => format!("suite:project:{project_id}"),
             EventBody::CandidateUpdated { candidate_id, .. }

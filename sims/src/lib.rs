@@ -7,4 +7,5 @@
 //! is not misspelt identically here.
 
 pub mod gupy;
+pub mod lever;
 pub mod suite;

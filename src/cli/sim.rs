@@ -1,4 +1,4 @@
-//! `liaison sim suite|gupy --bind ADDR`: a simulator alone, for manual testing, until Ctrl-C.
+//! `liaison sim suite|gupy|lever --bind ADDR`: a simulator alone, for manual testing, until Ctrl-C.
 
 use std::net::SocketAddr;
 
@@ -7,6 +7,7 @@ use clap::Subcommand;
 use super::CliError;
 use crate::app::shutdown_on_signal;
 use liaison_sim::gupy::{self, GupySimConfig};
+use liaison_sim::lever::{self, LeverSimConfig};
 use liaison_sim::suite::{SuiteSimConfig, spawn};
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +34,20 @@ pub enum SimCommand {
         /// The bearer token the simulator accepts.
         #[arg(long, default_value = "gupy-token")]
         token: String,
+    },
+    /// A Lever-compatible ATS (in memory) under `/v1`, with its `/_sim` controls.
+    Lever {
+        #[arg(long, default_value = "127.0.0.1:9104")]
+        bind: SocketAddr,
+        /// The API key the simulator accepts (Basic `KEY:`).
+        #[arg(long, default_value = "lever-api-key")]
+        api_key: String,
+        /// The webhook signature token its deliveries are signed with.
+        #[arg(long, default_value = "lever-signature-token")]
+        signature_token: String,
+        /// Where its webhooks go (`https://LIAISON/webhooks/TENANT/ats`); none: no webhooks.
+        #[arg(long)]
+        webhook_url: Option<String>,
     },
 }
 
@@ -63,6 +78,24 @@ pub async fn run(command: SimCommand) -> Result<(), CliError> {
             };
             let running = gupy::spawn(bind, config).await?;
             println!("gupy simulator listening on {}", running.url());
+            shutdown_on_signal().cancelled().await;
+            running.stop().await?;
+            Ok(())
+        }
+        SimCommand::Lever {
+            bind,
+            api_key,
+            signature_token,
+            webhook_url,
+        } => {
+            let config = LeverSimConfig {
+                api_key,
+                signature_token: Some(signature_token),
+                ..LeverSimConfig::default()
+            };
+            let running = lever::spawn(bind, config).await?;
+            running.state.set_webhook_url(webhook_url);
+            println!("lever simulator listening on {}", running.url());
             shutdown_on_signal().cancelled().await;
             running.stop().await?;
             Ok(())

@@ -158,7 +158,7 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
 }
 
 /// Hex in either case; `None` on odd length or a non-hex digit.
-fn from_hex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
     let digits = text.as_bytes();
     if !digits.len().is_multiple_of(2) {
         return None;

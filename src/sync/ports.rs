@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::domain::{InvitationStatus, Role};
-use crate::events::AtsJob;
+use crate::events::{AtsApplication, AtsJob};
 
 pub type PortFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, PartnerError>> + Send + 'a>>;
 
@@ -156,6 +156,9 @@ pub trait SuitePort: Send + Sync {
 pub trait AtsPort: Send + Sync {
     /// The whole job, for events that carried only part of it.
     fn fetch_job(&self, ats_job_id: &str) -> PortFuture<'_, AtsJob>;
+    /// The application as the ATS has it now, by its id alone (for kinds that address
+    /// applications without their job, such as Lever's opportunities).
+    fn fetch_application(&self, ats_application_id: &str) -> PortFuture<'_, AtsApplication>;
     /// Idempotent: setting a tag the application already has changes nothing.
     fn add_tag(&self, ats_job_id: &str, ats_application_id: &str, tag: &str) -> PortFuture<'_, ()>;
     /// Not idempotent: answers the new comment's id when the ATS gives one. `Unanswered` when

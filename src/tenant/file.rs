@@ -47,6 +47,7 @@ pub enum AtsKind {
     Gupy,
     SignedJson,
     XmlFeed,
+    Lever,
 }
 
 impl AtsKind {
@@ -55,6 +56,7 @@ impl AtsKind {
             AtsKind::Gupy => "gupy",
             AtsKind::SignedJson => "signed-json",
             AtsKind::XmlFeed => "xml-feed",
+            AtsKind::Lever => "lever",
         }
     }
 }
@@ -86,6 +88,35 @@ pub struct AtsSettings {
     /// read, 10 minutes in all. A call that times out after it was sent may have taken effect.
     #[serde(default)]
     pub request_timeout_ms: Option<u64>,
+    /// lever: what only Lever needs (`[ats.lever]`).
+    #[serde(default)]
+    pub lever: LeverSettings,
+}
+
+/// `[ats.lever]`. The API key is `ats.token` (Basic `KEY:`), the webhook signature token
+/// `ats.webhook_secret`, and the interview stage `ats.interview_step` (its id or its name).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeverSettings {
+    /// The Lever user id that notes and tags are written as (`?perform_as=`).
+    pub perform_as: Option<String>,
+    /// Calls per second to Lever, steady (Lever's token bucket: 10).
+    pub requests_per_second: u32,
+    /// Calls allowed at once after a quiet spell (Lever: 20).
+    pub burst: u32,
+    /// How far a delivery's `triggeredAt` may be from Liaison's clock, in seconds.
+    pub webhook_tolerance_s: u64,
+}
+
+impl Default for LeverSettings {
+    fn default() -> Self {
+        Self {
+            perform_as: None,
+            requests_per_second: 10,
+            burst: 20,
+            webhook_tolerance_s: 300,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -286,6 +317,7 @@ impl TenantConfig {
                     ));
                 }
             }
+            AtsKind::Lever => validate_lever(ats, present(&ats.token))?,
         }
         if let Some(header) = &ats.feed_header
             && !header.expose_secret().contains(':')
@@ -429,6 +461,41 @@ impl TenantConfig {
         }
         Ok(())
     }
+}
+
+/// A Lever tenant needs its API key and the user its write-backs are made as; the limits must
+/// let at least one call through.
+fn validate_lever(ats: &AtsSettings, has_token: bool) -> Result<(), TenantFileError> {
+    let lever = &ats.lever;
+    if !has_token {
+        return Err(invalid("ats.token", "is required for lever (the API key)"));
+    }
+    if lever
+        .perform_as
+        .as_deref()
+        .is_none_or(|id| id.trim().is_empty())
+    {
+        return Err(invalid(
+            "ats.lever.perform_as",
+            "is required for lever (the user notes and tags are written as)",
+        ));
+    }
+    if lever.requests_per_second == 0 || lever.burst == 0 {
+        return Err(invalid(
+            "ats.lever.requests_per_second",
+            "and ats.lever.burst must be above 0",
+        ));
+    }
+    if !(1..=3_600).contains(&lever.webhook_tolerance_s) {
+        return Err(invalid(
+            "ats.lever.webhook_tolerance_s",
+            "must be between 1 and 3600",
+        ));
+    }
+    if ats.interview_step.trim().is_empty() {
+        return Err(invalid("ats.interview_step", "must name a Lever stage"));
+    }
+    Ok(())
 }
 
 pub fn is_valid_slug(slug: &str) -> bool {
@@ -658,6 +725,35 @@ frame_ancestors = ["https://ats.example.com"]
         }
         let long = signed_json.replace("gupy-hook-secret", &"k".repeat(32));
         assert!(TenantConfig::from_toml(&long).is_ok());
+    }
+
+    #[test]
+    fn a_lever_tenant_needs_its_key_and_perform_as_user() {
+        let lever = SAMPLE
+            .replace("kind = \"gupy\"", "kind = \"lever\"")
+            .replace("[suite]", "[ats.lever]\nperform_as = \"user-1\"\n[suite]");
+        let config = TenantConfig::from_toml(&lever).expect("valid");
+        assert_eq!(config.ats.lever.perform_as.as_deref(), Some("user-1"));
+        assert_eq!(config.ats.lever.requests_per_second, 10);
+        assert_eq!(config.ats.lever.burst, 20);
+        for (text, key) in [
+            (
+                lever.replace("perform_as = \"user-1\"", ""),
+                "ats.lever.perform_as",
+            ),
+            (lever.replace("token = \"gupy-token\"\n", ""), "ats.token"),
+            (
+                lever.replace("perform_as", "burst = 0\nperform_as"),
+                "ats.lever.requests_per_second",
+            ),
+            (
+                lever.replace("perform_as", "colour = 1\nperform_as"),
+                "colour",
+            ),
+        ] {
+            let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains(key), "expected `{key}` in: {error}");
+        }
     }
 
     #[test]

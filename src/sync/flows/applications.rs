@@ -19,6 +19,23 @@ pub async fn apply(step: &Step<'_>, application: &AtsApplication) -> Result<(), 
     }
 }
 
+/// The application as the ATS has it now, then [`apply`]. One the ATS no longer has (deleted)
+/// is out of the interview step: a live invitation is cancelled.
+pub async fn read_and_apply(step: &Step<'_>, ats_application_id: &str) -> Result<(), JobError> {
+    match step.ats.fetch_application(ats_application_id).await {
+        Ok(application) => apply(step, &application).await,
+        Err(PartnerError::NotFound(_)) => {
+            step.note("the application is gone from the ATS");
+            let gone = AtsApplication {
+                ats_application_id: ats_application_id.to_owned(),
+                ..Default::default()
+            };
+            cancel_live_invitation(step, &gone).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Result<(), JobError> {
     let tenant = step.tenant_id();
     let app_id = &application.ats_application_id;

@@ -178,6 +178,9 @@ impl ApplyEvent {
             EventBody::ApplicationChanged(application) => {
                 applications::apply(&step, application).await?
             }
+            EventBody::ApplicationToRead { ats_application_id } => {
+                applications::read_and_apply(&step, ats_application_id).await?
+            }
             EventBody::InvitationChanged {
                 invitation_id,
                 project_id,

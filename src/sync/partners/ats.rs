@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::ats::{AdapterError, ApplicationRef, AtsAdapter, WriteBack};
-use crate::events::AtsJob;
+use crate::events::{AtsApplication, AtsJob};
 use crate::sync::ports::{AtsPort, PartnerError, PortFuture};
 use crate::telemetry::PartnerCalls;
 use crate::tenant::Tenant;
@@ -54,6 +54,21 @@ impl AtsPort for AtsAdapterPort {
         Box::pin(self.calls.clone().scope(async move {
             self.adapter
                 .fetch_job(&self.tenant, &id)
+                .await
+                .map_err(ats_error)
+        }))
+    }
+
+    fn fetch_application(&self, ats_application_id: &str) -> PortFuture<'_, AtsApplication> {
+        // The job is unknown here: only kinds that find applications by id alone emit the
+        // events that lead here (`EventBody::ApplicationToRead`).
+        let application = ApplicationRef {
+            ats_job_id: String::new(),
+            ats_application_id: ats_application_id.to_owned(),
+        };
+        Box::pin(self.calls.clone().scope(async move {
+            self.adapter
+                .fetch_application(&self.tenant, &application)
                 .await
                 .map_err(ats_error)
         }))
