@@ -9,6 +9,7 @@ pub mod error;
 pub mod gupy;
 pub mod http_client;
 pub mod poll;
+pub mod script;
 pub mod signed_json;
 pub mod xml_feed;
 
@@ -166,12 +167,14 @@ pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
             gupy: Arc::new(gupy::GupyAdapter::new(http.clone())),
             signed_json: Arc::new(signed_json::SignedJsonAdapter),
             xml_feed: Arc::new(xml_feed::XmlFeedAdapter::new(http.clone())),
+            script: Arc::new(script::ScriptAdapter::new(http.clone())),
         }
     });
     match kind {
         AtsKind::Gupy => registry.gupy.clone(),
         AtsKind::SignedJson => registry.signed_json.clone(),
         AtsKind::XmlFeed => registry.xml_feed.clone(),
+        AtsKind::Script => registry.script.clone(),
     }
 }
 
@@ -182,6 +185,7 @@ struct Registry {
     gupy: Arc<dyn AtsAdapter>,
     signed_json: Arc<dyn AtsAdapter>,
     xml_feed: Arc<dyn AtsAdapter>,
+    script: Arc<dyn AtsAdapter>,
 }
 
 /// An adapter's answer for an operation its kind does not have.

@@ -5,6 +5,7 @@ mod admin_console;
 mod admin_support;
 mod api;
 mod ats_gupy;
+mod ats_script;
 mod ats_xml_feed;
 mod chaos;
 mod cli;
