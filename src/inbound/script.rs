@@ -19,6 +19,7 @@ use crate::ats::{adapter_for, poll::read_cursor};
 use crate::error::error_response;
 use crate::events::{EventBody, InboundEvent, Source};
 use crate::inbox::{EventStatus, NewEvent, Stored};
+use crate::script::runs::{RunRecord, run_log};
 use crate::script::{self, Answer, CatchError, ScriptError};
 use crate::signature::{Unverified, VerifyError};
 use crate::telemetry::InboundLabels;
@@ -115,6 +116,7 @@ async fn accept(
     let delivery_id = crate::crypto::sha256_hex(&bytes);
     let language = tenant.config.ats.language.clone();
     let base_id = delivery_id.clone();
+    let started = std::time::Instant::now();
     let (result, logs) = script::off_thread(move || {
         script::run_catch(
             &program,
@@ -127,6 +129,19 @@ async fn accept(
     })
     .await
     .map_err(Refusal::Script)?;
+    run_log().record(
+        tenant,
+        RunRecord {
+            at: crate::time::now_ms(),
+            function: "catch",
+            took: started.elapsed(),
+            outcome: result
+                .as_ref()
+                .map(|c| c.events.len())
+                .map_err(ToString::to_string),
+            logs: logs.clone(),
+        },
+    );
     let caught = match result {
         Ok(caught) => caught,
         Err(CatchError::Unverified(reason)) => {

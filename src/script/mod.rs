@@ -14,6 +14,7 @@ pub mod events;
 pub mod http;
 pub mod load;
 pub mod request;
+pub mod runs;
 pub mod sandbox;
 
 use std::collections::BTreeMap;

@@ -426,3 +426,131 @@ async fn script_test_prints_the_events_of_a_sample_request() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("(line 51)"));
 }
+
+#[tokio::test]
+async fn the_console_shows_the_script_its_last_runs_masked_and_tries_it_without_storing() {
+    let app = spawn_app().await;
+    let toml = script_toml(
+        "acme",
+        "acme.js",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        "",
+    );
+    let tenant = apply_script_tenant(&app, &toml).await;
+    let moved = application("Video interview", "2026-11-20T14:00:00Z");
+    expect_status(post(&app, "acme", ACME_KEY, &moved).await, 200).await;
+    let console = super::admin_support::sign_in(&app).await;
+
+    let (status, html) = console.get("/admin/tenants/acme/mappings").await;
+
+    assert_eq!(status, 200, "{html}");
+    let source = std::fs::read_to_string(fixtures().join("acme.js")).expect("read");
+    assert!(
+        html.contains(&liaison::script::source_hash(&source)),
+        "the hash"
+    );
+    assert!(html.contains("acme.js") && html.contains("export { handle as catch }"));
+    assert!(html.contains("1 event(s)"), "the last run: {html}");
+    assert!(
+        html.contains("acme sent application_reference"),
+        "its log: {html}"
+    );
+    assert!(
+        !html.to_lowercase().contains("maria@example.com"),
+        "emails masked: {html}"
+    );
+
+    let stored = events_of(&app, tenant).await.len();
+    let sample = hrflow_job().to_string();
+    let (status, html) = console
+        .post(
+            "/admin/tenants/acme/mappings/preview",
+            &[("sample", &sample)],
+        )
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("job_upserted") && html.contains("job:af42dd"),
+        "{html}"
+    );
+    assert!(html.contains("console: acme sent"), "{html}");
+    let (status, html) = console
+        .post(
+            "/admin/tenants/acme/mappings/preview",
+            &[("sample", r#"{"what": 1}"#)],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("unknown Acme payload") && html.contains("line 51"),
+        "{html}"
+    );
+    assert_eq!(
+        events_of(&app, tenant).await.len(),
+        stored,
+        "a try stores nothing"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tenant_apply_stores_the_script_and_refuses_one_that_cannot_run() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(fixtures().join("acme.js"), dir.path().join("acme.js")).expect("copy");
+    let file = dir.path().join("acme.toml");
+    let toml = script_toml(
+        "acme",
+        "acme.js",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        "",
+    );
+    std::fs::write(&file, &toml).expect("write");
+
+    let output = app.cli(&["tenant", "apply", file.to_str().expect("path")]);
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let source = std::fs::read_to_string(fixtures().join("acme.js")).expect("read");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains(&liaison::script::source_hash(&source)),
+        "{printed}"
+    );
+    let stored = tenant::find(app.db(), &app.master_key, "acme")
+        .await
+        .expect("find")
+        .expect("tenant");
+    assert_eq!(
+        stored.config.ats.script_source.as_deref(),
+        Some(source.as_str())
+    );
+
+    std::fs::write(
+        dir.path().join("acme.js"),
+        "export function verify() { return true }\nconst b = ;\n",
+    )
+    .expect("write");
+    let output = app.cli(&["tenant", "apply", file.to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("SyntaxError") && error.contains("line 2"),
+        "{error}"
+    );
+
+    std::fs::write(
+        dir.path().join("acme.js"),
+        "function handle() { return [] }\nexport { handle as catch };\n",
+    )
+    .expect("write");
+    let output = app.cli(&["tenant", "apply", file.to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing verifies webhooks"));
+    app.stop().await;
+}

@@ -9,6 +9,7 @@ use crate::ats::poll::{read_cursor, write_cursor};
 use crate::ats::{AdapterError, PollContext, PollReport};
 use crate::events::{EventBody, InboundEvent, Source};
 use crate::inbox::{EventStatus, NewEvent, Stored, insert_events};
+use crate::script::runs::{RunRecord, blank_secrets, run_log};
 use crate::script::{self, HttpBridge, ScriptError};
 use crate::tenant::Tenant;
 
@@ -38,11 +39,25 @@ pub(super) async fn pull(
         base_url,
     };
     let language = tenant.config.ats.language.clone();
+    let started = std::time::Instant::now();
     let (result, logs) = script::off_thread(move || {
         script::run_pull(&program, &settings, bridge, language.as_deref())
     })
     .await
     .map_err(|e| AdapterError::Permanent(e.to_string()))?;
+    run_log().record(
+        tenant,
+        RunRecord {
+            at: crate::time::now_ms(),
+            function: "pull",
+            took: started.elapsed(),
+            outcome: result
+                .as_ref()
+                .map(|p| p.events.len())
+                .map_err(ToString::to_string),
+            logs: logs.clone(),
+        },
+    );
     let pulled = match result {
         Ok(pulled) => pulled,
         Err(error) => {
@@ -73,9 +88,6 @@ pub(super) async fn pull(
         .iter()
         .filter(|s| matches!(s, Stored::New(_)))
         .count() as u64;
-    if !logs.is_empty() {
-        tracing::debug!(tenant = %tenant.slug(), lines = logs.len(), "the pull logged");
-    }
     Ok(PollReport {
         seen: events.len() as u64,
         new,
@@ -135,7 +147,7 @@ pub fn failure_payload(
         "error": error.to_string(),
         "line": error.line(),
         "script_sha256": hash,
-        "logs": logs,
+        "logs": logs.iter().map(|l| blank_secrets(tenant, l)).collect::<Vec<_>>(),
     })
     .to_string()
 }
