@@ -81,6 +81,13 @@ pub trait AtsAdapter: Send + Sync {
         false
     }
 
+    /// Whether results can be written back for this tenant (a script tenant: when its script
+    /// exports `writeBack`).
+    fn writes_back_for(&self, tenant: &Tenant) -> bool {
+        let _ = tenant;
+        self.writes_back()
+    }
+
     /// How often a tenant polls when its configuration does not say; `None`: only when it says.
     fn default_poll_interval(&self) -> Option<Duration> {
         None

@@ -267,6 +267,22 @@ fn read_pulled(returned: &Value, language: Option<&str>) -> Result<Pulled, Scrip
     Ok(Pulled { events, settings })
 }
 
+/// Runs `writeBack(result, settings, http)`: the script makes the ATS calls for one result
+/// through `http`; what it returns is ignored. Blocking.
+pub fn run_write_back(
+    program: &Program,
+    result: &Value,
+    settings: &Value,
+    bridge: HttpBridge,
+) -> (Result<(), ScriptError>, Logs) {
+    sandbox::run(program, PULL_LIMITS, Some(bridge), |session| {
+        session
+            .call(Entry::WriteBack, &[result.clone(), settings.clone()])?
+            .map(drop)
+            .ok_or(ScriptError::Missing("writeBack"))
+    })
+}
+
 /// Runs a blocking script function on Tokio's blocking pool, so that a slow script holds no
 /// async worker and other tenants' requests go on.
 pub async fn off_thread<R: Send + 'static>(

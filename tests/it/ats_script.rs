@@ -554,3 +554,105 @@ async fn tenant_apply_stores_the_script_and_refuses_one_that_cannot_run() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("nothing verifies webhooks"));
     app.stop().await;
 }
+
+/// Acme's write API: records each call (its authorization and body); refuses job `closed`.
+async fn spawn_acme_api() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+    async fn tag(
+        State(calls): State<Arc<Mutex<Vec<(String, Value)>>>>,
+        axum::extract::Path(id): axum::extract::Path<String>,
+        headers: axum::http::HeaderMap,
+        axum::Json(body): axum::Json<Value>,
+    ) -> axum::http::StatusCode {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        calls.lock().expect("lock").push((auth, body));
+        if id == "gone" {
+            axum::http::StatusCode::NOT_FOUND
+        } else {
+            axum::http::StatusCode::CREATED
+        }
+    }
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let router = Router::new()
+        .route("/applications/{id}/tags", axum::routing::post(tag))
+        .with_state(calls.clone());
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}"), calls)
+}
+
+#[tokio::test]
+async fn write_back_makes_the_scripts_calls_at_the_ats_host() {
+    use liaison::ats::{ApplicationRef, WriteBack, adapter_for};
+    use liaison::tenant::AtsKind;
+    let app = spawn_app().await;
+    let (api, calls) = spawn_acme_api().await;
+    let toml = script_toml("acme", "pull.js", &api, "http://127.0.0.1:9", "").replace(
+        "language = \"en\"",
+        "language = \"en\"\ntoken = \"acme-api-S3CRET\"",
+    );
+    apply_script_tenant(&app, &toml).await;
+    let tenant = tenant::find(app.db(), &app.master_key, "acme")
+        .await
+        .expect("find")
+        .expect("tenant");
+    let adapter = adapter_for(AtsKind::Script);
+    let application = |id: &str| ApplicationRef {
+        ats_job_id: "af42dd".to_owned(),
+        ats_application_id: id.to_owned(),
+    };
+
+    assert!(adapter.writes_back_for(&tenant));
+    adapter
+        .write_back(
+            &tenant,
+            &application("app-1"),
+            &WriteBack::Tag("Apto".to_owned()),
+        )
+        .await
+        .expect("written back");
+    let refused = adapter
+        .write_back(
+            &tenant,
+            &application("gone"),
+            &WriteBack::Tag("Apto".to_owned()),
+        )
+        .await
+        .expect_err("refused");
+
+    assert!(
+        refused.to_string().contains("Acme refused the result: 404"),
+        "{refused}"
+    );
+    assert_eq!(
+        *calls.lock().expect("lock"),
+        vec![
+            ("Bearer acme-api-S3CRET".to_owned(), json!({"tag": "Apto"})),
+            ("Bearer acme-api-S3CRET".to_owned(), json!({"tag": "Apto"}))
+        ]
+    );
+    let runs = liaison::script::runs::run_log().recent(tenant.id);
+    assert_eq!(
+        runs[0].logs,
+        ["acme answered 404 with token ***"],
+        "the token blanked"
+    );
+
+    let catch_only = script_toml("other", "acme.js", &api, "http://127.0.0.1:9", "");
+    apply_script_tenant(&app, &catch_only).await;
+    let other = tenant::find(app.db(), &app.master_key, "other")
+        .await
+        .expect("find")
+        .expect("tenant");
+    assert!(
+        !adapter.writes_back_for(&other),
+        "no writeBack, no write-back"
+    );
+    app.stop().await;
+}

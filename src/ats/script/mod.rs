@@ -5,17 +5,21 @@
 
 mod poll;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::capabilities::{Delivery, PreviewError, PreviewFuture, SamplePreview};
-use super::error::ParseError;
+use super::error::{AdapterError, ParseError};
 use super::{
     AdapterFuture, ApplicationRef, AtsAdapter, PollContext, PollReport, WriteBack, unsupported,
 };
 use crate::events::{AtsApplication, AtsJob, InboundEvent};
-use crate::script::{self, CatchError};
+use crate::script::runs::{RunRecord, run_log};
+use crate::script::{self, CatchError, HttpBridge, ScriptError};
 use crate::signature::hmac_sha256::{self, SIGNATURE_HEADER, SignedHeaders, TIMESTAMP_HEADER};
 use crate::signature::standard_webhooks::{self, WebhookSecret};
 use crate::signature::{Unverified, Verified, VerifyError, shared_token};
@@ -25,11 +29,16 @@ pub use poll::{STATE_SOURCE, failure_event, failure_payload};
 
 pub struct ScriptAdapter {
     http: reqwest::Client,
+    /// Whether each script version (by SHA-256) exports `writeBack`: loaded once, not per result.
+    writes_back: Mutex<HashMap<String, bool>>,
 }
 
 impl ScriptAdapter {
     pub fn new(http: reqwest::Client) -> Self {
-        Self { http }
+        Self {
+            http,
+            writes_back: Mutex::default(),
+        }
     }
 }
 
@@ -126,18 +135,90 @@ impl AtsAdapter for ScriptAdapter {
         unsupported(AtsKind::Script, "fetch an application")
     }
 
+    fn writes_back_for(&self, tenant: &Tenant) -> bool {
+        let Ok(program) = script::program_of(tenant) else {
+            return false;
+        };
+        let hash = script::source_hash(&program.source);
+        if let Some(known) = self
+            .writes_back
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&hash).copied())
+        {
+            return known;
+        }
+        let exports = script::load::check(&program).unwrap_or_default();
+        let writes = exports.contains(&script::Entry::WriteBack);
+        if let Ok(mut known) = self.writes_back.lock() {
+            known.insert(hash, writes);
+        }
+        writes
+    }
+
+    /// `writeBack(result, settings, http)`, `result` being `{ats_job_id, ats_application_id,
+    /// tag}` or `{..., comment}`. A timeout may have left calls made: it is `Unanswered`.
     fn write_back<'a>(
         &'a self,
-        _: &'a Tenant,
-        _: &'a ApplicationRef,
-        _: &'a WriteBack,
+        tenant: &'a Tenant,
+        application: &'a ApplicationRef,
+        result: &'a WriteBack,
     ) -> AdapterFuture<'a, ()> {
-        unsupported(AtsKind::Script, "write results back")
+        Box::pin(write_back(&self.http, tenant, application, result))
     }
 
     fn poll<'a>(&'a self, context: &'a PollContext<'a>) -> AdapterFuture<'a, PollReport> {
         Box::pin(poll::pull(&self.http, context))
     }
+}
+
+async fn write_back(
+    client: &reqwest::Client,
+    tenant: &Tenant,
+    application: &ApplicationRef,
+    result: &WriteBack,
+) -> Result<(), AdapterError> {
+    let program = script::program_of(tenant).map_err(|e| AdapterError::Config(e.to_string()))?;
+    let base_url = tenant
+        .config
+        .ats
+        .base_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .ok_or_else(|| AdapterError::Config("writeBack needs ats.base_url".to_owned()))?;
+    let mut value = json!({
+        "ats_job_id": application.ats_job_id,
+        "ats_application_id": application.ats_application_id,
+    });
+    match result {
+        WriteBack::Tag(tag) => value["tag"] = json!(tag),
+        WriteBack::Comment(comment) => value["comment"] = json!(comment),
+    }
+    let settings = script::settings_of(tenant, None);
+    let bridge = HttpBridge {
+        client: client.clone(),
+        runtime: tokio::runtime::Handle::current(),
+        base_url,
+    };
+    let started = std::time::Instant::now();
+    let (outcome, logs) =
+        script::off_thread(move || script::run_write_back(&program, &value, &settings, bridge))
+            .await
+            .map_err(|e| AdapterError::Permanent(e.to_string()))?;
+    run_log().record(
+        tenant,
+        RunRecord {
+            at: crate::time::now_ms(),
+            function: "writeBack",
+            took: started.elapsed(),
+            outcome: outcome.as_ref().map(|()| 0).map_err(ToString::to_string),
+            logs,
+        },
+    );
+    outcome.map_err(|error| match error {
+        ScriptError::Timeout { .. } => AdapterError::Unanswered(error.to_string()),
+        _ => AdapterError::Permanent(error.to_string()),
+    })
 }
 
 /// Runs `catch` on a sample request as a delivery would (verification skipped): its events

@@ -20,3 +20,14 @@ export function pull(settings, http) {
   const last = page.jobs.length ? page.jobs[page.jobs.length - 1].id : after;
   return { events, settings: { cursor: last } };
 }
+
+// Results written back: a tag or a comment on the application, at Acme's API.
+export function writeBack(result, settings, http) {
+  const path = '/applications/' + result.ats_application_id + (result.tag ? '/tags' : '/comments');
+  const body = result.tag ? { tag: result.tag } : { text: result.comment };
+  const answer = http.post(path, body, { headers: { authorization: 'Bearer ' + settings.token } });
+  console.log('acme answered', answer.status, 'with token', settings.token);
+  if (answer.status >= 300) {
+    throw new Error('Acme refused the result: ' + answer.status);
+  }
+}
