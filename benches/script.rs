@@ -1,7 +1,8 @@
 //! Script adapter benchmark (not a test): run with `cargo bench --bench script`.
 //!
-//! 1. `catch` calls per second in process: a fresh sandboxed runtime per call (load the module,
-//!    `verify`, `catch`, validate the events), on one thread.
+//! 1. `catch` calls per second in process, on one thread (`verify`, `catch`, the events
+//!    validated): with a fresh sandboxed runtime per call (the module loaded each time), then
+//!    with the tenant's warm runtime (as on the webhook path).
 //! 2. Webhook throughput of a script tenant beside a built-in one: a real `liaison serve` on
 //!    loopback (SQLite) with a signed-json tenant and a script tenant that reads the same bodies
 //!    (HMAC verified by `ats.verifier`, mapped by its `catch`); the same load generator fires at
@@ -52,7 +53,8 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 fn main() -> anyhow::Result<()> {
     let seconds = env_u64("LIAISON_BENCH_SECONDS", 10);
-    catch_benchmark(Duration::from_secs(seconds.min(5)));
+    catch_benchmark(Duration::from_secs(seconds.min(5)), None);
+    catch_benchmark(Duration::from_secs(seconds.min(5)), Some("bench"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -69,10 +71,11 @@ fn body(n: u64) -> String {
     )
 }
 
-fn catch_benchmark(duration: Duration) {
+fn catch_benchmark(duration: Duration, owner: Option<&str>) {
     let program = Program {
         file_name: "bench.js".to_owned(),
         source: SCRIPT.to_owned(),
+        owner: owner.map(str::to_owned),
     };
     let settings = json!({});
     let started = Instant::now();
@@ -88,9 +91,14 @@ fn catch_benchmark(duration: Duration) {
     }
     let elapsed = started.elapsed().as_secs_f64();
     println!(
-        "catch: {calls} calls in {elapsed:.1} s on one thread: {:.0} calls/s, {:.0} µs per call (a fresh runtime each)",
+        "catch: {calls} calls in {elapsed:.1} s on one thread: {:.0} calls/s, {:.0} µs per call ({})",
         calls as f64 / elapsed,
-        elapsed * 1e6 / calls.max(1) as f64
+        elapsed * 1e6 / calls.max(1) as f64,
+        if owner.is_some() {
+            "the tenant's warm runtime"
+        } else {
+            "a fresh runtime each"
+        }
     );
 }
 

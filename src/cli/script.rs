@@ -38,6 +38,7 @@ pub fn run(command: ScriptCommand) -> Result<(), CliError> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "script.js".to_owned()),
         source: read(&file)?,
+        owner: None,
     };
     let json = |path: &PathBuf| -> Result<serde_json::Value, CliError> {
         serde_json::from_str(&read(path)?)

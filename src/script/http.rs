@@ -3,6 +3,8 @@
 //! one outbound client (same-origin redirects, guarded name resolution). Everything else is
 //! refused with an exception the script can read.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Instant;
 
 use rquickjs::{Ctx, Exception, Function, Value};
@@ -63,7 +65,7 @@ const PRELUDE: &str = r#"(function (raw) {
 pub fn install<'js>(
     ctx: &Ctx<'js>,
     bridge: HttpBridge,
-    deadline: Instant,
+    deadline: Rc<Cell<Instant>>,
 ) -> rquickjs::Result<Value<'js>> {
     let calls = std::cell::Cell::new(0usize);
     let raw = Function::new(
@@ -77,7 +79,7 @@ pub fn install<'js>(
                 ));
             }
             bridge
-                .call(&request, deadline)
+                .call(&request, deadline.get())
                 .map_err(|message| Exception::throw_message(&ctx, &format!("http: {message}")))
         },
     )?;

@@ -22,6 +22,7 @@ pub fn attach_script(config: &mut TenantConfig, dir: &Path) -> Result<(), String
     let program = Program {
         file_name: ats.script.clone().unwrap_or_else(|| "script.js".to_owned()),
         source: ats.script_source.clone().unwrap_or_default(),
+        owner: None,
     };
     let exports = check(&program)?;
     if !exports.contains(&Entry::Catch) && !exports.contains(&Entry::Pull) {

@@ -78,6 +78,8 @@ pub fn program_of(tenant: &Tenant) -> Result<Program, ScriptError> {
     Ok(Program {
         file_name: ats.script.clone().unwrap_or_else(|| "script.js".to_owned()),
         source,
+        // Pooled per tenant: module state never meets another tenant's requests.
+        owner: Some(tenant.id.to_string()),
     })
 }
 

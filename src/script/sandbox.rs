@@ -4,14 +4,12 @@
 //! optional `http` bridge). Blocking: callers run it on a blocking thread
 //! (`tokio::task::spawn_blocking`), so a looping script never holds an async worker.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rquickjs::function::Rest;
-use rquickjs::{Context, Ctx, Function, Module, Object, Runtime, Value};
+use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Runtime, Value};
 
 use super::error::ScriptError;
 use super::http::HttpBridge;
@@ -64,6 +62,9 @@ impl Entry {
 pub struct Program {
     pub file_name: String,
     pub source: String,
+    /// Whose script it is (a tenant), when its runtime may be kept warm for the next run of
+    /// the same owner on the same thread; `None`: a fresh runtime every run.
+    pub owner: Option<String>,
 }
 
 /// What a run printed, whatever its outcome.
@@ -75,7 +76,7 @@ pub struct Session<'js> {
     exports: Object<'js>,
     http: Option<Value<'js>>,
     file_name: String,
-    timed_out: Arc<AtomicBool>,
+    timed_out: Rc<Cell<bool>>,
     limits: Limits,
 }
 
@@ -141,86 +142,172 @@ impl<'js> Session<'js> {
             &self.ctx,
             error,
             &self.file_name,
-            self.timed_out.load(Ordering::Relaxed),
+            self.timed_out.get(),
             self.limits,
         )
     }
 }
 
-/// Loads `program` in a fresh runtime and hands it to `body`; answers `body`'s result and what
-/// the script logged. `http`, when given, is the only way the script reaches the network.
+/// Runs kept on one warm runtime before it is replaced (bounds what a script's module state
+/// can accumulate).
+const WARM_RUNS: u32 = 1_000;
+
+thread_local! {
+    /// The last script runtime this (blocking-pool) thread used, kept for its owner's next run.
+    static WARM: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+}
+
+/// Loads `program` (or takes its owner's warm runtime) and hands it to `body`; answers
+/// `body`'s result and what the script logged. `http`, when given, is the only way the script
+/// reaches the network (such runs always get a fresh runtime).
 pub fn run<R>(
     program: &Program,
     limits: Limits,
     http: Option<HttpBridge>,
     body: impl FnOnce(&Session<'_>) -> Result<R, ScriptError>,
 ) -> (Result<R, ScriptError>, Logs) {
-    let logs: Rc<RefCell<Logs>> = Rc::default();
-    let result = run_inner(program, limits, http, logs.clone(), body);
-    let logs = logs.take();
+    let key = match (&program.owner, &http) {
+        (Some(owner), None) => Some(format!(
+            "{owner}:{:?}:{}",
+            limits,
+            super::source_hash(&program.source)
+        )),
+        _ => None,
+    };
+    let warm = key.as_ref().and_then(|key| {
+        WARM.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match slot.take() {
+                Some(loaded) if &loaded.key == key => Some(loaded),
+                other => {
+                    *slot = other;
+                    None
+                }
+            }
+        })
+    });
+    let mut loaded = match warm {
+        Some(loaded) => loaded,
+        None => match Loaded::new(program, limits, http, key.clone().unwrap_or_default()) {
+            Ok(loaded) => loaded,
+            Err((error, logs)) => return (Err(error), logs),
+        },
+    };
+    let result = loaded.run(body);
+    let logs = loaded.logs.take();
+    loaded.runs += 1;
+    // A failed run may have left the runtime in any state: only a clean one is kept.
+    if key.is_some() && result.is_ok() && loaded.runs < WARM_RUNS {
+        WARM.with(|slot| *slot.borrow_mut() = Some(loaded));
+    }
     (result, logs)
 }
 
-fn run_inner<R>(
-    program: &Program,
+/// A runtime with the script loaded. Fields drop in order: the saved values before the
+/// context, the context before the runtime.
+struct Loaded {
+    exports: Persistent<Object<'static>>,
+    http: Option<Persistent<Value<'static>>>,
+    context: Context,
+    _runtime: Runtime,
+    key: String,
+    file_name: String,
     limits: Limits,
-    http: Option<HttpBridge>,
+    deadline: Rc<Cell<Instant>>,
+    timed_out: Rc<Cell<bool>>,
     logs: Rc<RefCell<Logs>>,
-    body: impl FnOnce(&Session<'_>) -> Result<R, ScriptError>,
-) -> Result<R, ScriptError> {
-    let engine = |e: rquickjs::Error| ScriptError::Engine(e.to_string());
-    let runtime = Runtime::new().map_err(engine)?;
-    runtime.set_memory_limit(limits.memory_bytes);
-    runtime.set_max_stack_size(256 * 1024);
-    let timed_out = Arc::new(AtomicBool::new(false));
-    let deadline = Instant::now() + limits.time;
-    {
-        let timed_out = timed_out.clone();
-        runtime.set_interrupt_handler(Some(Box::new(move || {
-            let late = Instant::now() >= deadline;
-            if late {
-                timed_out.store(true, Ordering::Relaxed);
-            }
-            late
-        })));
-    }
-    let context = Context::full(&runtime).map_err(engine)?;
-    context.with(|ctx| {
-        let describe_here = |e: rquickjs::Error| {
-            describe(
-                &ctx,
-                e,
-                &program.file_name,
-                timed_out.load(Ordering::Relaxed),
-                limits,
+    runs: u32,
+}
+
+impl Loaded {
+    fn new(
+        program: &Program,
+        limits: Limits,
+        http: Option<HttpBridge>,
+        key: String,
+    ) -> Result<Self, (ScriptError, Logs)> {
+        let engine = |e: rquickjs::Error| (ScriptError::Engine(e.to_string()), Vec::new());
+        let runtime = Runtime::new().map_err(engine)?;
+        runtime.set_memory_limit(limits.memory_bytes);
+        runtime.set_max_stack_size(256 * 1024);
+        let deadline = Rc::new(Cell::new(Instant::now() + limits.time));
+        let timed_out = Rc::new(Cell::new(false));
+        {
+            let (deadline, timed_out) = (deadline.clone(), timed_out.clone());
+            runtime.set_interrupt_handler(Some(Box::new(move || {
+                let late = Instant::now() >= deadline.get();
+                if late {
+                    timed_out.set(true);
+                }
+                late
+            })));
+        }
+        let context = Context::full(&runtime).map_err(engine)?;
+        let logs: Rc<RefCell<Logs>> = Rc::default();
+        let loaded = context.with(|ctx| {
+            let describe_here =
+                |e: rquickjs::Error| describe(&ctx, e, &program.file_name, timed_out.get(), limits);
+            install_console(&ctx, logs.clone()).map_err(describe_here)?;
+            let http = match http {
+                Some(bridge) => Some(
+                    super::http::install(&ctx, bridge, deadline.clone()).map_err(describe_here)?,
+                ),
+                None => None,
+            };
+            let module = Module::declare(
+                ctx.clone(),
+                program.file_name.as_str(),
+                program.source.as_str(),
             )
-        };
-        install_console(&ctx, logs).map_err(describe_here)?;
-        let http = match http {
-            Some(bridge) => {
-                Some(super::http::install(&ctx, bridge, deadline).map_err(describe_here)?)
-            }
-            None => None,
-        };
-        let module = Module::declare(
-            ctx.clone(),
-            program.file_name.as_str(),
-            program.source.as_str(),
-        )
-        .map_err(describe_here)?;
-        let (module, promise) = module.eval().map_err(describe_here)?;
-        promise.finish::<()>().map_err(describe_here)?;
-        let exports = module.namespace().map_err(describe_here)?;
-        let session = Session {
-            ctx: ctx.clone(),
-            exports,
-            http,
-            file_name: program.file_name.clone(),
-            timed_out: timed_out.clone(),
-            limits,
-        };
-        body(&session)
-    })
+            .map_err(describe_here)?;
+            let (module, promise) = module.eval().map_err(describe_here)?;
+            promise.finish::<()>().map_err(describe_here)?;
+            let exports = module.namespace().map_err(describe_here)?;
+            Ok((
+                Persistent::save(&ctx, exports),
+                http.map(|h| Persistent::save(&ctx, h)),
+            ))
+        });
+        match loaded {
+            Ok((exports, http)) => Ok(Self {
+                exports,
+                http,
+                context,
+                _runtime: runtime,
+                key,
+                file_name: program.file_name.clone(),
+                limits,
+                deadline,
+                timed_out,
+                logs,
+                runs: 0,
+            }),
+            Err(error) => Err((error, logs.take())),
+        }
+    }
+
+    fn run<R>(
+        &self,
+        body: impl FnOnce(&Session<'_>) -> Result<R, ScriptError>,
+    ) -> Result<R, ScriptError> {
+        self.deadline.set(Instant::now() + self.limits.time);
+        self.timed_out.set(false);
+        self.context.with(|ctx| {
+            let restore = |e: rquickjs::Error| ScriptError::Engine(e.to_string());
+            let session = Session {
+                exports: self.exports.clone().restore(&ctx).map_err(restore)?,
+                http: match &self.http {
+                    Some(http) => Some(http.clone().restore(&ctx).map_err(restore)?),
+                    None => None,
+                },
+                ctx: ctx.clone(),
+                file_name: self.file_name.clone(),
+                timed_out: self.timed_out.clone(),
+                limits: self.limits,
+            };
+            body(&session)
+        })
+    }
 }
 
 /// `console.log` (and `info`, `warn`, `error`, `debug`) into the run's logs, bounded.
@@ -340,6 +427,7 @@ mod tests {
         Program {
             file_name: "acme.js".to_owned(),
             source: source.to_owned(),
+            owner: None,
         }
     }
 
@@ -446,6 +534,53 @@ mod tests {
                 "undefined",
                 "undefined"
             ]))
+        );
+    }
+
+    #[test]
+    fn a_runtime_is_kept_warm_for_its_owner_only() {
+        let counting = |owner: Option<&str>| {
+            let program = Program {
+                owner: owner.map(str::to_owned),
+                ..program(
+                    "let n = 0;\nfunction handle() { n += 1; return n; }\nexport { handle as catch };",
+                )
+            };
+            run(&program, CATCH_LIMITS, None, |s| s.call(Entry::Catch, &[]))
+                .0
+                .ok()
+                .flatten()
+        };
+        assert_eq!(counting(Some("tenant-1")), Some(json!(1)));
+        assert_eq!(counting(Some("tenant-1")), Some(json!(2)), "warm");
+        assert_eq!(
+            counting(Some("tenant-2")),
+            Some(json!(1)),
+            "another tenant's state is never seen"
+        );
+        assert_eq!(counting(None), Some(json!(1)));
+        // A looping run is stopped in a warm runtime too, and the runtime is not kept.
+        let looping = Program {
+            owner: Some("tenant-3".to_owned()),
+            ..program(
+                "let n = 0;\nfunction handle(r) { n += 1; if (r.loop) for (;;) {} return n; }\nexport { handle as catch };",
+            )
+        };
+        let call = |arg: serde_json::Value| {
+            run(&looping, CATCH_LIMITS, None, |s| {
+                s.call(Entry::Catch, &[arg.clone()])
+            })
+            .0
+        };
+        assert_eq!(call(json!({})).ok().flatten(), Some(json!(1)));
+        assert!(matches!(
+            call(json!({"loop": true})),
+            Err(ScriptError::Timeout { .. })
+        ));
+        assert_eq!(
+            call(json!({})).ok().flatten(),
+            Some(json!(1)),
+            "a fresh runtime after a failure"
         );
     }
 
