@@ -19,7 +19,7 @@ use crate::ats::{AtsAdapter, adapter_for};
 use crate::inbox::{NewEvent, Stored};
 use crate::signature::Unverified;
 use crate::telemetry::InboundLabels;
-use crate::tenant::{AtsKind, Tenant};
+use crate::tenant::Tenant;
 
 pub fn router<S>() -> Router<S>
 where
@@ -68,7 +68,7 @@ async fn receive_suite_webhook(
 async fn receive(state: &InboundState, slug: &str, sender: Sender, request: Request) -> Response {
     let outcome = match find_tenant(state, slug).await {
         // A script tenant's deliveries go through its script (several events, its own answer).
-        Ok(tenant) if sender == Sender::Ats && tenant.config.ats.kind == AtsKind::Script => {
+        Ok(tenant) if sender == Sender::Ats && crate::ats::script::is_script(&tenant.config) => {
             return super::script::receive(state, tenant, request).await;
         }
         Ok(tenant) => accept(state, tenant, sender, request).await,

@@ -5,14 +5,14 @@
 use std::path::Path;
 
 use super::sandbox::{self, CATCH_LIMITS, Entry, Program};
-use crate::tenant::{AtsKind, TenantConfig};
+use crate::tenant::TenantConfig;
 
 /// Reads the script of a script tenant into `ats.script_source` and checks it.
 pub fn attach_script(config: &mut TenantConfig, dir: &Path) -> Result<(), String> {
-    let ats = &mut config.ats;
-    if ats.kind != AtsKind::Script {
+    if !crate::ats::script::is_script(config) {
         return Ok(());
     }
+    let ats = &mut config.ats;
     if let Some(file) = &ats.script {
         let path = dir.join(file);
         let source = std::fs::read_to_string(&path)

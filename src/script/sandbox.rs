@@ -568,7 +568,7 @@ mod tests {
         };
         let call = |arg: serde_json::Value| {
             run(&looping, CATCH_LIMITS, None, |s| {
-                s.call(Entry::Catch, &[arg.clone()])
+                s.call(Entry::Catch, std::slice::from_ref(&arg))
             })
             .0
         };

@@ -556,9 +556,12 @@ async fn tenant_apply_stores_the_script_and_refuses_one_that_cannot_run() {
 }
 
 /// Acme's write API: records each call (its authorization and body); refuses job `closed`.
-async fn spawn_acme_api() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+/// The calls Acme's API received: their `Authorization` and body.
+type Calls = Arc<Mutex<Vec<(String, Value)>>>;
+
+async fn spawn_acme_api() -> (String, Calls) {
     async fn tag(
-        State(calls): State<Arc<Mutex<Vec<(String, Value)>>>>,
+        State(calls): State<Calls>,
         axum::extract::Path(id): axum::extract::Path<String>,
         headers: axum::http::HeaderMap,
         axum::Json(body): axum::Json<Value>,

@@ -27,6 +27,11 @@ use crate::tenant::{AtsKind, ScriptVerifier, Tenant};
 
 pub use poll::{STATE_SOURCE, failure_event, failure_payload};
 
+/// Whether the tenant's ATS is a script (its deliveries then go through `inbound::script`).
+pub fn is_script(config: &crate::tenant::TenantConfig) -> bool {
+    config.ats.kind == AtsKind::Script
+}
+
 pub struct ScriptAdapter {
     http: reqwest::Client,
     /// Whether each script version (by SHA-256) exports `writeBack`: loaded once, not per result.
