@@ -23,6 +23,7 @@ pub mod inbox;
 pub mod outbound;
 pub mod queue;
 pub mod rekey;
+pub mod script;
 pub mod signature;
 // The partner simulators are their own crate, `liaison_sim` (`sims/`).
 pub mod sso;

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Admin;
+use super::data::masking::{Reveal, mask_text};
 use super::data::preview::{Preview, preview};
 use super::page::{AdminError, Chrome, html};
 use super::tenants::open_tenant;
@@ -32,6 +33,55 @@ struct MappingsPage {
     result: Option<String>,
     problems: Vec<String>,
     error: Option<String>,
+    script: Option<ScriptView>,
+}
+
+/// A script tenant's script: which version runs, and its last runs in this process.
+struct ScriptView {
+    file: String,
+    sha256: String,
+    source: String,
+    runs: Vec<RunView>,
+}
+
+struct RunView {
+    at: String,
+    function: &'static str,
+    took_ms: u128,
+    ok: bool,
+    outcome: String,
+    logs: Vec<String>,
+}
+
+fn script_view(tenant: &Tenant) -> Option<ScriptView> {
+    let ats = &tenant.config.ats;
+    let source = ats.script_source.clone()?;
+    let runs = crate::script::runs::run_log()
+        .recent(tenant.id)
+        .into_iter()
+        .map(|run| RunView {
+            at: crate::time::to_rfc3339(run.at),
+            function: run.function,
+            took_ms: run.took.as_millis(),
+            ok: run.outcome.is_ok(),
+            outcome: match &run.outcome {
+                Ok(events) => format!("{events} event(s)"),
+                Err(error) => mask_text(error, Reveal::Nothing),
+            },
+            // Logged lines are shown like payloads: personal data and credentials masked.
+            logs: run
+                .logs
+                .iter()
+                .map(|l| mask_text(l, Reveal::Nothing))
+                .collect(),
+        })
+        .collect();
+    Some(ScriptView {
+        file: ats.script.clone().unwrap_or_else(|| "(inline)".to_owned()),
+        sha256: crate::script::source_hash(&source),
+        source,
+        runs,
+    })
 }
 
 fn page(admin: &Admin, tenant: &Tenant, sample: String) -> MappingsPage {
@@ -59,6 +109,7 @@ fn page(admin: &Admin, tenant: &Tenant, sample: String) -> MappingsPage {
         result: None,
         problems: Vec::new(),
         error: None,
+        script: script_view(tenant),
     }
 }
 
@@ -94,7 +145,10 @@ pub async fn preview_sample(
     match preview(&tenant, &form.sample).await {
         Ok(Preview { events, problems }) => {
             view.result = Some(serde_json::to_string_pretty(&events).unwrap_or_default());
-            view.problems = problems;
+            view.problems = problems
+                .iter()
+                .map(|p| mask_text(p, Reveal::Nothing))
+                .collect();
             Ok(html(&view))
         }
         Err(error) => {

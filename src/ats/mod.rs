@@ -10,6 +10,7 @@ pub mod gupy;
 pub mod http_client;
 pub mod lever;
 pub mod poll;
+pub mod script;
 pub mod signed_json;
 pub mod xml_feed;
 
@@ -79,6 +80,13 @@ pub trait AtsAdapter: Send + Sync {
     /// Whether results can be written back on applications ([`AtsAdapter::write_back`]).
     fn writes_back(&self) -> bool {
         false
+    }
+
+    /// Whether results can be written back for this tenant (a script tenant: when its script
+    /// exports `writeBack`).
+    fn writes_back_for(&self, tenant: &Tenant) -> bool {
+        let _ = tenant;
+        self.writes_back()
     }
 
     /// How often a tenant polls when its configuration does not say; `None`: only when it says.
@@ -168,6 +176,7 @@ pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
             signed_json: Arc::new(signed_json::SignedJsonAdapter),
             xml_feed: Arc::new(xml_feed::XmlFeedAdapter::new(http.clone())),
             lever: Arc::new(lever::LeverAdapter::new(http.clone())),
+            script: Arc::new(script::ScriptAdapter::new(http.clone())),
         }
     });
     match kind {
@@ -175,6 +184,7 @@ pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
         AtsKind::SignedJson => registry.signed_json.clone(),
         AtsKind::XmlFeed => registry.xml_feed.clone(),
         AtsKind::Lever => registry.lever.clone(),
+        AtsKind::Script => registry.script.clone(),
     }
 }
 
@@ -186,6 +196,7 @@ struct Registry {
     signed_json: Arc<dyn AtsAdapter>,
     xml_feed: Arc<dyn AtsAdapter>,
     lever: Arc<dyn AtsAdapter>,
+    script: Arc<dyn AtsAdapter>,
 }
 
 /// An adapter's answer for an operation its kind does not have.

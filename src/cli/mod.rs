@@ -6,6 +6,7 @@ mod demo;
 mod equivalence;
 mod events;
 mod master_key;
+mod script;
 mod serve;
 mod sim;
 mod tenant;
@@ -67,6 +68,9 @@ pub enum Command {
     /// Generate, verify or rotate the master key that seals secrets at rest.
     #[command(subcommand)]
     MasterKey(master_key::MasterKeyCommand),
+    /// Script adapters: run a script locally.
+    #[command(subcommand)]
+    Script(script::ScriptCommand),
     /// Liaison on an embedded SQLite file with both simulators, a seeded demo tenant and a
     /// short scenario; prints the URLs to open and serves until Ctrl-C.
     Demo(demo::DemoArgs),
@@ -174,6 +178,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Events(command) => events::run(&settings, command).await,
         Command::Sim(command) => sim::run(command).await,
         Command::MasterKey(command) => master_key::run(&settings, command).await,
+        Command::Script(command) => script::run(command),
         Command::Demo(args) => demo::run(settings, args).await,
     }
 }

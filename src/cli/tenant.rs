@@ -48,8 +48,10 @@ pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliE
             let key = settings.require_master_key()?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let config =
+            let mut config =
                 TenantConfig::from_toml(&text).map_err(|e| CliError::usage(e.to_string()))?;
+            let dir = file.parent().unwrap_or(std::path::Path::new("."));
+            crate::script::load::attach_script(&mut config, dir).map_err(CliError::usage)?;
             let db = open_database(settings).await?;
             let (_, outcome) = tenant::apply(&db, &key, &config).await?;
             let verb = match outcome {
@@ -57,6 +59,9 @@ pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliE
                 ApplyOutcome::Updated => "updated",
             };
             println!("tenant {} {verb}", config.slug);
+            if let Some(source) = &config.ats.script_source {
+                println!("script sha256 {}", crate::script::source_hash(source));
+            }
             Ok(())
         }
         TenantCommand::List { json } => {

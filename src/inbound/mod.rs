@@ -3,6 +3,7 @@
 //!
 //! - `routes`: the two routes, thin.
 //! - `body`: size limit, content types, form and multipart bodies as JSON.
+//! - `script`: a script tenant's deliveries, through its `catch` (`crate::script`).
 //! - `suite_events`: Standard Webhooks and the suite's event types (ATS kinds are in `ats/`).
 //!
 //! Events are stored through the inbox (`crate::inbox`), which the pollers share.
@@ -10,6 +11,7 @@
 pub mod body;
 mod error;
 mod routes;
+mod script;
 pub mod suite_events;
 
 use std::sync::Arc;

@@ -66,7 +66,14 @@ async fn receive_suite_webhook(
 }
 
 async fn receive(state: &InboundState, slug: &str, sender: Sender, request: Request) -> Response {
-    let outcome = accept(state, slug, sender, request).await;
+    let outcome = match find_tenant(state, slug).await {
+        // A script tenant's deliveries go through its script (several events, its own answer).
+        Ok(tenant) if sender == Sender::Ats && crate::ats::script::is_script(&tenant.config) => {
+            return super::script::receive(state, tenant, request).await;
+        }
+        Ok(tenant) => accept(state, tenant, sender, request).await,
+        Err(error) => Err(error),
+    };
     let label = match &outcome {
         Ok(Stored::New(_)) => "accepted",
         Ok(Stored::Duplicate(_)) => "duplicate",
@@ -109,11 +116,10 @@ async fn receive(state: &InboundState, slug: &str, sender: Sender, request: Requ
 
 async fn accept(
     state: &InboundState,
-    slug: &str,
+    tenant: Arc<Tenant>,
     sender: Sender,
     request: Request,
 ) -> Result<Stored, InboundError> {
-    let tenant = find_tenant(state, slug).await?;
     let adapter = adapter_for(tenant.config.ats.kind);
     let (parts, body) = request.into_parts();
     let json_by_default = sender == Sender::Ats && adapter.json_without_content_type();

@@ -127,6 +127,9 @@ pub enum InboxError {
 #[derive(Clone)]
 pub struct Inbox {
     writer: GroupCommit<StoreEvents>,
+    db: DatabaseConnection,
+    wake: Arc<Notify>,
+    max_attempts: u32,
 }
 
 impl Inbox {
@@ -134,12 +137,15 @@ impl Inbox {
     /// dropped. `wake` is told after each commit: jobs were enqueued.
     pub fn spawn(db: DatabaseConnection, max_attempts: u32, wake: Arc<Notify>) -> Self {
         let batch = StoreEvents {
-            db,
+            db: db.clone(),
             max_attempts,
-            wake,
+            wake: wake.clone(),
         };
         Self {
             writer: GroupCommit::spawn(batch, MAX_BATCH, QUEUE_CAPACITY),
+            db,
+            wake,
+            max_attempts,
         }
     }
 
@@ -152,6 +158,33 @@ impl Inbox {
                 GroupCommitError::Database(error) => InboxError::Database(error),
                 GroupCommitError::Closed => InboxError::Closed,
             })
+    }
+}
+
+impl Inbox {
+    /// Stores several events of one delivery in one transaction of their own (all or none);
+    /// one event takes the group commit.
+    pub async fn store_together(&self, events: Vec<NewEvent>) -> Result<Vec<Stored>, InboxError> {
+        if let [event] = events.as_slice() {
+            return self.store(event.clone()).await.map(|stored| vec![stored]);
+        }
+        let database = |error: DbErr| InboxError::Database(error.to_string());
+        let stored = {
+            let _turn = crate::store::write_turn(&self.db).await;
+            let txn = self.db.begin().await.map_err(database)?;
+            let stored = insert_events(&txn, &events, self.max_attempts)
+                .await
+                .map_err(database)?;
+            txn.commit().await.map_err(database)?;
+            stored
+        };
+        self.wake.notify_one();
+        Ok(stored)
+    }
+
+    /// The store the inbox writes to (for the reads that go with a delivery).
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 }
 

@@ -48,6 +48,8 @@ pub enum AtsKind {
     SignedJson,
     XmlFeed,
     Lever,
+    /// A JavaScript file of the tenant's (`ats.script`), run in a sandbox (`crate::script`).
+    Script,
 }
 
 impl AtsKind {
@@ -57,6 +59,7 @@ impl AtsKind {
             AtsKind::SignedJson => "signed-json",
             AtsKind::XmlFeed => "xml-feed",
             AtsKind::Lever => "lever",
+            AtsKind::Script => "script",
         }
     }
 }
@@ -91,6 +94,21 @@ pub struct AtsSettings {
     /// lever: what only Lever needs (`[ats.lever]`).
     #[serde(default)]
     pub lever: LeverSettings,
+    /// script: the JavaScript file, relative to the tenant file (`liaison tenant apply` stores
+    /// its source in `script_source`, so that every process runs the same version).
+    #[serde(default)]
+    pub script: Option<String>,
+    /// script: the stored source (or an inline one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script_source: Option<String>,
+    /// script: the built-in check of `POST /webhooks/{tenant}/ats` before the script's own
+    /// `verify`; unset: the script's `verify` alone.
+    #[serde(default)]
+    pub verifier: Option<ScriptVerifier>,
+    /// script: `[ats.settings]`, the values the script's functions get as `settings` (stored in
+    /// clear: secrets belong in `ats.token`, which the script gets as `settings.token`).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub settings: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `[ats.lever]`. The API key is `ats.token` (Basic `KEY:`), the webhook signature token
@@ -117,6 +135,19 @@ impl Default for LeverSettings {
             webhook_tolerance_s: 300,
         }
     }
+}
+
+/// The built-in webhook checks a script tenant may choose (`ats.verifier`), each keyed by
+/// `ats.webhook_secret`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScriptVerifier {
+    /// `X-Liaison-Signature: sha256=<hex HMAC>` as for signed-json.
+    HmacSha256,
+    /// Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    StandardWebhooks,
+    /// A shared token in `X-Liaison-Token`, as for gupy.
+    Token,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -284,7 +315,7 @@ impl TenantConfig {
             Some(url) if !is_http_url(url) => {
                 return Err(invalid("ats.base_url", "must be an http(s) URL"));
             }
-            None if ats.kind != AtsKind::SignedJson => {
+            None if !matches!(ats.kind, AtsKind::SignedJson | AtsKind::Script) => {
                 return Err(invalid("ats.base_url", "is required for this ATS kind"));
             }
             Some(url) => refused_target("ats.base_url", url)?,
@@ -307,6 +338,17 @@ impl TenantConfig {
             AtsKind::SignedJson => {
                 if !present(&ats.webhook_secret) {
                     return Err(invalid("ats.webhook_secret", "is required for signed-json"));
+                }
+            }
+            AtsKind::Script => {
+                if ats.script.is_none() && ats.script_source.is_none() {
+                    return Err(invalid("ats.script", "is required for script"));
+                }
+                if ats.verifier.is_some() && !present(&ats.webhook_secret) {
+                    return Err(invalid(
+                        "ats.webhook_secret",
+                        "is required when ats.verifier is set",
+                    ));
                 }
             }
             AtsKind::XmlFeed => {

@@ -6,6 +6,7 @@ mod admin_support;
 mod api;
 mod ats_gupy;
 mod ats_lever;
+mod ats_script;
 mod ats_xml_feed;
 mod chaos;
 mod cli;

@@ -109,6 +109,6 @@ impl AtsPort for AtsAdapterPort {
     }
 
     fn can_write_back(&self) -> bool {
-        self.adapter.writes_back()
+        self.adapter.writes_back_for(&self.tenant)
     }
 }
