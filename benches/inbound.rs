@@ -9,8 +9,13 @@
 //!    the load generator (figures that do not depend on the machine's load); then checks every
 //!    accepted event is in the database.
 //!
-//! `LIAISON_BENCH_SECONDS` (default 10), `LIAISON_BENCH_CONCURRENCY` (default 32) and
-//! `LIAISON_BENCH_FEED_MB` (default 1024) tune it. 32 senders saturate two cores (about 11k
+//! 3. When `wrk` is installed: the same server under `wrk` (the load generator a user would
+//!    pick; pre-signed ~700-byte bodies, `inbound/signed_webhooks.lua`), then the FastAPI +
+//!    uvicorn + SQLite baseline (`inbound/fastapi_receiver.py`) under the same load, and the ratio.
+//!
+//! `LIAISON_BENCH_SECONDS` (default 10), `LIAISON_BENCH_CONCURRENCY` (default 32),
+//! `LIAISON_BENCH_WRK_THREADS` (default 1), `LIAISON_BENCH_BASELINE` (`0`: no FastAPI run) and
+//! `LIAISON_BENCH_FEED_MB` (default 1024; `0` skips the feed) tune it. 32 senders saturate two cores (about 11k
 //! events/s) while keeping the p99 under 10 ms; 64 add ~10% throughput at a p99 of ~13 ms, as
 //! requests queue behind the busy cores.
 
@@ -31,7 +36,12 @@ use liaison::crypto::MasterKey;
 use liaison::signature::hmac_sha256;
 use liaison::store;
 use liaison::tenant::{self, TenantConfig};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+
+#[path = "inbound/baseline.rs"]
+mod baseline;
+#[path = "inbound/wrk.rs"]
+mod wrk;
 
 const SECRET: &str = "bench-signed-json-secret-of-32-bytes-or-more";
 
@@ -47,7 +57,10 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        feed_benchmark(env_u64("LIAISON_BENCH_FEED_MB", 1024)).await?;
+        let feed_megabytes = env_u64("LIAISON_BENCH_FEED_MB", 1024);
+        if feed_megabytes > 0 {
+            feed_benchmark(feed_megabytes).await?;
+        }
         webhook_benchmark(
             Duration::from_secs(env_u64("LIAISON_BENCH_SECONDS", 10)),
             env_u64("LIAISON_BENCH_CONCURRENCY", 32) as usize,
@@ -165,9 +178,10 @@ async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Re
             .env("LIAISON_DATABASE_URL", url.expose())
             .env("LIAISON_MASTER_KEY", &key_text)
             .env("LIAISON_BIND", format!("127.0.0.1:{port}"))
-            .env("LIAISON_LOG", "warn")
+            // Default settings, logs included (`info`), as deployed; they go to a file.
             .current_dir(dir.path())
             .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("serve.log"))?)
             .spawn()?,
     );
     let client = reqwest::Client::builder()
@@ -230,7 +244,116 @@ async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Re
         load_average()
     );
     anyhow::ensure!(stored >= accepted, "every accepted event must be stored");
+
+    if !wrk::available() {
+        println!(
+            "wrk: not installed (apt-get install wrk): no figures from a standard load generator"
+        );
+        return Ok(());
+    }
+    let load = wrk::Load {
+        threads: env_u64("LIAISON_BENCH_WRK_THREADS", 1) as usize,
+        connections: concurrency,
+        duration,
+    };
+    // More pre-signed requests than either server can take in `duration`, numbered apart from
+    // the built-in generator's: every request is a new delivery.
+    let requests = dir.path().join("wrk-requests.tsv");
+    wrk::write_requests(
+        &requests,
+        SECRET,
+        1 << 40,
+        25_000 * duration.as_secs().max(1),
+    )?;
+    let liaison = under_wrk(server_pid, &base, &requests, load, || inbox_count(&db)).await?;
+    print_wrk("liaison serve --no-workers", load, &liaison);
+    if std::env::var("LIAISON_BENCH_BASELINE").as_deref() == Ok("0") {
+        return Ok(());
+    }
+    let fastapi = match baseline::Baseline::start(dir.path(), SECRET) {
+        Ok(fastapi) => fastapi,
+        Err(error) => {
+            println!("FastAPI baseline: not run ({error:#})");
+            return Ok(());
+        }
+    };
+    let fastapi_base = format!("http://127.0.0.1:{}", fastapi.port);
+    let python = under_wrk(fastapi.pid(), &fastapi_base, &requests, load, || {
+        fastapi.stored()
+    })
+    .await?;
+    print_wrk("FastAPI + uvicorn + SQLite", load, &python);
+    println!(
+        "liaison / FastAPI: {:.1}x accepted events per second, {:.1}x less CPU per event",
+        liaison.per_second() / python.per_second().max(1e-9),
+        python.cpu_ms_per_1000 / liaison.cpu_ms_per_1000.max(1e-9),
+    );
     Ok(())
+}
+
+async fn inbox_count(db: &DatabaseConnection) -> anyhow::Result<u64> {
+    Ok(liaison::store::entities::inbox_event::Entity::find()
+        .count(db)
+        .await?)
+}
+
+/// What one server did under wrk.
+struct UnderWrk {
+    /// Events committed during the run (the server's own count, not wrk's).
+    accepted: u64,
+    summary: wrk::WrkSummary,
+    cpu_ms_per_1000: f64,
+}
+
+impl UnderWrk {
+    fn per_second(&self) -> f64 {
+        self.accepted as f64 / (self.summary.duration_us as f64 / 1e6).max(1e-9)
+    }
+}
+
+async fn under_wrk<F, Fut>(
+    pid: u32,
+    base: &str,
+    requests: &std::path::Path,
+    load: wrk::Load,
+    stored: F,
+) -> anyhow::Result<UnderWrk>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<u64>>,
+{
+    let before = stored().await?;
+    let cpu = cpu_seconds(pid);
+    let (url, requests) = (base.to_owned(), requests.to_owned());
+    let summary =
+        tokio::task::spawn_blocking(move || wrk::run(&url, "/webhooks/bench/ats", &requests, load))
+            .await??;
+    let cpu = cpu_seconds(pid) - cpu;
+    let accepted = stored().await? - before;
+    Ok(UnderWrk {
+        accepted,
+        cpu_ms_per_1000: cpu * 1e6 / accepted.max(1) as f64,
+        summary,
+    })
+}
+
+fn print_wrk(server: &str, load: wrk::Load, run: &UnderWrk) {
+    let s = &run.summary;
+    println!(
+        "wrk -t{} -c{} -d{}s, {server}: {} accepted and committed of {} sent ({:.0} events/s), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} errors or non-2xx; server CPU per 1,000 events {:.0} ms (load average {})",
+        load.threads,
+        load.connections,
+        load.duration.as_secs(),
+        run.accepted,
+        s.requests,
+        run.per_second(),
+        s.p50_us as f64 / 1000.0,
+        s.p99_us as f64 / 1000.0,
+        s.max_us as f64 / 1000.0,
+        s.errors(),
+        run.cpu_ms_per_1000,
+        load_average(),
+    );
 }
 
 /// Runs `concurrency` senders for `duration`, each on its own keep-alive connection, and answers
