@@ -127,3 +127,13 @@ pub fn preview_delivery(
         problems: Vec::new(),
     })
 }
+
+/// An order's result to report to the ATS that ordered it (embedded-assessment kinds).
+#[derive(Clone, Debug)]
+pub struct OrderReport {
+    /// Where the ATS takes it (Greenhouse: the order's `url`).
+    pub callback_url: String,
+    /// The key the ATS knows the tenant by (Greenhouse: the Basic-auth key Liaison issued).
+    pub credential: Option<secrecy::SecretString>,
+    pub result: crate::orders::OrderResult,
+}

@@ -6,6 +6,7 @@
 
 pub mod capabilities;
 pub mod error;
+pub mod greenhouse_assessment;
 pub mod gupy;
 pub mod http_client;
 pub mod poll;
@@ -21,8 +22,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 pub use capabilities::{
-    AtsSubscription, Delivery, PreviewError, PreviewFuture, SamplePreview, SubscriptionReport,
-    Subscriptions, webhook_url,
+    AtsSubscription, Delivery, OrderReport, PreviewError, PreviewFuture, SamplePreview,
+    SubscriptionReport, Subscriptions, webhook_url,
 };
 pub use error::{AdapterError, ParseError};
 pub use poll::{PollReport, Pollers, check_subscriptions, poll_once};
@@ -150,6 +151,17 @@ pub trait AtsAdapter: Send + Sync {
         result: &'a WriteBack,
     ) -> AdapterFuture<'a, ()>;
 
+    /// Embedded-assessment kinds: tells the ATS an order's result is ready (Greenhouse: an empty
+    /// `PATCH` of the order's URL). Ok once the ATS answered 2xx.
+    fn report_order<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        report: &'a OrderReport,
+    ) -> AdapterFuture<'a, ()> {
+        let _ = (tenant, report);
+        unsupported(self.kind(), "report an order's result")
+    }
+
     /// Polling kinds: finds the changes since the persisted cursor or snapshot, stores them as
     /// `Source::Poll` events and advances the cursor, all in one transaction.
     fn poll<'a>(&'a self, context: &'a PollContext<'a>) -> AdapterFuture<'a, PollReport> {
@@ -166,12 +178,16 @@ pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
             gupy: Arc::new(gupy::GupyAdapter::new(http.clone())),
             signed_json: Arc::new(signed_json::SignedJsonAdapter),
             xml_feed: Arc::new(xml_feed::XmlFeedAdapter::new(http.clone())),
+            greenhouse_assessment: Arc::new(
+                greenhouse_assessment::GreenhouseAssessmentAdapter::new(http.clone()),
+            ),
         }
     });
     match kind {
         AtsKind::Gupy => registry.gupy.clone(),
         AtsKind::SignedJson => registry.signed_json.clone(),
         AtsKind::XmlFeed => registry.xml_feed.clone(),
+        AtsKind::GreenhouseAssessment => registry.greenhouse_assessment.clone(),
     }
 }
 
@@ -182,6 +198,7 @@ struct Registry {
     gupy: Arc<dyn AtsAdapter>,
     signed_json: Arc<dyn AtsAdapter>,
     xml_feed: Arc<dyn AtsAdapter>,
+    greenhouse_assessment: Arc<dyn AtsAdapter>,
 }
 
 /// An adapter's answer for an operation its kind does not have.

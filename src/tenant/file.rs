@@ -47,6 +47,8 @@ pub enum AtsKind {
     Gupy,
     SignedJson,
     XmlFeed,
+    /// Greenhouse's Assessment Partner API: Greenhouse orders interviews from Liaison.
+    GreenhouseAssessment,
 }
 
 impl AtsKind {
@@ -55,6 +57,7 @@ impl AtsKind {
             AtsKind::Gupy => "gupy",
             AtsKind::SignedJson => "signed-json",
             AtsKind::XmlFeed => "xml-feed",
+            AtsKind::GreenhouseAssessment => "greenhouse-assessment",
         }
     }
 }
@@ -86,6 +89,10 @@ pub struct AtsSettings {
     /// read, 10 minutes in all. A call that times out after it was sent may have taken effect.
     #[serde(default)]
     pub request_timeout_ms: Option<u64>,
+    /// Embedded-assessment kinds: the suite projects offered as tests, by id. Unset: every open
+    /// project; set: these, while open.
+    #[serde(default)]
+    pub offered_projects: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -253,7 +260,11 @@ impl TenantConfig {
             Some(url) if !is_http_url(url) => {
                 return Err(invalid("ats.base_url", "must be an http(s) URL"));
             }
-            None if ats.kind != AtsKind::SignedJson => {
+            None if !matches!(
+                ats.kind,
+                AtsKind::SignedJson | AtsKind::GreenhouseAssessment
+            ) =>
+            {
                 return Err(invalid("ats.base_url", "is required for this ATS kind"));
             }
             Some(url) => refused_target("ats.base_url", url)?,
@@ -278,6 +289,8 @@ impl TenantConfig {
                     return Err(invalid("ats.webhook_secret", "is required for signed-json"));
                 }
             }
+            // The ATS calls Liaison with a key Liaison issues (`liaison tenant issue-key`).
+            AtsKind::GreenhouseAssessment => {}
             AtsKind::XmlFeed => {
                 if ats.poll_interval_s == Some(0) {
                     return Err(invalid(
