@@ -12,6 +12,7 @@ mod demo;
 mod deploy_files;
 mod equivalence;
 mod events;
+mod greenhouse;
 mod helpers;
 mod http;
 mod inbound;
