@@ -23,7 +23,8 @@ const KEY_BYTES: usize = 32;
 /// The purpose the lookup hash's key is derived for.
 const LOOKUP_PURPOSE: &str = "partner-key-lookup";
 
-fn seal_context(tenant: TenantId) -> String {
+/// The associated data of a tenant's sealed key (master-key rotation re-seals under it).
+pub(crate) fn seal_context(tenant: TenantId) -> String {
     format!("partner-key:{tenant}")
 }
 

@@ -238,3 +238,23 @@ async fn response_error_is_acknowledged_and_kept_for_the_console() {
     assert_eq!(kept[0].api_call, "test_status");
     assert!(kept[0].body.contains("partner_profile_url is missing"));
 }
+
+#[tokio::test]
+async fn an_issued_key_still_works_after_a_master_key_rotation() {
+    let world = GreenhouseWorld::new().await;
+    let new = liaison::crypto::MasterKey::from_base64(&liaison::config::generate_master_key())
+        .expect("key");
+    let counts = liaison::rekey::rotate(world.app.db(), &world.app.master_key, &new)
+        .await
+        .expect("rotate");
+    assert_eq!(counts.get(liaison::rekey::SealedColumn::PartnerKey), 1);
+    let found = liaison::orders::keys::authenticate(world.app.db(), &new, &world.key)
+        .await
+        .expect("lookup");
+    assert_eq!(found, Some(world.tenant.id));
+    let old =
+        liaison::orders::keys::authenticate(world.app.db(), &world.app.master_key, &world.key)
+            .await
+            .expect("lookup");
+    assert_eq!(old, None);
+}

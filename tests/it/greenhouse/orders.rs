@@ -222,3 +222,31 @@ async fn a_result_survives_a_sigkill_between_completion_and_the_callback() {
     worker.start_kill().expect("stop");
     let _ = worker.wait().await;
 }
+
+#[tokio::test]
+async fn the_console_shows_orders_and_greenhouses_reports() {
+    let world = GreenhouseWorld::new().await;
+    let test = world.project("Backend engineer");
+    let partner = world.greenhouse.partner();
+    let (_, answers) = partner.send_test(&test, "ana@example.com", 1).await;
+    let interview = answers[0].as_ref().expect("id").clone();
+    let report = liaison_sim::greenhouse::wire::ResponseError {
+        api_call: "send_test".to_owned(),
+        errors: vec!["something was off".to_owned()],
+        partner_test_id: None,
+        partner_test_name: None,
+        partner_interview_id: None,
+        candidate_email: None,
+    };
+    partner.response_error(&report).await.expect("200");
+
+    let console = crate::admin_support::sign_in(&world.app).await;
+    let (status, page) = console.get("/admin/tenants/acme/orders").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&interview), "{page}");
+    assert!(page.contains("ana@example.com"));
+    assert!(page.contains("received"));
+    assert!(page.contains("something was off"));
+    assert!(page.contains("has an issued key"));
+    assert!(!page.contains(&world.key), "the key is never shown");
+}
