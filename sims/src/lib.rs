@@ -10,3 +10,4 @@
 pub mod greenhouse;
 pub mod gupy;
 pub mod suite;
+pub mod teamtailor;

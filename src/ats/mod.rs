@@ -11,6 +11,7 @@ pub mod gupy;
 pub mod http_client;
 pub mod poll;
 pub mod signed_json;
+pub mod teamtailor;
 pub mod xml_feed;
 
 use std::future::Future;
@@ -181,6 +182,7 @@ pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
             greenhouse_assessment: Arc::new(
                 greenhouse_assessment::GreenhouseAssessmentAdapter::new(http.clone()),
             ),
+            teamtailor: Arc::new(teamtailor::TeamtailorAdapter::new(http.clone())),
         }
     });
     match kind {
@@ -188,6 +190,7 @@ pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
         AtsKind::SignedJson => registry.signed_json.clone(),
         AtsKind::XmlFeed => registry.xml_feed.clone(),
         AtsKind::GreenhouseAssessment => registry.greenhouse_assessment.clone(),
+        AtsKind::Teamtailor => registry.teamtailor.clone(),
     }
 }
 
@@ -199,6 +202,7 @@ struct Registry {
     signed_json: Arc<dyn AtsAdapter>,
     xml_feed: Arc<dyn AtsAdapter>,
     greenhouse_assessment: Arc<dyn AtsAdapter>,
+    teamtailor: Arc<dyn AtsAdapter>,
 }
 
 /// An adapter's answer for an operation its kind does not have.

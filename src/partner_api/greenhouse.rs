@@ -78,7 +78,7 @@ impl FromRequestParts<AppState> for GreenhouseTenant {
 }
 
 /// A JSON body within the limit, or 415 / 413 / 400.
-async fn json_body<T: DeserializeOwned>(
+pub(super) async fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<T, PartnerApiError> {

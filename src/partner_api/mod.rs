@@ -4,6 +4,7 @@
 
 mod error;
 pub mod greenhouse;
+pub mod teamtailor;
 
 use axum::Router;
 
@@ -12,5 +13,7 @@ use crate::app::AppState;
 pub use error::PartnerApiError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().nest("/partners/greenhouse", greenhouse::router())
+    Router::new()
+        .nest("/partners/greenhouse", greenhouse::router())
+        .nest("/partners/teamtailor", teamtailor::router())
 }

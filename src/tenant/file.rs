@@ -49,6 +49,8 @@ pub enum AtsKind {
     XmlFeed,
     /// Greenhouse's Assessment Partner API: Greenhouse orders interviews from Liaison.
     GreenhouseAssessment,
+    /// Teamtailor's partner API: Teamtailor orders interviews from Liaison through triggers.
+    Teamtailor,
 }
 
 impl AtsKind {
@@ -58,6 +60,7 @@ impl AtsKind {
             AtsKind::SignedJson => "signed-json",
             AtsKind::XmlFeed => "xml-feed",
             AtsKind::GreenhouseAssessment => "greenhouse-assessment",
+            AtsKind::Teamtailor => "teamtailor",
         }
     }
 }
@@ -262,7 +265,7 @@ impl TenantConfig {
             }
             None if !matches!(
                 ats.kind,
-                AtsKind::SignedJson | AtsKind::GreenhouseAssessment
+                AtsKind::SignedJson | AtsKind::GreenhouseAssessment | AtsKind::Teamtailor
             ) =>
             {
                 return Err(invalid("ats.base_url", "is required for this ATS kind"));
@@ -291,6 +294,20 @@ impl TenantConfig {
             }
             // The ATS calls Liaison with a key Liaison issues (`liaison tenant issue-key`).
             AtsKind::GreenhouseAssessment => {}
+            AtsKind::Teamtailor => {
+                if !present(&ats.token) {
+                    return Err(invalid(
+                        "ats.token",
+                        "is required for teamtailor (the partner API key)",
+                    ));
+                }
+                if !present(&ats.webhook_secret) {
+                    return Err(invalid(
+                        "ats.webhook_secret",
+                        "is required for teamtailor (the Teamtailor-Signature secret)",
+                    ));
+                }
+            }
             AtsKind::XmlFeed => {
                 if ats.poll_interval_s == Some(0) {
                     return Err(invalid(

@@ -31,6 +31,7 @@ mod store;
 mod suite_client;
 mod support;
 mod sync;
+mod teamtailor;
 mod tenant_directory;
 mod tls;
 mod web;

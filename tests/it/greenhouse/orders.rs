@@ -62,7 +62,7 @@ async fn an_order_ends_with_its_result_in_greenhouse() {
         .settle_until("the PATCH", |w| {
             w.greenhouse
                 .state
-                .test(&sent.url.rsplit('/').next().unwrap_or_default().to_owned())
+                .test(sent.url.rsplit('/').next().unwrap_or_default())
                 .is_some_and(|t| t.patches_accepted == 1)
         })
         .await;
