@@ -23,12 +23,15 @@ pub enum Delivery {
     ConfiguredAtTheAts,
     /// Liaison polls; nothing delivers to it.
     Polled,
+    /// The ATS orders interviews through Liaison's partner routes under `routes`
+    /// (`/partners/greenhouse`), with the key Liaison issued the tenant.
+    PartnerApi { routes: &'static str },
 }
 
 impl Delivery {
     /// Whether the ATS delivers webhooks to Liaison's URL for the tenant.
     pub fn pushes(self) -> bool {
-        !matches!(self, Self::Polled)
+        matches!(self, Self::Subscribed | Self::ConfiguredAtTheAts)
     }
 }
 

@@ -46,7 +46,9 @@ impl AtsAdapter for GreenhouseAssessmentAdapter {
 
     /// Greenhouse's account manager enters the key Liaison issued; nothing is registered.
     fn delivery(&self) -> Delivery {
-        Delivery::ConfiguredAtTheAts
+        Delivery::PartnerApi {
+            routes: "/partners/greenhouse",
+        }
     }
 
     fn verify(

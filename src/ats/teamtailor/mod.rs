@@ -46,7 +46,9 @@ impl AtsAdapter for TeamtailorAdapter {
     }
 
     fn delivery(&self) -> Delivery {
-        Delivery::ConfiguredAtTheAts
+        Delivery::PartnerApi {
+            routes: "/partners/teamtailor",
+        }
     }
 
     fn verify(
