@@ -1,12 +1,14 @@
 //! The orders page: what an embedded-assessment ATS (Greenhouse Assessment) ordered for the
 //! tenant, where each order stands, whether the tenant has a key, and the errors the ATS reported
-//! about Liaison's answers. Candidates appear by email only; no key is ever shown.
+//! about Liaison's answers. Candidates' emails are masked as everywhere in the console; no key
+//! is ever shown.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
 use super::Admin;
+use super::data::masking::{Reveal, mask_email, mask_json, mask_text};
 use super::page::{AdminError, Chrome, html};
 use super::tenants::open_tenant;
 use crate::app::AppState;
@@ -50,7 +52,7 @@ fn row(order: Order) -> OrderRow {
         id: order.id.to_string(),
         created_at: to_rfc3339(order.created_at),
         test_id: order.test_id,
-        email: order.candidate.email,
+        email: mask_email(&order.candidate.email),
         status: order.status.to_string(),
         invitation_id: order.invitation_id.unwrap_or_default(),
         score: order
@@ -59,7 +61,7 @@ fn row(order: Order) -> OrderRow {
             .map(|s| s.to_string())
             .unwrap_or_default(),
         reported_at: order.reported_at.map(to_rfc3339).unwrap_or_default(),
-        last_error: order.last_error.unwrap_or_default(),
+        last_error: mask_text(&order.last_error.unwrap_or_default(), Reveal::Nothing),
     }
 }
 
@@ -85,7 +87,9 @@ pub async fn show_orders_page(
             .map(|r| ReportRow {
                 at: to_rfc3339(r.created_at),
                 api_call: r.api_call,
-                body: r.body,
+                body: serde_json::from_str(&r.body)
+                    .map(|body| mask_json(&body, Reveal::Nothing).to_string())
+                    .unwrap_or_else(|_| mask_text(&r.body, Reveal::Nothing)),
             })
             .collect(),
     }))

@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
-use serde::de::DeserializeOwned;
 
 use super::PartnerApiError;
+use super::body::json_body;
 use crate::app::AppState;
 use crate::ats::greenhouse_assessment::normalize::{order_of, status_of};
 use crate::ats::greenhouse_assessment::payload::{
@@ -75,28 +75,6 @@ impl FromRequestParts<AppState> for GreenhouseTenant {
             .ok_or(PartnerApiError::Unauthorized)?;
         Ok(Self(tenant))
     }
-}
-
-/// A JSON body within the limit, or 415 / 413 / 400.
-pub(super) async fn json_body<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<T, PartnerApiError> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime::Mime>().ok())
-        .is_some_and(|m| {
-            m.type_() == mime::APPLICATION
-                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-        });
-    if !is_json {
-        return Err(PartnerApiError::UnsupportedMediaType);
-    }
-    let bytes = crate::inbound::body::read_limited(headers, body).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        PartnerApiError::malformed(format!("the body does not match the contract: {e}"))
-    })
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant.slug()))]

@@ -2,6 +2,7 @@
 //! tenant, the tenant chosen by the credential Liaison issued it. Handlers are thin: they
 //! authenticate (an extractor), read the body, and call `orders`.
 
+mod body;
 mod error;
 pub mod greenhouse;
 pub mod teamtailor;

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use secrecy::ExposeSecret as _;
 
 use super::PartnerApiError;
-use super::greenhouse::json_body;
+use super::body::json_body;
 use crate::app::AppState;
 use crate::ats::teamtailor::normalize::{config_of, order_of};
 use crate::ats::teamtailor::payload::{ConfigResponse, WebhookRequest};
