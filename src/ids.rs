@@ -68,6 +68,11 @@ prefixed_id!(
     JobId,
     "job"
 );
+prefixed_id!(
+    /// An embedded-assessment ATS's order of an interview (Greenhouse's `partner_interview_id`).
+    OrderId,
+    "ord"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,12 @@
 //! Master-key rotation: every secret Liaison keeps sealed is opened with the current key and
 //! sealed again under a new one, in one transaction.
 //!
-//! Sealed values live in four places: a tenant's secrets (`tenants.sealed_secrets`), the suite's
-//! authorization-code grant (`suite_grants`), pending suite authorisations (`oauth_states`) and
-//! pending sign-ins (`sso_logins`). Each is opened with its own associated data, the same the
-//! owning module uses, so a value that would not open for the application does not open here.
+//! Sealed values live in five places: a tenant's secrets (`tenants.sealed_secrets`), the suite's
+//! authorization-code grant (`suite_grants`), pending suite authorisations (`oauth_states`),
+//! pending sign-ins (`sso_logins`) and the keys issued to ATSs that call Liaison
+//! (`partner_keys`, whose lookup hash, keyed by the master key, is recomputed with them). Each is
+//! opened with its own associated data, the same the owning module uses, so a value that would
+//! not open for the application does not open here.
 //!
 //! Nothing is written unless every value opens with the current key; each row is updated only if
 //! it still holds the value that was read, so a process writing with the old key at the same time
@@ -21,7 +23,7 @@ use sea_orm::{
 
 use crate::crypto::MasterKey;
 use crate::ids::TenantId;
-use crate::store::entities::{oauth_state, sso_login, suite_grant, tenant};
+use crate::store::entities::{oauth_state, partner_key, sso_login, suite_grant, tenant};
 
 /// Where a sealed value is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,15 +33,17 @@ pub enum SealedColumn {
     SuiteAccessToken,
     SuiteAuthorizationVerifier,
     SignInVerifier,
+    PartnerKey,
 }
 
 impl SealedColumn {
-    pub const ALL: [SealedColumn; 5] = [
+    pub const ALL: [SealedColumn; 6] = [
         Self::TenantSecrets,
         Self::SuiteRefreshToken,
         Self::SuiteAccessToken,
         Self::SuiteAuthorizationVerifier,
         Self::SignInVerifier,
+        Self::PartnerKey,
     ];
 
     /// `table.column`, as printed by the command.
@@ -50,6 +54,7 @@ impl SealedColumn {
             Self::SuiteAccessToken => "suite_grants.sealed_access_token",
             Self::SuiteAuthorizationVerifier => "oauth_states.sealed_verifier",
             Self::SignInVerifier => "sso_logins.sealed_verifier",
+            Self::PartnerKey => "partner_keys.sealed_key",
         }
     }
 }
@@ -143,10 +148,13 @@ pub async fn rotate(
     let mut resealed = Vec::with_capacity(values.len());
     for sealed in &values {
         let plain = open(current, sealed)?;
-        resealed.push(new.seal(&plain, &sealed.context));
+        // A partner key is found by a hash keyed by the master key: it moves with it.
+        let rehash = (sealed.column == SealedColumn::PartnerKey)
+            .then(|| crate::orders::keys::lookup_hash(new, &String::from_utf8_lossy(&plain)));
+        resealed.push((new.seal(&plain, &sealed.context), rehash));
     }
-    for (sealed, replacement) in values.iter().zip(resealed) {
-        if store(&txn, sealed, replacement).await? != 1 {
+    for (sealed, (replacement, rehash)) in values.iter().zip(resealed) {
+        if store(&txn, sealed, replacement, rehash).await? != 1 {
             return Err(RekeyError::Changed {
                 column: sealed.column.name(),
                 row_id: sealed.row_id,
@@ -224,14 +232,24 @@ async fn load(db: &impl ConnectionTrait) -> Result<Vec<Sealed>, RekeyError> {
             });
         }
     }
+    for row in partner_key::Entity::find().all(db).await? {
+        values.push(Sealed {
+            column: SealedColumn::PartnerKey,
+            row_id: row.id,
+            context: crate::orders::keys::seal_context(TenantId(row.tenant_id)),
+            value: row.sealed_key,
+        });
+    }
     Ok(values)
 }
 
-/// Writes `replacement` where `sealed` was read, only if it is still there: rows updated.
+/// Writes `replacement` (and a partner key's new lookup hash) where `sealed` was read, only if
+/// it is still there: rows updated.
 async fn store(
     db: &impl ConnectionTrait,
     sealed: &Sealed,
     replacement: String,
+    rehash: Option<String>,
 ) -> Result<u64, DbErr> {
     let id = sealed.row_id;
     let old = sealed.value.clone();
@@ -274,6 +292,15 @@ async fn store(
                 .col_expr(sso_login::Column::SealedVerifier, new)
                 .filter(sso_login::Column::Id.eq(id))
                 .filter(sso_login::Column::SealedVerifier.eq(old))
+                .exec(db)
+                .await?
+        }
+        SealedColumn::PartnerKey => {
+            partner_key::Entity::update_many()
+                .col_expr(partner_key::Column::SealedKey, new)
+                .col_expr(partner_key::Column::KeyHash, Expr::value(rehash))
+                .filter(partner_key::Column::Id.eq(id))
+                .filter(partner_key::Column::SealedKey.eq(old))
                 .exec(db)
                 .await?
         }

@@ -17,6 +17,7 @@ mod m20261202_110000_create_admin_sessions;
 mod m20261202_120000_create_spent_tokens;
 mod m20261202_130000_create_sso_handoffs;
 mod m20261202_150000_index_attempts_started;
+mod m20261202_160000_create_orders;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_110000_create_admin_sessions::Migration),
             Box::new(m20261202_120000_create_spent_tokens::Migration),
             Box::new(m20261202_150000_index_attempts_started::Migration),
+            Box::new(m20261202_160000_create_orders::Migration),
         ]
     }
 }

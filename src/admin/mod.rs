@@ -7,6 +7,7 @@ pub mod data;
 mod equivalences;
 mod events;
 mod mappings;
+mod orders;
 mod page;
 mod queue;
 pub mod sessions;
@@ -39,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/tenants/{tenant}/mappings",
             get(mappings::show_mappings_page),
+        )
+        .route(
+            "/admin/tenants/{tenant}/orders",
+            get(orders::show_orders_page),
         )
         .route(
             "/admin/tenants/{tenant}/mappings/preview",

@@ -23,12 +23,15 @@ pub enum Delivery {
     ConfiguredAtTheAts,
     /// Liaison polls; nothing delivers to it.
     Polled,
+    /// The ATS orders interviews through Liaison's partner routes under `routes`
+    /// (`/partners/greenhouse`), with the key Liaison issued the tenant.
+    PartnerApi { routes: &'static str },
 }
 
 impl Delivery {
     /// Whether the ATS delivers webhooks to Liaison's URL for the tenant.
     pub fn pushes(self) -> bool {
-        !matches!(self, Self::Polled)
+        matches!(self, Self::Subscribed | Self::ConfiguredAtTheAts)
     }
 }
 
@@ -126,4 +129,14 @@ pub fn preview_delivery(
         events: vec![event],
         problems: Vec::new(),
     })
+}
+
+/// An order's result to report to the ATS that ordered it (embedded-assessment kinds).
+#[derive(Clone, Debug)]
+pub struct OrderReport {
+    /// Where the ATS takes it (Greenhouse: the order's `url`).
+    pub callback_url: String,
+    /// The key the ATS knows the tenant by (Greenhouse: the Basic-auth key Liaison issued).
+    pub credential: Option<secrecy::SecretString>,
+    pub result: crate::orders::OrderResult,
 }

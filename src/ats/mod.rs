@@ -6,12 +6,14 @@
 
 pub mod capabilities;
 pub mod error;
+pub mod greenhouse_assessment;
 pub mod gupy;
 pub mod http_client;
 pub mod lever;
 pub mod poll;
 pub mod script;
 pub mod signed_json;
+pub mod teamtailor;
 pub mod xml_feed;
 
 use std::future::Future;
@@ -23,8 +25,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 pub use capabilities::{
-    AtsSubscription, Delivery, PreviewError, PreviewFuture, SamplePreview, SubscriptionReport,
-    Subscriptions, webhook_url,
+    AtsSubscription, Delivery, OrderReport, PreviewError, PreviewFuture, SamplePreview,
+    SubscriptionReport, Subscriptions, webhook_url,
 };
 pub use error::{AdapterError, ParseError};
 pub use poll::{PollReport, Pollers, check_subscriptions, poll_once};
@@ -159,6 +161,17 @@ pub trait AtsAdapter: Send + Sync {
         result: &'a WriteBack,
     ) -> AdapterFuture<'a, ()>;
 
+    /// Embedded-assessment kinds: tells the ATS an order's result is ready (Greenhouse: an empty
+    /// `PATCH` of the order's URL). Ok once the ATS answered 2xx.
+    fn report_order<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        report: &'a OrderReport,
+    ) -> AdapterFuture<'a, ()> {
+        let _ = (tenant, report);
+        unsupported(self.kind(), "report an order's result")
+    }
+
     /// Polling kinds: finds the changes since the persisted cursor or snapshot, stores them as
     /// `Source::Poll` events and advances the cursor, all in one transaction.
     fn poll<'a>(&'a self, context: &'a PollContext<'a>) -> AdapterFuture<'a, PollReport> {
@@ -177,6 +190,10 @@ pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
             xml_feed: Arc::new(xml_feed::XmlFeedAdapter::new(http.clone())),
             lever: Arc::new(lever::LeverAdapter::new(http.clone())),
             script: Arc::new(script::ScriptAdapter::new(http.clone())),
+            greenhouse_assessment: Arc::new(
+                greenhouse_assessment::GreenhouseAssessmentAdapter::new(http.clone()),
+            ),
+            teamtailor: Arc::new(teamtailor::TeamtailorAdapter::new(http.clone())),
         }
     });
     match kind {
@@ -185,6 +202,8 @@ pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
         AtsKind::XmlFeed => registry.xml_feed.clone(),
         AtsKind::Lever => registry.lever.clone(),
         AtsKind::Script => registry.script.clone(),
+        AtsKind::GreenhouseAssessment => registry.greenhouse_assessment.clone(),
+        AtsKind::Teamtailor => registry.teamtailor.clone(),
     }
 }
 
@@ -197,6 +216,8 @@ struct Registry {
     xml_feed: Arc<dyn AtsAdapter>,
     lever: Arc<dyn AtsAdapter>,
     script: Arc<dyn AtsAdapter>,
+    greenhouse_assessment: Arc<dyn AtsAdapter>,
+    teamtailor: Arc<dyn AtsAdapter>,
 }
 
 /// An adapter's answer for an operation its kind does not have.

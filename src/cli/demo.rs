@@ -77,6 +77,12 @@ fn print_setup(running: &RunningDemo) {
     );
     println!("==> suite simulator on {}", address(&running.suite_url()));
     println!(
+        "==> second tenant \"{}\" on the Greenhouse simulator at {} (POST /_sim/send_test \
+         {{\"partner_test_id\", \"email\"}} sends an order; GET /_sim/state)",
+        demo::greenhouse::TENANT,
+        address(&running.greenhouse_url())
+    );
+    println!(
         "==> demo tenant \"{}\" seeded with generated secrets; {} webhook subscriptions registered \
          at the ATS and the suite",
         demo::seed::TENANT,

@@ -32,6 +32,9 @@ pub enum TenantCommand {
     },
     /// Remove Liaison's webhook subscriptions at the tenant's ATS.
     Disconnect { slug: String },
+    /// Issue the tenant a new key for an ATS that calls Liaison (Greenhouse Assessment), printed
+    /// once; the previous key stops working.
+    IssueKey { slug: String },
 }
 
 pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliError> {
@@ -44,6 +47,7 @@ pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliE
         TenantCommand::Disconnect { slug } => {
             super::tenant_connect::disconnect(settings, &slug).await
         }
+        TenantCommand::IssueKey { slug } => issue_key(settings, &slug).await,
         TenantCommand::Apply { file } => {
             let key = settings.require_master_key()?;
             let text = std::fs::read_to_string(&file)
@@ -86,6 +90,20 @@ pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliE
             Ok(())
         }
     }
+}
+
+async fn issue_key(settings: &Settings, slug: &str) -> Result<(), CliError> {
+    let key = settings.require_master_key()?;
+    let db = open_database(settings).await?;
+    let tenant = tenant::find_ref(&db, slug)
+        .await?
+        .ok_or_else(|| CliError::not_found(format!("unknown tenant `{slug}`")))?;
+    let issued = crate::orders::keys::issue(&db, &key, tenant.id)
+        .await
+        .context("cannot store the key")?;
+    // The only time the key is shown: it is stored sealed.
+    println!("{}", secrecy::ExposeSecret::expose_secret(&issued));
+    Ok(())
 }
 
 async fn authorize_suite(settings: &Settings, slug: &str) -> Result<(), CliError> {

@@ -60,6 +60,11 @@ pub async fn connect(settings: &Settings, slug: &str) -> Result<(), CliError> {
             public_url.trim_end_matches('/')
         ),
         Delivery::Polled => println!("ats: {kind} is polled; nothing to register"),
+        Delivery::PartnerApi { routes } => println!(
+            "ats: {kind} calls {}{routes}/... with the key `liaison tenant issue-key {slug}` \
+             prints; nothing to register",
+            public_url.trim_end_matches('/')
+        ),
     }
     connect_suite(settings, &tenant).await
 }

@@ -8,6 +8,7 @@
 
 pub mod cert;
 pub mod files;
+pub mod greenhouse;
 pub mod scenario;
 pub mod seed;
 pub mod urls;
@@ -63,6 +64,8 @@ pub struct RunningDemo {
     /// Webhook subscriptions registered at the two simulators.
     pub subscriptions: usize,
     secrets: DemoSecrets,
+    /// The second tenant, on the Greenhouse simulator (and its own suite simulator).
+    greenhouse: greenhouse::GreenhouseDemo,
     gupy: RunningGupySim,
     suite: RunningSuiteSim,
     http: reqwest::Client,
@@ -173,6 +176,15 @@ pub async fn start(
     )
     .await?;
 
+    let greenhouse = greenhouse::start(
+        state,
+        &master_key,
+        loopback,
+        secrecy::ExposeSecret::expose_secret(&secrets.suite_client_secret),
+        u64::try_from(id_offset).unwrap_or_default(),
+    )
+    .await?;
+
     let background = state.background()?;
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     let background = tokio::spawn(runtime::run_background(background, shutdown.clone()));
@@ -193,6 +205,7 @@ pub async fn start(
         certificate: certificate.map(|c| c.cert_path),
         subscriptions,
         secrets,
+        greenhouse,
         gupy,
         suite,
         http: http
@@ -212,6 +225,11 @@ impl RunningDemo {
 
     pub fn suite_url(&self) -> String {
         self.suite.base_url()
+    }
+
+    /// The Greenhouse simulator of the second tenant (`greenhouse::TENANT`).
+    pub fn greenhouse_url(&self) -> String {
+        self.greenhouse.greenhouse.url()
     }
 
     /// An HTTP client that trusts the demo's certificate (with `--tls`).
@@ -285,6 +303,8 @@ impl RunningDemo {
         self.background.await.context("the workers panicked")??;
         self.gupy.stop().await?;
         self.suite.shutdown().await?;
+        self.greenhouse.greenhouse.stop().await?;
+        self.greenhouse.suite.shutdown().await?;
         Ok(())
     }
 }

@@ -4,7 +4,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// What an equivalence binds, named by its ATS side: `job` <-> project, `application` <->
-/// invitation, `candidate` <-> candidate, `user` <-> user.
+/// invitation, `candidate` <-> candidate, `user` <-> user, `order` (an embedded-assessment ATS's
+/// order, by Liaison's order id) <-> invitation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
@@ -12,10 +13,17 @@ pub enum EntityKind {
     Application,
     Candidate,
     User,
+    Order,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 4] = [Self::Job, Self::Application, Self::Candidate, Self::User];
+    pub const ALL: [EntityKind; 5] = [
+        Self::Job,
+        Self::Application,
+        Self::Candidate,
+        Self::User,
+        Self::Order,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -23,6 +31,7 @@ impl EntityKind {
             Self::Application => "application",
             Self::Candidate => "candidate",
             Self::User => "user",
+            Self::Order => "order",
         }
     }
 
@@ -33,6 +42,7 @@ impl EntityKind {
             Self::Application => "invitation",
             Self::Candidate => "candidate",
             Self::User => "user",
+            Self::Order => "invitation",
         }
     }
 }
@@ -44,7 +54,7 @@ impl fmt::Display for EntityKind {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not an entity kind (job, application, candidate, user)")]
+#[error("`{0}` is not an entity kind (job, application, candidate, user, order)")]
 pub struct UnknownKind(pub String);
 
 /// Accepts the ATS name or the suite name of a kind (`job` or `project`).
@@ -57,6 +67,7 @@ impl FromStr for EntityKind {
             "application" | "invitation" => Ok(Self::Application),
             "candidate" => Ok(Self::Candidate),
             "user" => Ok(Self::User),
+            "order" => Ok(Self::Order),
             other => Err(UnknownKind(other.to_owned())),
         }
     }

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(crate::inbound::router())
+        .merge(crate::partner_api::router())
         .nest("/api/v1", crate::api::router())
         .merge(crate::admin::router())
         .merge(crate::suite::callback::router())

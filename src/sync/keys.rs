@@ -77,6 +77,8 @@ pub enum OpKey<'a> {
         invitation_id: &'a str,
         suffix: &'a str,
     },
+    /// Inviting the candidate of an embedded-assessment ATS's order (`order`: `ord_<id>`).
+    OrderInvite { order: &'a str },
 }
 
 impl fmt::Display for OpKey<'_> {
@@ -106,6 +108,7 @@ impl fmt::Display for OpKey<'_> {
                 invitation_id,
                 suffix,
             } => write!(f, "comment:{ats_application_id}:{invitation_id}:{suffix}"),
+            OpKey::OrderInvite { order } => write!(f, "order-invite:{order}"),
         }
     }
 }

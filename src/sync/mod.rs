@@ -9,6 +9,7 @@ pub mod events_log;
 mod flow;
 pub mod flows;
 pub mod keys;
+pub mod orders;
 pub mod partners;
 pub mod plan;
 pub mod ports;

@@ -51,14 +51,21 @@ impl Background {
 
 /// The flows this build of Liaison runs, wired to the live partners.
 pub fn flows(background: &Background) -> Flows {
-    Flows::new().with(
-        APPLY_EVENT,
-        ApplyEvent::new(
-            background.db.clone(),
-            background.tenants.clone(),
-            Arc::new(LivePartners::new(background.suite_clients.clone())),
-        ),
-    )
+    let partners = Arc::new(LivePartners::new(background.suite_clients.clone()));
+    let (db, tenants) = (background.db.clone(), background.tenants.clone());
+    Flows::new()
+        .with(
+            APPLY_EVENT,
+            ApplyEvent::new(db.clone(), tenants.clone(), partners.clone()),
+        )
+        .with(
+            crate::orders::PLACE_ORDER,
+            super::orders::PlaceOrder::new(db.clone(), tenants.clone(), partners),
+        )
+        .with(
+            crate::orders::REPORT_ORDER,
+            super::orders::ReportOrder::new(db, tenants),
+        )
 }
 
 pub fn worker(background: &Background) -> Worker {

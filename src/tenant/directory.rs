@@ -55,6 +55,11 @@ impl Directory {
         }
     }
 
+    /// The master key the directory opens tenants with (for other sealed values of a tenant).
+    pub fn master_key(&self) -> &MasterKey {
+        &self.inner.key
+    }
+
     /// The tenant named `slug` (None: no such tenant), as read at most `SLUG_TTL` ago.
     pub async fn by_slug(&self, slug: &str) -> anyhow::Result<Option<Arc<Tenant>>> {
         if let Some((at, tenant)) = lock(&self.inner.by_slug).get(slug)

@@ -50,6 +50,10 @@ pub enum AtsKind {
     Lever,
     /// A JavaScript file of the tenant's (`ats.script`), run in a sandbox (`crate::script`).
     Script,
+    /// Greenhouse's Assessment Partner API: Greenhouse orders interviews from Liaison.
+    GreenhouseAssessment,
+    /// Teamtailor's partner API: Teamtailor orders interviews from Liaison through triggers.
+    Teamtailor,
 }
 
 impl AtsKind {
@@ -60,6 +64,8 @@ impl AtsKind {
             AtsKind::XmlFeed => "xml-feed",
             AtsKind::Lever => "lever",
             AtsKind::Script => "script",
+            AtsKind::GreenhouseAssessment => "greenhouse-assessment",
+            AtsKind::Teamtailor => "teamtailor",
         }
     }
 }
@@ -109,6 +115,10 @@ pub struct AtsSettings {
     /// clear: secrets belong in `ats.token`, which the script gets as `settings.token`).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Embedded-assessment kinds: the suite projects offered as tests, by id. Unset: every open
+    /// project; set: these, while open.
+    #[serde(default)]
+    pub offered_projects: Option<Vec<String>>,
 }
 
 /// `[ats.lever]`. The API key is `ats.token` (Basic `KEY:`), the webhook signature token
@@ -315,7 +325,14 @@ impl TenantConfig {
             Some(url) if !is_http_url(url) => {
                 return Err(invalid("ats.base_url", "must be an http(s) URL"));
             }
-            None if !matches!(ats.kind, AtsKind::SignedJson | AtsKind::Script) => {
+            None if !matches!(
+                ats.kind,
+                AtsKind::SignedJson
+                    | AtsKind::Script
+                    | AtsKind::GreenhouseAssessment
+                    | AtsKind::Teamtailor
+            ) =>
+            {
                 return Err(invalid("ats.base_url", "is required for this ATS kind"));
             }
             Some(url) => refused_target("ats.base_url", url)?,
@@ -348,6 +365,22 @@ impl TenantConfig {
                     return Err(invalid(
                         "ats.webhook_secret",
                         "is required when ats.verifier is set",
+                    ));
+                }
+            }
+            // The ATS calls Liaison with a key Liaison issues (`liaison tenant issue-key`).
+            AtsKind::GreenhouseAssessment => {}
+            AtsKind::Teamtailor => {
+                if !present(&ats.token) {
+                    return Err(invalid(
+                        "ats.token",
+                        "is required for teamtailor (the partner API key)",
+                    ));
+                }
+                if !present(&ats.webhook_secret) {
+                    return Err(invalid(
+                        "ats.webhook_secret",
+                        "is required for teamtailor (the Teamtailor-Signature secret)",
                     ));
                 }
             }

@@ -251,3 +251,22 @@ async fn the_demo_command_prints_urls_that_answer_and_stops_on_sigterm() {
     };
     assert!(rest.iter().any(|l| l == "Stopped."), "{rest:#?}");
 }
+
+#[tokio::test]
+async fn the_demo_has_a_second_tenant_on_the_greenhouse_simulator() {
+    let database = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = start_demo(&database, dir.path(), false).await;
+
+    // The simulator holds the key Liaison issued the tenant: Liaison answers its list_tests.
+    let response = demo
+        .http()
+        .get(format!("{}/_sim/list_tests", demo.greenhouse_url()))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status().as_u16(), 200);
+    let tests: serde_json::Value = response.json().await.expect("json");
+    assert!(tests.is_array(), "{tests}");
+    demo.stop().await.expect("the demo stops");
+}

@@ -41,6 +41,7 @@ pub use error::ApiError;
 pub use faults::Faults;
 pub use invitations::ReviewIn;
 pub use model::{InvitationStatus, Recommendation, Role};
+pub use projects::ProjectIn;
 pub use state::{DeliveryStatus, Store};
 
 /// Settings of one simulated suite.

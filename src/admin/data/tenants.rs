@@ -228,6 +228,11 @@ async fn list_ats_subscriptions(tenant: &Tenant, public_url: &str) -> Listing {
                 reason: format!("{kind} is polled"),
             };
         }
+        Delivery::PartnerApi { routes } => {
+            return Listing::NotApplicable {
+                reason: format!("{kind} calls Liaison's partner routes ({routes}/...)"),
+            };
+        }
     }
     let listed = match adapter.subscriptions(tenant) {
         Ok(subscriptions) => subscriptions.list(public_url).await,

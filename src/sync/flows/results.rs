@@ -114,6 +114,17 @@ pub async fn invitation_changed(
 /// Writes the result of an invitation back to the ATS when its verdict is new or changed.
 pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Result<(), JobError> {
     let invitation_id = invitation.id;
+    // An embedded-assessment order's invitation: its result goes to the order.
+    let order = crate::sync::orders::record_order_result(
+        step.db,
+        step.tenant,
+        step.suite,
+        invitation_id,
+        step.job,
+    );
+    if order.await? {
+        return Ok(());
+    }
     if !step.ats.can_write_back() {
         step.note("this ATS takes no write-backs");
         return Ok(());

@@ -1,0 +1,143 @@
+//! Teamtailor's partner API (`contracts/ats-partners.md` §3.1): Teamtailor calls Liaison
+//! (`partner_api::teamtailor`: the trigger form, the order webhook, activation), authenticated by
+//! `Authorization: Bearer <provider key>` (the key Liaison issued the tenant) and, on webhooks,
+//! `Teamtailor-Signature` over `"{t}.{partner-event id}"`. Teamtailor never retries, so the order
+//! is committed before the 2xx. The result goes back as a JSON:API `PUT` of the order's
+//! `update-url` with the partner API key (`ats.token`) and `X-Api-Version: 20180828`.
+
+pub mod normalize;
+pub mod payload;
+pub mod signature;
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+
+use super::capabilities::{Delivery, OrderReport};
+use super::error::{AdapterError, ParseError};
+use super::http_client::{classify, transport_error};
+use super::{AdapterFuture, ApplicationRef, AtsAdapter, WriteBack, unsupported};
+use crate::events::{AtsApplication, AtsJob, InboundEvent};
+use crate::signature::{Unverified, Verified, VerifyError};
+use crate::tenant::{AtsKind, Tenant};
+
+/// The API version Teamtailor requires on every call.
+pub const API_VERSION: &str = "20180828";
+/// The authorization word for the partner API key. Teamtailor's docs show both `Token` and
+/// `Bearer` [unverified]; its own examples of results use `Token` on the auth page.
+pub const AUTH_SCHEME: &str = "Token";
+
+pub struct TeamtailorAdapter {
+    http: reqwest::Client,
+}
+
+impl TeamtailorAdapter {
+    pub fn new(http: reqwest::Client) -> Self {
+        Self { http }
+    }
+}
+
+impl AtsAdapter for TeamtailorAdapter {
+    fn kind(&self) -> AtsKind {
+        AtsKind::Teamtailor
+    }
+
+    fn name(&self) -> &'static str {
+        "Teamtailor"
+    }
+
+    fn delivery(&self) -> Delivery {
+        Delivery::PartnerApi {
+            routes: "/partners/teamtailor",
+        }
+    }
+
+    fn verify(
+        &self,
+        _tenant: &Tenant,
+        _delivery: &Unverified,
+        _now: DateTime<Utc>,
+    ) -> Result<(), VerifyError> {
+        // Teamtailor delivers to /partners/teamtailor/webhook only.
+        Err(VerifyError::InvalidSignature)
+    }
+
+    fn parse(
+        &self,
+        _tenant: &Tenant,
+        _delivery: &Verified,
+        _payload: &serde_json::Value,
+    ) -> Result<InboundEvent, ParseError> {
+        Err(ParseError::new(
+            "Teamtailor sends orders to /partners/teamtailor/webhook",
+        ))
+    }
+
+    fn fetch_job<'a>(&'a self, _tenant: &'a Tenant, _id: &'a str) -> AdapterFuture<'a, AtsJob> {
+        unsupported(self.kind(), "fetch a job")
+    }
+
+    fn fetch_application<'a>(
+        &'a self,
+        _tenant: &'a Tenant,
+        _application: &'a ApplicationRef,
+    ) -> AdapterFuture<'a, AtsApplication> {
+        unsupported(self.kind(), "fetch an application")
+    }
+
+    fn write_back<'a>(
+        &'a self,
+        _tenant: &'a Tenant,
+        _application: &'a ApplicationRef,
+        _result: &'a WriteBack,
+    ) -> AdapterFuture<'a, ()> {
+        unsupported(self.kind(), "write tags or comments")
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug()))]
+    fn report_order<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        report: &'a OrderReport,
+    ) -> AdapterFuture<'a, ()> {
+        Box::pin(async move {
+            let token = tenant
+                .config
+                .ats
+                .token
+                .as_ref()
+                .ok_or_else(|| AdapterError::Config("ats.token is required".to_owned()))?;
+            let url = url::Url::parse(&report.callback_url)
+                .map_err(|e| AdapterError::Permanent(format!("the update-url: {e}")))?;
+            crate::outbound::check_url(&url).map_err(|refused| {
+                AdapterError::Permanent(format!(
+                    "the update-url points at {} ({}), which Liaison does not call",
+                    refused.reason, refused.host
+                ))
+            })?;
+            let id = url
+                .path_segments()
+                .and_then(|mut s| s.next_back())
+                .unwrap_or_default()
+                .to_owned();
+            let document = normalize::result_document(&id, &report.result);
+            let body = serde_json::to_vec(&document)
+                .map_err(|e| AdapterError::Permanent(e.to_string()))?;
+            let what = "PUT of the partner result";
+            let response = self
+                .http
+                .put(url)
+                .header(
+                    reqwest::header::AUTHORIZATION,
+                    format!("{AUTH_SCHEME} {}", token.expose_secret()),
+                )
+                .header("X-Api-Version", API_VERSION)
+                .header(reqwest::header::CONTENT_TYPE, "application/vnd.api+json")
+                .body(body)
+                .timeout(std::time::Duration::from_secs(30))
+                .send()
+                .await
+                .map_err(|e| transport_error(e, what))?;
+            classify(response.status(), response.headers(), what)
+        })
+    }
+}
