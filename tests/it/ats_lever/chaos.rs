@@ -217,9 +217,16 @@ async fn lever_opportunities_survive_duplicates_reordering_faults_and_kills() {
         );
     }
     let depth = queue::depth(world.app.db()).await.expect("depth");
+    let dead: Vec<(String, i32, Option<String>)> =
+        queue::dead_letters(world.app.db(), None, None, 10)
+            .await
+            .expect("dead letters")
+            .into_iter()
+            .map(|job| (job.flow, job.attempts, job.last_error))
+            .collect();
     assert_eq!(
         (depth.pending, depth.running, depth.dead),
         (0, 0, 0),
-        "{depth:?}"
+        "{depth:?}; dead: {dead:?}"
     );
 }

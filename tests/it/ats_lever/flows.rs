@@ -72,9 +72,11 @@ async fn a_stage_change_invites_once_and_the_result_comes_back_as_a_note_and_tag
         result.contains(PASS) && result.contains("85/100"),
         "{result}"
     );
-    // The flow read the opportunity from Lever rather than trusting the delivery.
+    // The flow read the opportunity from Lever rather than trusting the delivery. How often
+    // depends on timing: a stage change queued behind another of the same opportunity is
+    // covered by it and read once for both.
     let calls = world.lever.state.api_calls();
-    assert!(calls["GET /v1/opportunities/{id}"] >= 3, "{calls:?}");
+    assert!(calls["GET /v1/opportunities/{id}"] >= 1, "{calls:?}");
     assert_eq!(calls["POST /v1/opportunities/{id}/notes"], 2, "{calls:?}");
 }
 
