@@ -5,11 +5,14 @@
 //!
 //! The partitioned cookie carries the session; inside an iframe whose browser keeps no cookie,
 //! the page's forms carry it in their bodies (`s`), never in a URL that Liaison makes. A session
-//! reaches a page without a cookie through a one-time hand-off code (`?h=`, signed here, spent
-//! once in `web::spent`), which holds the session's claims but not its signature. Signed-out
+//! reaches a page without a cookie through a one-time hand-off code (`?h=`, encrypted and
+//! authenticated here, spent once in `web::spent`), which holds the session's claims, unreadable
+//! to whoever sees the URL, but not its signature. Signed-out
 //! sessions are marked in the store by their id (`web::spent`), which `web::access` checks.
 //! CSRF tokens for forms are derived from the session id: a form without the right one is refused.
 
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -130,6 +133,10 @@ pub enum SessionError {
     WrongTenant,
 }
 
+/// What hand-off codes are sealed under (key derivation and AEAD associated data).
+const HANDOFF_DOMAIN: &str = "handoff";
+const HANDOFF_NONCE_LEN: usize = 12;
+
 /// Signs and checks sessions and CSRF tokens.
 #[derive(Clone)]
 pub struct SessionKeys {
@@ -214,15 +221,25 @@ impl SessionKeys {
     }
 
     /// A one-time hand-off code for `session`, redeemable until `now + HANDOFF_S` (and once:
-    /// the caller spends it by the session id).
+    /// the caller spends it by the session id). The code travels in a URL (browser history,
+    /// proxies' access logs), so the claims are encrypted, not only signed: it shows nobody the
+    /// person's email or name.
     pub fn handoff(&self, session: &Session, now: i64) -> String {
-        self.sign_claims(
-            "handoff",
-            &Handoff {
-                session: session.clone(),
-                until: now + HANDOFF_S,
-            },
-        )
+        let claims = Handoff {
+            session: session.clone(),
+            until: now + HANDOFF_S,
+        };
+        let plaintext = serde_json::to_vec(&claims).unwrap_or_default();
+        let cipher = self.handoff_cipher();
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let payload = Payload {
+            msg: &plaintext,
+            aad: HANDOFF_DOMAIN.as_bytes(),
+        };
+        // Encryption with a valid key and a fresh nonce cannot fail for inputs under 64 GiB.
+        let mut sealed = nonce.to_vec();
+        sealed.extend(cipher.encrypt(&nonce, payload).unwrap_or_default());
+        URL_SAFE_NO_PAD.encode(sealed)
     }
 
     /// The session a hand-off code carries, if the code is ours, unexpired and for `tenant`.
@@ -232,7 +249,25 @@ impl SessionKeys {
         tenant: &str,
         now: i64,
     ) -> Result<(Session, i64), SessionError> {
-        let handoff: Handoff = self.open_claims("handoff", code)?;
+        let sealed = URL_SAFE_NO_PAD
+            .decode(code)
+            .map_err(|_| SessionError::Invalid)?;
+        if sealed.len() < HANDOFF_NONCE_LEN {
+            return Err(SessionError::Invalid);
+        }
+        let (nonce, ciphertext) = sealed.split_at(HANDOFF_NONCE_LEN);
+        let plaintext = self
+            .handoff_cipher()
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: HANDOFF_DOMAIN.as_bytes(),
+                },
+            )
+            .map_err(|_| SessionError::Invalid)?;
+        let handoff: Handoff =
+            serde_json::from_slice(&plaintext).map_err(|_| SessionError::Invalid)?;
         if handoff.until < now || handoff.session.exp <= now {
             return Err(SessionError::Expired);
         }
@@ -240,6 +275,12 @@ impl SessionKeys {
             return Err(SessionError::WrongTenant);
         }
         Ok((handoff.session, handoff.until))
+    }
+
+    /// AES-256-GCM under a key of its own, derived from the session key.
+    fn handoff_cipher(&self) -> Aes256Gcm {
+        let key = self.mac(HANDOFF_DOMAIN, b"encryption key");
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key))
     }
 
     /// A CSRF token bound to the session id `sid`, under `domain`.
@@ -376,6 +417,33 @@ mod tests {
         );
         let token = keys().sign(&session);
         assert!(keys().open_handoff(&token, "acme", NOW).is_err());
+    }
+
+    #[test]
+    fn a_hand_off_code_shows_nobody_the_person_and_cannot_be_altered() {
+        let session = session();
+        let code = keys().handoff(&session, NOW);
+        let bytes = URL_SAFE_NO_PAD.decode(&code).expect("base64url");
+        let readable = String::from_utf8_lossy(&bytes);
+        assert!(!readable.contains(&session.email), "{readable}");
+        assert!(!readable.contains("acme"), "{readable}");
+        assert_ne!(
+            code,
+            keys().handoff(&session, NOW),
+            "a fresh nonce each time"
+        );
+        let mut altered = bytes.clone();
+        let last = altered.len() - 1;
+        altered[last] ^= 1;
+        assert_eq!(
+            keys().open_handoff(&URL_SAFE_NO_PAD.encode(altered), "acme", NOW),
+            Err(SessionError::Invalid)
+        );
+        let other = SessionKeys::new([9; 32]);
+        assert_eq!(
+            other.open_handoff(&code, "acme", NOW),
+            Err(SessionError::Invalid)
+        );
     }
 
     #[test]
