@@ -180,6 +180,18 @@ pub trait AtsAdapter: Send + Sync {
     }
 }
 
+/// The routes of the kinds whose ATS calls Liaison (`/partners/{ats}/...`), one line per kind;
+/// mounted by `partner_api::router`.
+pub fn partner_routes() -> Vec<(&'static str, axum::Router<crate::app::AppState>)> {
+    vec![
+        (
+            "/partners/greenhouse",
+            greenhouse_assessment::routes::router(),
+        ),
+        ("/partners/teamtailor", teamtailor::routes::router()),
+    ]
+}
+
 /// The adapter of an ATS kind: the registry, one line per kind.
 pub fn adapter_for(kind: AtsKind) -> Arc<dyn AtsAdapter> {
     let registry = REGISTRY.get_or_init(|| {

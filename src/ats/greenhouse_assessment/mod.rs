@@ -1,11 +1,12 @@
 //! Greenhouse's Assessment Partner API (`contracts/ats-partners.md` §1.1): Greenhouse calls
-//! Liaison (`partner_api::greenhouse`: list tests, send a test, ask its status, report an error),
+//! Liaison (`routes`: list tests, send a test, ask its status, report an error),
 //! authenticated by the Basic-auth key Liaison issued the tenant; Liaison tells Greenhouse a
 //! result is ready with an empty `PATCH` of the order's `url`, under the same key, and Greenhouse
 //! then asks `test_status`. No webhooks: deliveries to `/webhooks/{tenant}/ats` are refused.
 
 pub mod normalize;
 pub mod payload;
+pub mod routes;
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};

@@ -1,5 +1,5 @@
 //! Teamtailor's partner API (`contracts/ats-partners.md` §3.1): Teamtailor calls Liaison
-//! (`partner_api::teamtailor`: the trigger form, the order webhook, activation), authenticated by
+//! (`routes`: the trigger form, the order webhook, activation), authenticated by
 //! `Authorization: Bearer <provider key>` (the key Liaison issued the tenant) and, on webhooks,
 //! `Teamtailor-Signature` over `"{t}.{partner-event id}"`. Teamtailor never retries, so the order
 //! is committed before the 2xx. The result goes back as a JSON:API `PUT` of the order's
@@ -7,6 +7,7 @@
 
 pub mod normalize;
 pub mod payload;
+pub mod routes;
 pub mod signature;
 
 use chrono::{DateTime, Utc};

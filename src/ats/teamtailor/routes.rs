@@ -15,13 +15,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use secrecy::ExposeSecret as _;
 
-use super::PartnerApiError;
-use super::body::json_body;
+use super::normalize::{config_of, order_of};
+use super::payload::{ConfigResponse, WebhookRequest};
+use super::signature;
 use crate::app::AppState;
-use crate::ats::teamtailor::normalize::{config_of, order_of};
-use crate::ats::teamtailor::payload::{ConfigResponse, WebhookRequest};
-use crate::ats::teamtailor::signature;
 use crate::orders::{self, catalogue};
+use crate::partner_api::{PartnerApiError, json_body};
 use crate::tenant::{AtsKind, Tenant};
 
 pub fn router() -> Router<AppState> {

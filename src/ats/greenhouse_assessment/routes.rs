@@ -12,16 +12,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 
-use super::PartnerApiError;
-use super::body::json_body;
-use crate::app::AppState;
-use crate::ats::greenhouse_assessment::normalize::{order_of, status_of};
-use crate::ats::greenhouse_assessment::payload::{
+use super::normalize::{order_of, status_of};
+use super::payload::{
     ResponseErrorRequest, SendTestRequest, SendTestResponse, TestResponse, TestStatusQuery,
     TestStatusResponse,
 };
+use crate::app::AppState;
 use crate::ids::OrderId;
 use crate::orders::{self, catalogue};
+use crate::partner_api::{PartnerApiError, json_body};
 use crate::tenant::{AtsKind, Tenant};
 
 pub fn router() -> Router<AppState> {
