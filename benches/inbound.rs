@@ -20,7 +20,7 @@
 //! requests queue behind the busy cores.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -38,19 +38,17 @@ use liaison::store;
 use liaison::tenant::{self, TenantConfig};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{KillOnDrop, cpu_seconds, env_u64, exchange, load_average};
+
 #[path = "inbound/baseline.rs"]
 mod baseline;
 #[path = "inbound/wrk.rs"]
 mod wrk;
 
 const SECRET: &str = "bench-signed-json-secret-of-32-bytes-or-more";
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -141,15 +139,6 @@ async fn feed_benchmark(megabytes: u64) -> anyhow::Result<()> {
         rss_before / 1024,
     );
     Ok(())
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Result<()> {
@@ -417,67 +406,4 @@ fn signed_request(out: &mut Vec<u8>, address: SocketAddr, n: u64) {
 X-Liaison-Signature: {signature}\r\nX-Liaison-Delivery: bench-{n}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-}
-
-/// Sends `request` and reads one answer (headers and a `Content-Length` body); its status.
-async fn exchange(
-    connection: &mut tokio::net::TcpStream,
-    request: &[u8],
-    answer: &mut Vec<u8>,
-) -> std::io::Result<u16> {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let broken = || std::io::Error::other("unexpected answer");
-    connection.write_all(request).await?;
-    answer.clear();
-    let mut chunk = [0u8; 2_048];
-    loop {
-        let read = connection.read(&mut chunk).await?;
-        if read == 0 {
-            return Err(broken());
-        }
-        answer.extend_from_slice(&chunk[..read]);
-        let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = std::str::from_utf8(&answer[..end]).map_err(|_| broken())?;
-        let length: usize = head
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse().ok())?
-            })
-            .unwrap_or(0);
-        if answer.len() < end + 4 + length {
-            continue;
-        }
-        return head
-            .get(9..12)
-            .and_then(|code| code.parse().ok())
-            .ok_or_else(broken);
-    }
-}
-
-/// CPU seconds (user + system) a process has used so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime, in clock ticks (100 per second on Linux).
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }

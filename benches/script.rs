@@ -12,7 +12,7 @@
 //! `LIAISON_BENCH_SECONDS` (default 10) and `LIAISON_BENCH_CONCURRENCY` (default 32) tune it.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -24,6 +24,11 @@ use liaison::signature::hmac_sha256;
 use liaison::store;
 use liaison::tenant::{self, TenantConfig};
 use serde_json::json;
+
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{KillOnDrop, cpu_seconds, env_u64, exchange};
 
 const SECRET: &str = "bench-signed-json-secret-of-32-bytes-or-more";
 
@@ -43,13 +48,6 @@ function handle(request) {
 }
 export { handle as catch };
 "#;
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() -> anyhow::Result<()> {
     let seconds = env_u64("LIAISON_BENCH_SECONDS", 10);
@@ -252,66 +250,4 @@ fn signed_request(out: &mut Vec<u8>, address: SocketAddr, slug: &str, n: u64) {
 X-Liaison-Signature: {signature}\r\nX-Liaison-Delivery: bench-{n}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-}
-
-/// Sends `request` and reads one answer (headers and a `Content-Length` body); its status.
-async fn exchange(
-    connection: &mut tokio::net::TcpStream,
-    request: &[u8],
-    answer: &mut Vec<u8>,
-) -> std::io::Result<u16> {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let broken = || std::io::Error::other("unexpected answer");
-    connection.write_all(request).await?;
-    answer.clear();
-    let mut chunk = [0u8; 2_048];
-    loop {
-        let read = connection.read(&mut chunk).await?;
-        if read == 0 {
-            return Err(broken());
-        }
-        answer.extend_from_slice(&chunk[..read]);
-        let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = std::str::from_utf8(&answer[..end]).map_err(|_| broken())?;
-        let length: usize = head
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse().ok())?
-            })
-            .unwrap_or(0);
-        if answer.len() < end + 4 + length {
-            continue;
-        }
-        return head
-            .get(9..12)
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(broken);
-    }
-}
-
-/// CPU seconds (user + system) a process has used so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
