@@ -123,12 +123,18 @@ pub trait AtsAdapter: Send + Sync {
     }
 
     /// Checks the delivery's authentication on its raw bytes, in constant time.
+    ///
+    /// By default nothing verifies: a kind whose ATS calls the partner routes
+    /// ([`Delivery::PartnerApi`]) takes no webhooks on `POST /webhooks/{tenant}/ats`.
     fn verify(
         &self,
         tenant: &Tenant,
         delivery: &Unverified,
         now: DateTime<Utc>,
-    ) -> Result<(), VerifyError>;
+    ) -> Result<(), VerifyError> {
+        let _ = (tenant, delivery, now);
+        Err(VerifyError::InvalidSignature)
+    }
 
     /// Turns a verified delivery (its body already as JSON: form fields are top-level keys) into
     /// Liaison's event. A payload that is understood but not acted upon is `EventBody::Ignored`.
@@ -137,21 +143,35 @@ pub trait AtsAdapter: Send + Sync {
         tenant: &Tenant,
         delivery: &Verified,
         payload: &serde_json::Value,
-    ) -> Result<InboundEvent, ParseError>;
+    ) -> Result<InboundEvent, ParseError> {
+        let _ = (tenant, delivery, payload);
+        Err(ParseError::new(match self.delivery() {
+            Delivery::PartnerApi { routes } => {
+                format!("{} sends its orders to {routes}, not webhooks", self.name())
+            }
+            _ => format!("{} sends no webhooks", self.name()),
+        }))
+    }
 
     /// The job as the ATS has it now (enrichment of a thin webhook, in the worker).
     fn fetch_job<'a>(
         &'a self,
         tenant: &'a Tenant,
         ats_job_id: &'a str,
-    ) -> AdapterFuture<'a, AtsJob>;
+    ) -> AdapterFuture<'a, AtsJob> {
+        let _ = (tenant, ats_job_id);
+        unsupported(self.kind(), "fetch a job")
+    }
 
     /// The application as the ATS has it now.
     fn fetch_application<'a>(
         &'a self,
         tenant: &'a Tenant,
         application: &'a ApplicationRef,
-    ) -> AdapterFuture<'a, AtsApplication>;
+    ) -> AdapterFuture<'a, AtsApplication> {
+        let _ = (tenant, application);
+        unsupported(self.kind(), "fetch an application")
+    }
 
     /// Writes a result (tag or comment) on an application.
     fn write_back<'a>(
@@ -159,7 +179,10 @@ pub trait AtsAdapter: Send + Sync {
         tenant: &'a Tenant,
         application: &'a ApplicationRef,
         result: &'a WriteBack,
-    ) -> AdapterFuture<'a, ()>;
+    ) -> AdapterFuture<'a, ()> {
+        let _ = (tenant, application, result);
+        unsupported(self.kind(), "write tags or comments")
+    }
 
     /// Embedded-assessment kinds: tells the ATS an order's result is ready (Greenhouse: an empty
     /// `PATCH` of the order's URL). Ok once the ATS answered 2xx.

@@ -10,15 +10,12 @@ pub mod payload;
 pub mod routes;
 pub mod signature;
 
-use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 
 use super::capabilities::{Delivery, OrderReport};
-use super::error::{AdapterError, ParseError};
+use super::error::AdapterError;
 use super::http_client::{classify, transport_error};
-use super::{AdapterFuture, ApplicationRef, AtsAdapter, WriteBack, unsupported};
-use crate::events::{AtsApplication, AtsJob, InboundEvent};
-use crate::signature::{Unverified, Verified, VerifyError};
+use super::{AdapterFuture, AtsAdapter};
 use crate::tenant::{AtsKind, Tenant};
 
 /// The API version Teamtailor requires on every call.
@@ -50,48 +47,6 @@ impl AtsAdapter for TeamtailorAdapter {
         Delivery::PartnerApi {
             routes: "/partners/teamtailor",
         }
-    }
-
-    fn verify(
-        &self,
-        _tenant: &Tenant,
-        _delivery: &Unverified,
-        _now: DateTime<Utc>,
-    ) -> Result<(), VerifyError> {
-        // Teamtailor delivers to /partners/teamtailor/webhook only.
-        Err(VerifyError::InvalidSignature)
-    }
-
-    fn parse(
-        &self,
-        _tenant: &Tenant,
-        _delivery: &Verified,
-        _payload: &serde_json::Value,
-    ) -> Result<InboundEvent, ParseError> {
-        Err(ParseError::new(
-            "Teamtailor sends orders to /partners/teamtailor/webhook",
-        ))
-    }
-
-    fn fetch_job<'a>(&'a self, _tenant: &'a Tenant, _id: &'a str) -> AdapterFuture<'a, AtsJob> {
-        unsupported(self.kind(), "fetch a job")
-    }
-
-    fn fetch_application<'a>(
-        &'a self,
-        _tenant: &'a Tenant,
-        _application: &'a ApplicationRef,
-    ) -> AdapterFuture<'a, AtsApplication> {
-        unsupported(self.kind(), "fetch an application")
-    }
-
-    fn write_back<'a>(
-        &'a self,
-        _tenant: &'a Tenant,
-        _application: &'a ApplicationRef,
-        _result: &'a WriteBack,
-    ) -> AdapterFuture<'a, ()> {
-        unsupported(self.kind(), "write tags or comments")
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant.slug()))]
