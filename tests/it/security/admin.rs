@@ -250,6 +250,7 @@ async fn chromium_signs_in_with_the_token_opens_every_console_page_and_cannot_go
         format!("/admin/events/{event}"),
         "/admin/queue".to_owned(),
         "/admin/equivalences?tenant=acme".to_owned(),
+        "/admin/tenants/acme/orders".to_owned(),
         "/admin/tenants/acme/mappings".to_owned(),
     ]
     .into();
