@@ -39,6 +39,7 @@ pub async fn worker(settings: Settings, health_bind: Option<SocketAddr>) -> Resu
     settings.require_master_key()?;
     let db = open_database(&settings).await?;
     let shutdown = shutdown_on_signal();
+    crate::store::checkpoint::spawn(&db, &shutdown);
     let state = app::process_state(settings, db, shutdown.clone())?;
     let background = state.background()?;
     let health = match health_bind {

@@ -44,7 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::sso::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics.clone(),
             middleware::record_metrics,
         ))
         .layer(

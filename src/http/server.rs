@@ -113,6 +113,7 @@ impl App {
             shutdown: shutdown.clone(),
             ..self.state
         };
+        store::checkpoint::spawn(&state.db, &shutdown);
         let router = super::router(state);
         let address = self.listener.local_addr()?;
         match self.tls {

@@ -47,7 +47,6 @@ impl Sender {
     }
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %slug, source = "ats"))]
 async fn receive_ats_webhook(
     State(state): State<InboundState>,
     Path(slug): Path<String>,
@@ -56,7 +55,6 @@ async fn receive_ats_webhook(
     receive(&state, &slug, Sender::Ats, request).await
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %slug, source = "suite"))]
 async fn receive_suite_webhook(
     State(state): State<InboundState>,
     Path(slug): Path<String>,
@@ -66,6 +64,11 @@ async fn receive_suite_webhook(
 }
 
 async fn receive(state: &InboundState, slug: &str, sender: Sender, request: Request) -> Response {
+    // The request's span (`http::middleware::make_span`) names the tenant and the source: one span
+    // per request, not a second one per webhook.
+    let span = tracing::Span::current();
+    span.record("tenant", slug);
+    span.record("source", sender.as_str());
     let outcome = match find_tenant(state, slug).await {
         // A script tenant's deliveries go through its script (several events, its own answer).
         Ok(tenant) if sender == Sender::Ats && crate::ats::script::is_script(&tenant.config) => {

@@ -137,7 +137,7 @@ impl Inbox {
     /// dropped. `wake` is told after each commit: jobs were enqueued.
     pub fn spawn(db: DatabaseConnection, max_attempts: u32, wake: Arc<Notify>) -> Self {
         let batch = StoreEvents {
-            db: db.clone(),
+            db: crate::store::dedicated_writer(&db),
             max_attempts,
             wake: wake.clone(),
         };

@@ -4,6 +4,7 @@
 //! processes). Queries that differ between the two live next to the concern that needs them
 //! (`queue::claim`), never as a second copy of the schema.
 
+pub mod checkpoint;
 pub mod entities;
 pub mod group_commit;
 
@@ -18,8 +19,13 @@ use crate::config::DatabaseUrl;
 
 pub use sea_orm::DatabaseConnection as Db;
 
+/// Page cache per SQLite connection, in KiB (SQLite's default is 2,000): the random pages of the
+/// delivery-id index are then found in memory rather than read back from the OS on each insert.
+const SQLITE_CACHE_KIB: u32 = 8 * 1024;
+
 /// Opens a pool. SQLite runs in WAL mode with `synchronous=NORMAL`: a committed transaction
 /// survives a crash of the process (SIGKILL), which is the durability the webhook answer promises.
+/// Long-running processes checkpoint the WAL from a task ([`checkpoint`]), not inside commits.
 pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.expose().to_owned());
     options
@@ -31,6 +37,11 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
+                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+                .pragma(
+                    "wal_autocheckpoint",
+                    checkpoint::SAFETY_NET_PAGES.to_string(),
+                )
         });
     if url.is_postgres() {
         options.max_connections(16).min_connections(1);
@@ -41,6 +52,24 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
     Database::connect(options)
         .await
         .with_context(|| format!("cannot open the database at {url}"))
+}
+
+/// A pool of one connection to the same SQLite database, for the process's hot writer (the
+/// inbox); on PostgreSQL, `db` itself. SQLite empties a connection's page cache whenever another
+/// connection wrote since it last ran, and a shared pool hands its connections out in turn: a
+/// writer on it found a cold cache at each commit and read its index pages back from the OS. The
+/// connection opens on first use, with the same settings as `db`'s.
+pub fn dedicated_writer(db: &DatabaseConnection) -> DatabaseConnection {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return db.clone();
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_lazy_with((*options).clone());
+    sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
 }
 
 /// SQLite lets one connection write at a time; another that tries gets `SQLITE_BUSY` and its

@@ -139,3 +139,75 @@ async fn the_bundled_sqlite_keeps_prepared_statements_across_bindings() {
         .collect();
     assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
 }
+
+/// Writes about `megabytes` MB to a scratch table, in transactions of ~100 KB.
+async fn write_megabytes(db: &sea_orm::DatabaseConnection, megabytes: usize) {
+    db.execute_unprepared("CREATE TABLE IF NOT EXISTS scratch (id INTEGER PRIMARY KEY, body TEXT)")
+        .await
+        .expect("scratch table");
+    for _ in 0..megabytes * 10 {
+        db.execute_unprepared(
+            "INSERT INTO scratch (body) SELECT printf('%.1000c', 'x') FROM \
+             (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) \
+             SELECT i FROM n)",
+        )
+        .await
+        .expect("insert");
+    }
+}
+
+// Without the checkpoint task only the safety net (10,000 pages, ~40 MB) would checkpoint, and
+// the WAL would hold every write below it.
+#[tokio::test]
+async fn a_serving_process_checkpoints_the_sqlite_wal_off_the_commit_path() {
+    let database = TestDb::new().await;
+    let Some(file) = database.sqlite_file.clone() else {
+        return; // PostgreSQL has no WAL file of ours to bound.
+    };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    store::checkpoint::spawn(&database.db, &shutdown);
+    for _ in 0..12 {
+        write_megabytes(&database.db, 1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
+    let wal = std::fs::metadata(file.with_extension("db-wal"))
+        .expect("the WAL file")
+        .len();
+    shutdown.cancel();
+    assert!(
+        wal < 6 * 1024 * 1024,
+        "12 MB written, the WAL holds {wal} bytes: it was not checkpointed"
+    );
+}
+
+#[tokio::test]
+async fn the_dedicated_writer_sees_and_is_seen_by_the_shared_pool() {
+    let database = TestDb::new().await;
+    let writer = store::dedicated_writer(&database.db);
+    let backend = database.db.get_database_backend();
+    database
+        .db
+        .execute_unprepared("CREATE TABLE shared_rows (id INTEGER PRIMARY KEY)")
+        .await
+        .expect("table");
+    writer
+        .execute_unprepared("INSERT INTO shared_rows (id) VALUES (1)")
+        .await
+        .expect("the writer inserts");
+    database
+        .db
+        .execute_unprepared("INSERT INTO shared_rows (id) VALUES (2)")
+        .await
+        .expect("the pool inserts");
+    for db in [&writer, &database.db] {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM shared_rows",
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        assert_eq!(row.try_get::<i64>("", "n").expect("n"), 2);
+    }
+}

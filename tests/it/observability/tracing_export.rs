@@ -110,7 +110,7 @@ async fn one_trace_runs_from_the_webhook_through_the_job_to_the_partner_calls() 
         traces.entry(span.trace_id).or_default().push(span.name);
     }
     let connected = traces.values().any(|names| {
-        ["receive_ats_webhook", "inbox_store", "job", "partner_call"]
+        ["request", "inbox_store", "job", "partner_call"]
             .iter()
             .all(|wanted| names.iter().any(|name| name == wanted))
     });
