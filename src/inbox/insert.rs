@@ -5,17 +5,18 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    QueryTrait, Set,
+    Statement, Value,
 };
 
 use super::{EventStatus, NewEvent, Stored};
 use crate::events::InboundEvent;
 use crate::ids::{EventId, TenantId};
-use crate::queue::NewJob;
-use crate::store::entities::{inbox_event, job};
+use crate::queue::{NewJob, insert_jobs};
+use crate::store::bulk_insert_sql;
+use crate::store::entities::inbox_event;
 use crate::time::now_ms;
 
 /// Rows per INSERT statement (well under both back ends' bound-parameter limits).
@@ -87,37 +88,50 @@ struct InsertedEvent {
     delivery_id: String,
 }
 
+/// The inbox columns an insert sets, in [`inbox_values`]'s order.
+const INBOX_COLUMNS: [&str; 10] = [
+    "tenant_id",
+    "source",
+    "delivery_id",
+    "event_type",
+    "subject",
+    "occurred_at",
+    "status",
+    "payload",
+    "normalized",
+    "received_at",
+];
+
+/// Redeliveries insert nothing (`uq_inbox_delivery`); only the keys come back: the payloads are
+/// large, and the caller has them.
+const INBOX_TAIL: &str = "ON CONFLICT (tenant_id, source, delivery_id) DO NOTHING \
+                          RETURNING id, tenant_id, source, delivery_id";
+
 async fn insert_chunk(
     db: &impl ConnectionTrait,
     events: &[NewEvent],
     max_attempts: u32,
 ) -> Result<Vec<Stored>, DbErr> {
     let now = now_ms();
-    let mut rows = Vec::with_capacity(events.len());
+    let backend = db.get_database_backend();
+    let mut values = Vec::with_capacity(events.len() * INBOX_COLUMNS.len());
     for event in events {
-        rows.push(inbox_row(event, now)?);
+        values.extend(inbox_values(event, now)?);
     }
-    // Only the keys come back: the payloads are large, and the caller has them.
-    let mut insert = inbox_event::Entity::insert_many(rows)
-        .on_conflict_do_nothing_on([
-            inbox_event::Column::TenantId,
-            inbox_event::Column::Source,
-            inbox_event::Column::DeliveryId,
-        ])
-        .into_query();
-    insert.returning(Query::returning().columns([
-        inbox_event::Column::Id,
-        inbox_event::Column::TenantId,
-        inbox_event::Column::Source,
-        inbox_event::Column::DeliveryId,
-    ]));
-    let statement = db.get_database_backend().build(&insert);
-    let mut fresh: HashMap<DeliveryKey, i64> = InsertedEvent::find_by_statement(statement)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| ((row.tenant_id, row.source, row.delivery_id), row.id))
-        .collect();
+    let sql = bulk_insert_sql(
+        backend,
+        "inbox_events",
+        &INBOX_COLUMNS,
+        events.len(),
+        INBOX_TAIL,
+    );
+    let mut fresh: HashMap<DeliveryKey, i64> =
+        InsertedEvent::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| ((row.tenant_id, row.source, row.delivery_id), row.id))
+            .collect();
 
     // First occurrence of a fresh key is new; later ones, and keys stored before, are duplicates.
     let mut taken: HashMap<DeliveryKey, i64> = HashMap::new();
@@ -147,45 +161,36 @@ async fn insert_chunk(
     }
     let outcomes: Vec<Stored> = outcomes.into_iter().flatten().collect();
 
-    let jobs: Vec<job::ActiveModel> = events
+    let jobs: Vec<(NewJob, Option<String>)> = events
         .iter()
         .zip(&outcomes)
         .filter(|(event, _)| event.status == EventStatus::Received)
         .filter_map(|(event, outcome)| match outcome {
-            Stored::New(id) => Some(job_row(event, *id, max_attempts, now)),
+            Stored::New(id) => Some((
+                job_for_event(event.tenant, *id, &event.event, max_attempts),
+                event.trace_parent.clone(),
+            )),
             Stored::Duplicate(_) => None,
         })
         .collect();
-    if !jobs.is_empty() {
-        job::Entity::insert_many(jobs)
-            .on_conflict_do_nothing_on([job::Column::TenantId, job::Column::IdempotencyKey])
-            .exec_without_returning(db)
-            .await?;
-    }
+    insert_jobs(db, jobs, now).await?;
     Ok(outcomes)
 }
 
-fn inbox_row(event: &NewEvent, now: i64) -> Result<inbox_event::ActiveModel, DbErr> {
+fn inbox_values(event: &NewEvent, now: i64) -> Result<[Value; INBOX_COLUMNS.len()], DbErr> {
     let normalized = serde_json::to_string(&event.event).map_err(|e| DbErr::Json(e.to_string()))?;
-    Ok(inbox_event::ActiveModel {
-        tenant_id: Set(event.tenant.0),
-        source: Set(event.event.source.as_str().to_owned()),
-        delivery_id: Set(event.event.delivery_id.clone()),
-        event_type: Set(event.event.partner_type.clone()),
-        subject: Set(event.event.subject()),
-        occurred_at: Set(event.event.occurred_at),
-        status: Set(event.status.as_str().to_owned()),
-        payload: Set(event.payload.clone()),
-        normalized: Set(normalized),
-        received_at: Set(now),
-        ..Default::default()
-    })
-}
-
-/// The `apply_event` job of [`job_for_event`], as a row (inserted in bulk).
-fn job_row(event: &NewEvent, id: EventId, max_attempts: u32, now: i64) -> job::ActiveModel {
-    job_for_event(event.tenant, id, &event.event, max_attempts)
-        .into_row(now, event.trace_parent.clone())
+    Ok([
+        event.tenant.0.into(),
+        event.event.source.as_str().into(),
+        event.event.delivery_id.clone().into(),
+        event.event.partner_type.clone().into(),
+        event.event.subject().into(),
+        event.event.occurred_at.into(),
+        event.status.as_str().into(),
+        event.payload.clone().into(),
+        normalized.into(),
+        now.into(),
+    ])
 }
 
 async fn find_existing<'a>(

@@ -12,6 +12,7 @@
 mod backoff;
 mod claim;
 mod complete;
+mod insert;
 mod outcome;
 mod reads;
 mod requeue;
@@ -20,6 +21,8 @@ mod waiting;
 pub use backoff::retry_delay;
 pub use claim::claim;
 pub use complete::{COVERED, Completed, JOBS_PER_STATEMENT, Succeeded, complete_batch};
+use insert::insert_job;
+pub use insert::insert_jobs;
 pub use outcome::AttemptOutcome;
 pub use reads::{
     attempts_of_jobs, attempts_per_minute, attempts_per_minute_statement, jobs_of_event,
@@ -36,7 +39,7 @@ use std::time::Duration;
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TryInsertResult,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 
@@ -99,35 +102,6 @@ pub struct NewJob {
     pub max_attempts: u32,
 }
 
-impl NewJob {
-    /// The `jobs` row of a new job, due at `run_at` or `now`: the one row builder, for `enqueue`
-    /// and for the inbox's bulk insert.
-    pub fn into_row(self, now: i64, trace_parent: Option<String>) -> job::ActiveModel {
-        let ordering_key = self
-            .ordering_key
-            .unwrap_or_else(|| self.idempotency_key.clone());
-        job::ActiveModel {
-            tenant_id: Set(self.tenant.0),
-            event_id: Set(self.event.map(|e| e.0)),
-            flow: Set(self.flow),
-            payload: Set(self.payload.to_string()),
-            status: Set(PENDING.to_owned()),
-            attempts: Set(0),
-            max_attempts: Set(self.max_attempts.max(1) as i32),
-            run_at: Set(self.run_at.unwrap_or(now)),
-            last_error: Set(None),
-            idempotency_key: Set(self.idempotency_key),
-            ordering_key: Set(ordering_key),
-            lease_owner: Set(None),
-            lease_expires_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            trace_parent: Set(trace_parent),
-            ..Default::default()
-        }
-    }
-}
-
 /// A job a worker holds a lease on.
 #[derive(Clone, Debug)]
 pub struct ClaimedJob {
@@ -150,15 +124,8 @@ pub struct ClaimedJob {
 /// Enqueues `job`, or does nothing when its idempotency key is already queued for the tenant.
 /// Answers the new job's id, or None for a duplicate. Works inside a caller's transaction.
 pub async fn enqueue(db: &impl ConnectionTrait, job: NewJob) -> Result<Option<JobId>, DbErr> {
-    let row = job.into_row(now_ms(), crate::telemetry::trace::current_traceparent());
-    let result = job::Entity::insert(row)
-        .on_conflict_do_nothing_on([job::Column::TenantId, job::Column::IdempotencyKey])
-        .exec(db)
-        .await?;
-    Ok(match result {
-        TryInsertResult::Inserted(inserted) => Some(JobId(inserted.last_insert_id)),
-        TryInsertResult::Conflicted | TryInsertResult::Empty => None,
-    })
+    let trace_parent = crate::telemetry::trace::current_traceparent();
+    insert_job(db, job, trace_parent, now_ms()).await
 }
 
 /// Marks a claimed job done. False when the lease was lost (another worker took it over).

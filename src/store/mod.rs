@@ -123,6 +123,34 @@ pub fn param_list(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// A multi-row `INSERT INTO {table} ({columns}) VALUES (...), (...)` of `rows` rows, its
+/// parameters numbered for `backend`, then `tail` (`ON CONFLICT ...`, `RETURNING ...`). The hot
+/// bulk inserts use it with values taken, not cloned: sea-orm's `insert_many` builds an active
+/// model per row and clones every value again to render the statement.
+pub fn bulk_insert_sql(
+    backend: DbBackend,
+    table: &str,
+    columns: &[&str],
+    rows: usize,
+    tail: &str,
+) -> String {
+    use std::fmt::Write as _;
+    let width = columns.len();
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..width {
+            let separator = if column == 0 { "" } else { ", " };
+            // Writing to a String cannot fail.
+            let _ = write!(sql, "{separator}${}", row * width + column + 1);
+        }
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(tail);
+    numbered_params(backend, &sql)
+}
+
 /// True when the error is a unique-constraint violation (portable across both back ends).
 pub fn is_unique_violation(error: &sea_orm::DbErr) -> bool {
     matches!(
