@@ -4,12 +4,15 @@
 //! stored durably with its `place_order` job), and is told the result once the suite has it
 //! (`record_result` + the `report_order` job, retried until the ATS answers 2xx, once per order).
 //!
+//! Orders the queue gave up on are requeued by `sweep`, under the poller lease.
+//!
 //! This module alone reads and writes `orders`, `partner_keys` and `partner_reports`.
 
 pub mod catalogue;
 pub mod keys;
 pub mod reports;
 mod store;
+pub mod sweep;
 
 use std::collections::BTreeMap;
 

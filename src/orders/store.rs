@@ -65,7 +65,7 @@ where
                     event: None,
                     flow: PLACE_ORDER.to_owned(),
                     payload: serde_json::json!({ "order_id": id.0 }),
-                    idempotency_key: format!("place:{id}"),
+                    idempotency_key: place_key(id),
                     ordering_key: Some(id.to_string()),
                     run_at: None,
                     max_attempts,
@@ -217,7 +217,7 @@ where
             event: None,
             flow: REPORT_ORDER.to_owned(),
             payload: serde_json::json!({ "order_id": id.0 }),
-            idempotency_key: format!("report:{id}"),
+            idempotency_key: report_key(id),
             ordering_key: Some(id.to_string()),
             run_at: None,
             max_attempts: REPORT_MAX_ATTEMPTS,
@@ -246,6 +246,16 @@ pub async fn mark_reported(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The key of an order's `place_order` job (one per order, ever).
+pub(super) fn place_key(id: OrderId) -> String {
+    format!("place:{id}")
+}
+
+/// The key of an order's `report_order` job (one report per order, ever).
+pub(super) fn report_key(id: OrderId) -> String {
+    format!("report:{id}")
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {
