@@ -258,7 +258,12 @@ async fn a_teamtailor_order_ends_with_one_put_of_its_result() {
 
 #[tokio::test]
 async fn a_teamtailor_order_outlives_a_suite_outage_longer_than_its_retries() {
-    let world = TeamtailorWorld::with("", |s| s.queue.max_attempts = 2).await;
+    let world = TeamtailorWorld::with("", |s| {
+        s.queue.max_attempts = 2;
+        // Each job attempt makes one call: the queue's retries are the ones under test.
+        s.suite_client.max_retries = 0;
+    })
+    .await;
     let test = world.project("Backend engineer");
     world.suite_down(true).await;
     let answer = world.teamtailor.trigger(&test, "ana@example.com").await;
