@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{OrderId, TenantId};
 
 pub use store::{
-    Placed, find, find_by_invitation, list, mark_failed, mark_invited, mark_reported, place,
-    record_result,
+    Placed, find, find_by_invitation, list, mark_ended, mark_failed, mark_invited, mark_reported,
+    place, record_result,
 };
 
 /// The flow that turns a stored order into a suite candidate and invitation.
@@ -78,15 +78,21 @@ pub enum OrderStatus {
     Reported,
     /// The order cannot be carried out (an unknown test...): see `last_error`.
     Failed,
+    /// The invitation expired before the interview was taken.
+    Expired,
+    /// The invitation was cancelled at the suite.
+    Cancelled,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 7] = [
         Self::Received,
         Self::Invited,
         Self::Completed,
         Self::Reported,
         Self::Failed,
+        Self::Expired,
+        Self::Cancelled,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -96,6 +102,8 @@ impl OrderStatus {
             Self::Completed => "completed",
             Self::Reported => "reported",
             Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
         }
     }
 

@@ -103,19 +103,21 @@ pub async fn find(
     Ok(row.map(to_order))
 }
 
-/// The order whose invitation is `invitation_id`.
+/// The orders whose invitation is `invitation_id`, oldest first: several when the ATS ordered
+/// the same test for the same person again while the first invitation was live (the suite
+/// answers the live one).
 pub async fn find_by_invitation(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     invitation_id: &str,
-) -> Result<Option<Order>, DbErr> {
-    let row = order::Entity::find()
+) -> Result<Vec<Order>, DbErr> {
+    let rows = order::Entity::find()
         .filter(order::Column::TenantId.eq(tenant.0))
         .filter(order::Column::InvitationId.eq(invitation_id))
         .order_by_asc(order::Column::Id)
-        .one(db)
+        .all(db)
         .await?;
-    Ok(row.map(to_order))
+    Ok(rows.into_iter().map(to_order).collect())
 }
 
 /// The tenant's newest orders first.
@@ -181,6 +183,28 @@ pub async fn mark_failed(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The invitation of the tenant's orders ended without an interview (`Expired` or
+/// `Cancelled`): those still waiting for it say so. Answers how many changed.
+pub async fn mark_ended(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    invitation_id: &str,
+    ended: OrderStatus,
+) -> Result<u64, DbErr> {
+    let result = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(ended.as_str()))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now_ms()))
+        .filter(order::Column::TenantId.eq(tenant.0))
+        .filter(order::Column::InvitationId.eq(invitation_id))
+        .filter(
+            order::Column::Status
+                .is_in([OrderStatus::Received.as_str(), OrderStatus::Invited.as_str()]),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// Stores the order's result (a later one replaces it: the ATS reads the newest) and, the first
