@@ -17,6 +17,7 @@ pub use file::{
 };
 pub(crate) use repo::seal_context;
 pub use repo::{
-    ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list, open, slugs_by_id,
+    ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, ids_of_kind, list, open,
+    slugs_by_id,
 };
 pub use roles::RoleMap;

@@ -369,3 +369,97 @@ async fn orders_teamtailor_could_not_deliver_are_recovered_from_its_listing() {
     assert_eq!(record.auth_schemes, ["Bearer"], "the tenant's word");
     assert_eq!(world.recover().await.seen, 0, "nothing is left unanswered");
 }
+
+/// A JWT signed HS256 with `key`, expiring at `exp` (Unix seconds).
+fn provider_jwt(key: &str, exp: i64) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"exp": exp, "company-uuid": "co-uuid"}),
+        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+    )
+    .expect("a JWT")
+}
+
+/// A compact JWE (`dir`, `A256GCM`) under the key Teamtailor's example derives from the webhook
+/// secret: the first 32 hex characters of its SHA-256, as bytes.
+fn provider_jwe(webhook_secret: &str, exp: i64) -> String {
+    use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let hex: String = sha2::Sha256::digest(webhook_secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&hex.as_bytes()[..32]).expect("key");
+    let header = b64.encode(br#"{"alg":"dir","enc":"A256GCM"}"#);
+    let nonce = aes_gcm::Aes256Gcm::generate_nonce(&mut OsRng);
+    let claims = json!({"exp": exp}).to_string();
+    let sealed = cipher
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: claims.as_bytes(),
+                aad: header.as_bytes(),
+            },
+        )
+        .expect("sealed");
+    let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
+    format!(
+        "{header}..{}.{}.{}",
+        b64.encode(nonce),
+        b64.encode(ciphertext),
+        b64.encode(tag)
+    )
+}
+
+/// The status a trigger run gets with `bearer` as the provider key.
+async fn trigger_status(world: &TeamtailorWorld, test: &str, bearer: &str) -> u16 {
+    world
+        .teamtailor
+        .trigger_with(test, "ana@example.com", None, None, Some(bearer))
+        .await
+        .status
+}
+
+#[tokio::test]
+async fn a_provider_key_jwt_is_accepted_only_where_the_tenant_says_so() {
+    let now = chrono::Utc::now().timestamp();
+    let plain = TeamtailorWorld::new().await;
+    let test = plain.project("Backend engineer");
+    let token = provider_jwt(API_KEY, now + 300);
+    assert_eq!(trigger_status(&plain, &test, &token).await, 401, "plain only");
+
+    let world = TeamtailorWorld::with("[ats.teamtailor]\nprovider_key = \"jwt\"", |_| {}).await;
+    let test = world.project("Backend engineer");
+    assert_eq!(trigger_status(&world, &test, &token).await, 200, "a good JWT");
+    let wrong = provider_jwt("not-the-api-key", now + 300);
+    assert_eq!(trigger_status(&world, &test, &wrong).await, 401, "wrong key");
+    let expired = provider_jwt(API_KEY, now - 5);
+    assert_eq!(trigger_status(&world, &test, &expired).await, 401, "expired");
+    let issued = world.teamtailor.trigger(&test, "b@example.com").await;
+    assert_eq!(issued.status, 200, "the issued key still works");
+    let jwe = provider_jwe(SIGNATURE_SECRET, now + 300);
+    assert_eq!(trigger_status(&world, &test, &jwe).await, 401, "not the form");
+    let orders = liaison::orders::list(world.app.db(), world.tenant.id, 10)
+        .await
+        .expect("orders");
+    assert_eq!(orders.len(), 2);
+}
+
+#[tokio::test]
+async fn a_provider_key_jwe_opens_under_the_webhook_secret() {
+    let now = chrono::Utc::now().timestamp();
+    let world = TeamtailorWorld::with("[ats.teamtailor]\nprovider_key = \"jwe\"", |_| {}).await;
+    let test = world.project("Backend engineer");
+    let good = provider_jwe(SIGNATURE_SECRET, now + 300);
+    assert_eq!(trigger_status(&world, &test, &good).await, 200, "a good JWE");
+    let wrong = provider_jwe("not-the-secret", now + 300);
+    assert_eq!(trigger_status(&world, &test, &wrong).await, 401, "wrong key");
+    let expired = provider_jwe(SIGNATURE_SECRET, now - 5);
+    assert_eq!(trigger_status(&world, &test, &expired).await, 401, "expired");
+    let orders = liaison::orders::list(world.app.db(), world.tenant.id, 10)
+        .await
+        .expect("orders");
+    assert_eq!(orders.len(), 1);
+}

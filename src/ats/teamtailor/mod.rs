@@ -7,6 +7,7 @@
 
 pub mod normalize;
 pub mod payload;
+pub mod provider_key;
 pub mod recovery;
 pub mod routes;
 pub mod signature;
