@@ -198,10 +198,10 @@ pub async fn mark_ended(
         .col_expr(order::Column::UpdatedAt, Expr::value(now_ms()))
         .filter(order::Column::TenantId.eq(tenant.0))
         .filter(order::Column::InvitationId.eq(invitation_id))
-        .filter(
-            order::Column::Status
-                .is_in([OrderStatus::Received.as_str(), OrderStatus::Invited.as_str()]),
-        )
+        .filter(order::Column::Status.is_in([
+            OrderStatus::Received.as_str(),
+            OrderStatus::Invited.as_str(),
+        ]))
         .exec(db)
         .await?;
     Ok(result.rows_affected)

@@ -308,36 +308,37 @@ async fn the_tls_demos_greenhouse_tenant_orders_and_gets_its_result_over_https()
     );
 
     // The suite simulator delivers the completion to Liaison over HTTPS too.
-    let invitation = crate::support::wait_until(
-        Duration::from_secs(30),
-        "the invitation",
-        || async {
+    let invitation =
+        crate::support::wait_until(Duration::from_secs(30), "the invitation", || async {
             crate::sync_world::object_values(&suite.snapshot()["invitations"])
                 .first()
                 .and_then(|i| i["id"].as_str().map(str::to_owned))
-        },
-    )
-    .await;
+        })
+        .await;
     let review: liaison_sim::suite::ReviewIn =
         serde_json::from_value(serde_json::json!({"score": 88, "recommendation": "advance"}))
             .expect("review");
     suite
         .complete_invitation(&invitation, vec![review])
         .expect("complete");
-    crate::support::wait_until(Duration::from_secs(30), "the result in Greenhouse", || async {
-        let state: serde_json::Value = http
-            .get(format!("{greenhouse}/_sim/state"))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        crate::sync_world::object_values(&state["tests"])
-            .iter()
-            .any(|t| t["status"]["partner_status"] == "complete")
-            .then_some(())
-    })
+    crate::support::wait_until(
+        Duration::from_secs(30),
+        "the result in Greenhouse",
+        || async {
+            let state: serde_json::Value = http
+                .get(format!("{greenhouse}/_sim/state"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            crate::sync_world::object_values(&state["tests"])
+                .iter()
+                .any(|t| t["status"]["partner_status"] == "complete")
+                .then_some(())
+        },
+    )
     .await;
     demo.stop().await.expect("stops");
 }

@@ -300,7 +300,10 @@ async fn a_teamtailor_order_outlives_a_suite_outage_longer_than_its_retries() {
                 .is_some_and(|r| r.puts_accepted == 1)
         })
         .await;
-    assert_eq!(world.teamtailor.result(&id).expect("record").score, Some(json!(64)));
+    assert_eq!(
+        world.teamtailor.result(&id).expect("record").score,
+        Some(json!(64))
+    );
     assert_eq!(world.recover().await.requeued, 0, "nothing left to requeue");
 }
 
@@ -333,10 +336,18 @@ async fn orders_teamtailor_could_not_deliver_are_recovered_from_its_listing() {
     assert_eq!(orders.len(), 1, "only the delivered one is known");
 
     let report = world.recover().await;
-    assert_eq!((report.seen, report.new, report.duplicates), (4, 3, 1), "{report:?}");
+    assert_eq!(
+        (report.seen, report.new, report.duplicates),
+        (4, 3, 1),
+        "{report:?}"
+    );
     assert_eq!(world.teamtailor.listings(), 2, "two pages of two");
     let again = world.recover().await;
-    assert_eq!((again.new, again.duplicates), (0, 4), "idempotent: {again:?}");
+    assert_eq!(
+        (again.new, again.duplicates),
+        (0, 4),
+        "idempotent: {again:?}"
+    );
     let orders = liaison::orders::list(world.app.db(), world.tenant.id, 10)
         .await
         .expect("orders");
@@ -428,19 +439,39 @@ async fn a_provider_key_jwt_is_accepted_only_where_the_tenant_says_so() {
     let plain = TeamtailorWorld::new().await;
     let test = plain.project("Backend engineer");
     let token = provider_jwt(API_KEY, now + 300);
-    assert_eq!(trigger_status(&plain, &test, &token).await, 401, "plain only");
+    assert_eq!(
+        trigger_status(&plain, &test, &token).await,
+        401,
+        "plain only"
+    );
 
     let world = TeamtailorWorld::with("[ats.teamtailor]\nprovider_key = \"jwt\"", |_| {}).await;
     let test = world.project("Backend engineer");
-    assert_eq!(trigger_status(&world, &test, &token).await, 200, "a good JWT");
+    assert_eq!(
+        trigger_status(&world, &test, &token).await,
+        200,
+        "a good JWT"
+    );
     let wrong = provider_jwt("not-the-api-key", now + 300);
-    assert_eq!(trigger_status(&world, &test, &wrong).await, 401, "wrong key");
+    assert_eq!(
+        trigger_status(&world, &test, &wrong).await,
+        401,
+        "wrong key"
+    );
     let expired = provider_jwt(API_KEY, now - 5);
-    assert_eq!(trigger_status(&world, &test, &expired).await, 401, "expired");
+    assert_eq!(
+        trigger_status(&world, &test, &expired).await,
+        401,
+        "expired"
+    );
     let issued = world.teamtailor.trigger(&test, "b@example.com").await;
     assert_eq!(issued.status, 200, "the issued key still works");
     let jwe = provider_jwe(SIGNATURE_SECRET, now + 300);
-    assert_eq!(trigger_status(&world, &test, &jwe).await, 401, "not the form");
+    assert_eq!(
+        trigger_status(&world, &test, &jwe).await,
+        401,
+        "not the form"
+    );
     let orders = liaison::orders::list(world.app.db(), world.tenant.id, 10)
         .await
         .expect("orders");
@@ -453,11 +484,23 @@ async fn a_provider_key_jwe_opens_under_the_webhook_secret() {
     let world = TeamtailorWorld::with("[ats.teamtailor]\nprovider_key = \"jwe\"", |_| {}).await;
     let test = world.project("Backend engineer");
     let good = provider_jwe(SIGNATURE_SECRET, now + 300);
-    assert_eq!(trigger_status(&world, &test, &good).await, 200, "a good JWE");
+    assert_eq!(
+        trigger_status(&world, &test, &good).await,
+        200,
+        "a good JWE"
+    );
     let wrong = provider_jwe("not-the-secret", now + 300);
-    assert_eq!(trigger_status(&world, &test, &wrong).await, 401, "wrong key");
+    assert_eq!(
+        trigger_status(&world, &test, &wrong).await,
+        401,
+        "wrong key"
+    );
     let expired = provider_jwe(SIGNATURE_SECRET, now - 5);
-    assert_eq!(trigger_status(&world, &test, &expired).await, 401, "expired");
+    assert_eq!(
+        trigger_status(&world, &test, &expired).await,
+        401,
+        "expired"
+    );
     let orders = liaison::orders::list(world.app.db(), world.tenant.id, 10)
         .await
         .expect("orders");

@@ -28,7 +28,10 @@ pub const RECOVERY_INTERVAL: std::time::Duration = std::time::Duration::from_sec
 /// `Authorization` on Liaison's calls: the partner API key after the tenant's word for it
 /// (`[ats.teamtailor] result_auth`: Teamtailor's docs show both `Token` and `Bearer`).
 pub(crate) fn auth_header(tenant: &Tenant, key: &str) -> String {
-    format!("{} {key}", tenant.config.ats.teamtailor.result_auth.as_str())
+    format!(
+        "{} {key}",
+        tenant.config.ats.teamtailor.result_auth.as_str()
+    )
 }
 
 pub struct TeamtailorAdapter {

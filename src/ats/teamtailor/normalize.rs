@@ -71,9 +71,11 @@ pub fn order_of_listed(
     fields.insert("id".to_owned(), reference.id.clone().into());
     let candidate: Candidate = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| format!("candidate {}: {e}", reference.id))?;
-    let update_url = listed.links.own.clone().unwrap_or_else(|| {
-        format!("{}/{}", fallback_base.trim_end_matches('/'), listed.id)
-    });
+    let update_url = listed
+        .links
+        .own
+        .clone()
+        .unwrap_or_else(|| format!("{}/{}", fallback_base.trim_end_matches('/'), listed.id));
     order_from(
         &listed.id,
         &update_url,

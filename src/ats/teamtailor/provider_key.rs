@@ -61,8 +61,7 @@ fn decrypt_jwe(token: &str, key: &[u8; 32]) -> Option<serde_json::Value> {
         return None;
     };
     let header_json: serde_json::Value = serde_json::from_slice(&b64.decode(header).ok()?).ok()?;
-    if header_json["alg"] != "dir" || header_json["enc"] != "A256GCM" || !encrypted_key.is_empty()
-    {
+    if header_json["alg"] != "dir" || header_json["enc"] != "A256GCM" || !encrypted_key.is_empty() {
         return None;
     }
     let iv = b64.decode(iv).ok()?;

@@ -72,7 +72,10 @@ fn results_url(tenant: &Tenant) -> String {
         .as_deref()
         .unwrap_or(TEAMTAILOR_API_URL)
         .trim_end_matches('/');
-    format!("{base}{}", tenant.config.ats.teamtailor.pending_results_path)
+    format!(
+        "{base}{}",
+        tenant.config.ats.teamtailor.pending_results_path
+    )
 }
 
 async fn list_page(
@@ -95,8 +98,12 @@ async fn list_page(
     url.query_pairs_mut()
         .append_pair("include", "candidate")
         .append_pair("page[number]", &number.to_string())
-        .append_pair("page[size]", &settings.pending_results_page_size.to_string());
-    crate::outbound::check_url(&url).map_err(|refused| AdapterError::Config(refused.to_string()))?;
+        .append_pair(
+            "page[size]",
+            &settings.pending_results_page_size.to_string(),
+        );
+    crate::outbound::check_url(&url)
+        .map_err(|refused| AdapterError::Config(refused.to_string()))?;
     let what = "listing of unanswered partner results";
     let response = http
         .get(url)

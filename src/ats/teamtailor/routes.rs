@@ -20,9 +20,9 @@ use super::normalize::{config_of, order_of};
 use super::payload::{ConfigResponse, WebhookRequest};
 use super::{provider_key, signature};
 use crate::app::AppState;
+use crate::ids::TenantId;
 use crate::orders::{self, catalogue};
 use crate::partner_api::{PartnerApiError, json_body};
-use crate::ids::TenantId;
 use crate::tenant::{self, AtsKind, Directory, ProviderKeyForm, Tenant};
 
 pub fn router() -> Router<AppState> {
@@ -57,7 +57,7 @@ impl FromRequestParts<AppState> for TeamtailorTenant {
         };
         let id = match orders::keys::authenticate(&state.db, master_key, key).await? {
             Some(id) => id,
-            None => tenant_of_token(&state.db, &tenants, key)
+            None => tenant_of_token(&state.db, tenants, key)
                 .await?
                 .ok_or(PartnerApiError::Unauthorized)?,
         };

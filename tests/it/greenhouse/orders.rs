@@ -327,7 +327,11 @@ async fn a_cancelled_invitation_is_what_test_status_answers() {
         .expect("id")
         .to_owned();
     assert_eq!(
-        partner.test_status(&interview).await.expect("status").partner_status,
+        partner
+            .test_status(&interview)
+            .await
+            .expect("status")
+            .partner_status,
         "sent"
     );
 
