@@ -917,6 +917,39 @@ frame_ancestors = ["https://ats.example.com"]
     }
 
     #[test]
+    fn a_teamtailor_tenant_may_name_the_unverified_details() {
+        let teamtailor = SAMPLE.replace("kind = \"gupy\"", "kind = \"teamtailor\"");
+        let config = TenantConfig::from_toml(&teamtailor).expect("valid");
+        assert_eq!(config.ats.teamtailor, TeamtailorSettings::default());
+        let chosen = teamtailor.replace(
+            "[suite]",
+            "[ats.teamtailor]\nresult_auth = \"Bearer\"\nprovider_key = \"jwe\"\n[suite]",
+        );
+        let config = TenantConfig::from_toml(&chosen).expect("valid");
+        assert_eq!(
+            config.ats.teamtailor.result_auth,
+            TeamtailorAuthScheme::Bearer
+        );
+        assert_eq!(config.ats.teamtailor.provider_key, ProviderKeyForm::Jwe);
+        for (setting, key) in [
+            ("result_auth = \"Basic\"", "result_auth"),
+            (
+                "pending_results_path = \"partner\"",
+                "ats.teamtailor.pending_results_path",
+            ),
+            (
+                "pending_results_page_size = 0",
+                "ats.teamtailor.pending_results_page_size",
+            ),
+        ] {
+            let text =
+                teamtailor.replace("[suite]", &format!("[ats.teamtailor]\n{setting}\n[suite]"));
+            let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains(key), "expected `{key}` in: {error}");
+        }
+    }
+
+    #[test]
     fn a_word_that_is_no_suite_role_is_refused_by_validation() {
         let text = SAMPLE.replace(
             "[embed]",
