@@ -213,7 +213,7 @@ async fn list_results(
         .get("page[size]")
         .and_then(|n| n.parse().ok())
         .unwrap_or(10)
-        .clamp(1, 30);
+        .clamp(1, 100);
     let include = query
         .get("include")
         .is_some_and(|i| i.split(',').any(|part| part == "candidate"));

@@ -52,8 +52,8 @@ pub async fn recover(
                 report.duplicates += 1;
             }
         }
-        let size = u64::from(tenant.config.ats.teamtailor.pending_results_page_size);
-        let read = u64::from(number) * size;
+        // What was read so far, not pages times the size asked: the API may cap the size.
+        let read = report.seen;
         let total = page.meta.record_count.unwrap_or(read + count);
         if count == 0 || read >= total {
             break;

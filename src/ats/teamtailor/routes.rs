@@ -1,9 +1,9 @@
 //! Teamtailor's partner API (`contracts/ats-partners.md` §3.1): `GET /config` (the trigger form:
 //! a select of the tenant's tests), `POST /webhook` (the order, committed before the 2xx since
 //! Teamtailor never retries) and `GET /activation`, authenticated by `Authorization: Bearer
-//! <provider key>` (the key Liaison issued the tenant, or a token made from the tenant's secrets
-//! when `[ats.teamtailor] provider_key` says so: `provider_key`). Webhook refusals are plain text, which
-//! Teamtailor shows its user.
+//! <provider key>` (the key Liaison issued the tenant, or a token made from the tenant's
+//! secrets when `[ats.teamtailor] provider_key` says so: `provider_key`). Webhook refusals are
+//! plain text, which Teamtailor shows its user.
 
 use std::sync::Arc;
 
