@@ -80,6 +80,7 @@ pub async fn poll_once(state: &Pollers, tenant: &Tenant) -> Result<PollReport, A
         changed = report.changed,
         removed = report.removed,
         skipped = report.skipped,
+        requeued = report.requeued,
         "poll finished"
     );
     Ok(report)

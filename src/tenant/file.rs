@@ -160,6 +160,10 @@ pub struct TeamtailorSettings {
     pub result_auth: TeamtailorAuthScheme,
     /// How Teamtailor presents the provider key on its calls.
     pub provider_key: ProviderKeyForm,
+    /// Whether the recovery lists unanswered partner results (off: it only requeues the orders
+    /// the queue gave up on). Off for all but one tenant when several share a partner API key
+    /// whose listing cannot be scoped to one company.
+    pub list_pending_results: bool,
     /// The recovery listing of partner results Liaison has not answered (the API's path).
     pub pending_results_path: String,
     /// Its filter, a query string (`filter[status]=sending`); empty: none.
@@ -176,6 +180,7 @@ impl Default for TeamtailorSettings {
         Self {
             result_auth: TeamtailorAuthScheme::Token,
             provider_key: ProviderKeyForm::Plain,
+            list_pending_results: true,
             pending_results_path: "/partner/v1/partner-results".to_owned(),
             pending_results_filter: "filter[status]=sending".to_owned(),
             pending_results_page_size: 30,

@@ -506,3 +506,25 @@ async fn a_provider_key_jwe_opens_under_the_webhook_secret() {
         .expect("orders");
     assert_eq!(orders.len(), 1);
 }
+
+#[tokio::test]
+async fn a_tenant_may_turn_the_listing_off_and_keep_the_requeueing() {
+    let world =
+        TeamtailorWorld::with("[ats.teamtailor]\nlist_pending_results = false", |_| {}).await;
+    let test = world.project("Backend engineer");
+    world.teamtailor.set_faults(Faults {
+        drop_next_deliveries: 1,
+        ..Faults::default()
+    });
+    assert_eq!(
+        world
+            .teamtailor
+            .trigger(&test, "a@example.com")
+            .await
+            .status,
+        0
+    );
+    let report = world.recover().await;
+    assert_eq!((report.seen, report.new), (0, 0), "{report:?}");
+    assert_eq!(world.teamtailor.listings(), 0, "never listed");
+}

@@ -28,6 +28,10 @@ pub async fn recover(
         requeued: orders::sweep::requeue_stuck(context.db, tenant.id).await?,
         ..PollReport::default()
     };
+    if !tenant.config.ats.teamtailor.list_pending_results {
+        report.stored = report.requeued;
+        return Ok(report);
+    }
     let base = results_url(tenant);
     for number in 1..=MAX_PAGES {
         let page = list_page(http, tenant, &base, number).await?;
