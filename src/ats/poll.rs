@@ -43,8 +43,10 @@ pub struct PollReport {
     pub removed: u64,
     /// Unreadable items, reported in the event log and skipped.
     pub skipped: u64,
-    /// Events stored in the inbox (and their jobs enqueued).
+    /// Events stored in the inbox (and their jobs enqueued), or orders stored or requeued.
     pub stored: u64,
+    /// Embedded-assessment kinds: jobs of unfinished orders requeued after the queue gave up.
+    pub requeued: u64,
     /// Events whose delivery id was already stored.
     pub duplicates: u64,
     /// The persisted cursor after this poll, for listing sources.
@@ -78,6 +80,7 @@ pub async fn poll_once(state: &Pollers, tenant: &Tenant) -> Result<PollReport, A
         changed = report.changed,
         removed = report.removed,
         skipped = report.skipped,
+        requeued = report.requeued,
         "poll finished"
     );
     Ok(report)

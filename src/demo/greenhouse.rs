@@ -23,12 +23,14 @@ pub struct GreenhouseDemo {
 }
 
 /// Starts both simulators, applies the tenant, issues its key and registers the suite webhook.
+/// With `--tls`, both trust the demo's certificate (`trust_pem`): they call Liaison over HTTPS.
 pub async fn start(
     state: &AppState,
     master_key: &MasterKey,
     loopback: SocketAddr,
     client_secret: &str,
     id_offset: u64,
+    trust_pem: Option<String>,
 ) -> anyhow::Result<GreenhouseDemo> {
     let suite = suite::spawn(
         loopback,
@@ -36,6 +38,7 @@ pub async fn start(
             client_id: super::seed::SUITE_CLIENT_ID.to_owned(),
             client_secret: client_secret.to_owned(),
             id_offset,
+            trust_pem: trust_pem.clone(),
             ..SuiteSimConfig::default()
         },
     )
@@ -78,6 +81,7 @@ client_secret = "{client_secret}"
             partner_base_url: format!("{public_url}/partners/greenhouse"),
             key: key.expose_secret().to_owned(),
             own_url: String::new(),
+            trust_pem,
         },
     )
     .await?;

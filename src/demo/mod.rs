@@ -134,6 +134,7 @@ pub async fn start(
 
     let secrets = DemoSecrets::generate();
     let trust_pem = certificate.as_ref().map(|c| c.cert_pem.clone());
+    let greenhouse_trust_pem = trust_pem.clone();
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let id_offset = fresh_id_offset();
     let suite = suite::spawn(
@@ -182,6 +183,7 @@ pub async fn start(
         loopback,
         secrecy::ExposeSecret::expose_secret(&secrets.suite_client_secret),
         u64::try_from(id_offset).unwrap_or_default(),
+        greenhouse_trust_pem,
     )
     .await?;
 
@@ -230,6 +232,11 @@ impl RunningDemo {
     /// The Greenhouse simulator of the second tenant (`greenhouse::TENANT`).
     pub fn greenhouse_url(&self) -> String {
         self.greenhouse.greenhouse.url()
+    }
+
+    /// The suite simulator of the second tenant.
+    pub fn greenhouse_suite(&self) -> &liaison_sim::suite::RunningSuiteSim {
+        &self.greenhouse.suite
     }
 
     /// An HTTP client that trusts the demo's certificate (with `--tls`).

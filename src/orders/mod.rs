@@ -4,12 +4,15 @@
 //! stored durably with its `place_order` job), and is told the result once the suite has it
 //! (`record_result` + the `report_order` job, retried until the ATS answers 2xx, once per order).
 //!
+//! Orders the queue gave up on are requeued by `sweep`, under the poller lease.
+//!
 //! This module alone reads and writes `orders`, `partner_keys` and `partner_reports`.
 
 pub mod catalogue;
 pub mod keys;
 pub mod reports;
 mod store;
+pub mod sweep;
 
 use std::collections::BTreeMap;
 
@@ -18,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{OrderId, TenantId};
 
 pub use store::{
-    Placed, find, find_by_invitation, list, mark_failed, mark_invited, mark_reported, place,
-    record_result,
+    Placed, find, find_by_invitation, list, mark_ended, mark_failed, mark_invited, mark_reported,
+    place, record_result,
 };
 
 /// The flow that turns a stored order into a suite candidate and invitation.
@@ -75,15 +78,21 @@ pub enum OrderStatus {
     Reported,
     /// The order cannot be carried out (an unknown test...): see `last_error`.
     Failed,
+    /// The invitation expired before the interview was taken.
+    Expired,
+    /// The invitation was cancelled at the suite.
+    Cancelled,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 7] = [
         Self::Received,
         Self::Invited,
         Self::Completed,
         Self::Reported,
         Self::Failed,
+        Self::Expired,
+        Self::Cancelled,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -93,6 +102,8 @@ impl OrderStatus {
             Self::Completed => "completed",
             Self::Reported => "reported",
             Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
         }
     }
 

@@ -65,7 +65,7 @@ where
                     event: None,
                     flow: PLACE_ORDER.to_owned(),
                     payload: serde_json::json!({ "order_id": id.0 }),
-                    idempotency_key: format!("place:{id}"),
+                    idempotency_key: place_key(id),
                     ordering_key: Some(id.to_string()),
                     run_at: None,
                     max_attempts,
@@ -103,19 +103,21 @@ pub async fn find(
     Ok(row.map(to_order))
 }
 
-/// The order whose invitation is `invitation_id`.
+/// The orders whose invitation is `invitation_id`, oldest first: several when the ATS ordered
+/// the same test for the same person again while the first invitation was live (the suite
+/// answers the live one).
 pub async fn find_by_invitation(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     invitation_id: &str,
-) -> Result<Option<Order>, DbErr> {
-    let row = order::Entity::find()
+) -> Result<Vec<Order>, DbErr> {
+    let rows = order::Entity::find()
         .filter(order::Column::TenantId.eq(tenant.0))
         .filter(order::Column::InvitationId.eq(invitation_id))
         .order_by_asc(order::Column::Id)
-        .one(db)
+        .all(db)
         .await?;
-    Ok(row.map(to_order))
+    Ok(rows.into_iter().map(to_order).collect())
 }
 
 /// The tenant's newest orders first.
@@ -183,6 +185,28 @@ pub async fn mark_failed(
     Ok(())
 }
 
+/// The invitation of the tenant's orders ended without an interview (`Expired` or
+/// `Cancelled`): those still waiting for it say so. Answers how many changed.
+pub async fn mark_ended(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    invitation_id: &str,
+    ended: OrderStatus,
+) -> Result<u64, DbErr> {
+    let result = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(ended.as_str()))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now_ms()))
+        .filter(order::Column::TenantId.eq(tenant.0))
+        .filter(order::Column::InvitationId.eq(invitation_id))
+        .filter(order::Column::Status.is_in([
+            OrderStatus::Received.as_str(),
+            OrderStatus::Invited.as_str(),
+        ]))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Stores the order's result (a later one replaces it: the ATS reads the newest) and, the first
 /// time, the `report_order` job that tells the ATS, in one transaction. Its idempotency key is
 /// the order's: one report per order, ever.
@@ -217,7 +241,7 @@ where
             event: None,
             flow: REPORT_ORDER.to_owned(),
             payload: serde_json::json!({ "order_id": id.0 }),
-            idempotency_key: format!("report:{id}"),
+            idempotency_key: report_key(id),
             ordering_key: Some(id.to_string()),
             run_at: None,
             max_attempts: REPORT_MAX_ATTEMPTS,
@@ -246,6 +270,16 @@ pub async fn mark_reported(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The key of an order's `place_order` job (one per order, ever).
+pub(super) fn place_key(id: OrderId) -> String {
+    format!("place:{id}")
+}
+
+/// The key of an order's `report_order` job (one report per order, ever).
+pub(super) fn report_key(id: OrderId) -> String {
+    format!("report:{id}")
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {

@@ -13,7 +13,7 @@ use super::{Flow, FlowFuture, JobContext, JobError};
 use crate::ats::{OrderReport, adapter_for};
 use crate::equivalence::EntityKind;
 use crate::ids::OrderId;
-use crate::orders::{self, Order, OrderResult, catalogue};
+use crate::orders::{self, Order, OrderResult, OrderStatus, catalogue};
 use crate::tenant::{Directory, Tenant};
 
 /// Loads the job's tenant and order; a job whose order is gone cannot do anything.
@@ -189,9 +189,9 @@ impl Flow for ReportOrder {
     }
 }
 
-/// The result flow's step for orders: when `invitation_id` is an order's, its result (once the
-/// interview is complete and reviewed) is recorded with the job that reports it, and the answer
-/// is true (the invitation has no application to write back to).
+/// The result flow's step for orders: when `invitation_id` is orders', the result (once the
+/// interview is complete and reviewed) is recorded for each of them with the job that reports
+/// it, and the answer is true (the invitation has no application to write back to).
 pub async fn record_order_result(
     db: &DatabaseConnection,
     tenant: &Tenant,
@@ -199,25 +199,56 @@ pub async fn record_order_result(
     invitation_id: &str,
     context: &JobContext,
 ) -> Result<bool, JobError> {
-    let Some(order) = orders::find_by_invitation(db, tenant.id, invitation_id)
+    let orders = orders::find_by_invitation(db, tenant.id, invitation_id)
         .await
-        .map_err(db_error)?
-    else {
+        .map_err(db_error)?;
+    if orders.is_empty() {
         return Ok(false);
-    };
-    let result = suite.result(invitation_id).await?;
-    match result_of(&result) {
-        Some(order_result) => {
-            orders::record_result(db, tenant.id, order.id, &order_result)
-                .await
-                .map_err(db_error)?;
-            context.note_call(format!("order {}: result recorded", order.id));
-        }
-        None => context.note_call(format!(
-            "order {}: interview {}, {} review(s): no result yet",
-            order.id, result.status, result.review_count
-        )),
     }
+    let result = suite.result(invitation_id).await?;
+    let Some(order_result) = result_of(&result) else {
+        context.note_call(format!(
+            "{} order(s): interview {}, {} review(s): no result yet",
+            orders.len(),
+            result.status,
+            result.review_count
+        ));
+        return Ok(true);
+    };
+    // Each order records its result and its report job in its own transaction; a retry
+    // records the same again and enqueues nothing twice (one report per order, ever).
+    for order in &orders {
+        orders::record_result(db, tenant.id, order.id, &order_result)
+            .await
+            .map_err(db_error)?;
+        context.note_call(format!("order {}: result recorded", order.id));
+    }
+    Ok(true)
+}
+
+/// The result flow's step for an invitation that ended without an interview: the orders
+/// waiting on it take its end (`Expired` or `Cancelled`), so the ATS reads it. True when the
+/// invitation is orders'.
+pub async fn record_order_end(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    invitation_id: &str,
+    ended: OrderStatus,
+    context: &JobContext,
+) -> Result<bool, JobError> {
+    let orders = orders::find_by_invitation(db, tenant.id, invitation_id)
+        .await
+        .map_err(db_error)?;
+    if orders.is_empty() {
+        return Ok(false);
+    }
+    let changed = orders::mark_ended(db, tenant.id, invitation_id, ended)
+        .await
+        .map_err(db_error)?;
+    context.note_call(format!(
+        "invitation {invitation_id} {ended}: {changed} of {} order(s) changed",
+        orders.len()
+    ));
     Ok(true)
 }
 

@@ -100,6 +100,9 @@ pub struct AtsSettings {
     /// lever: what only Lever needs (`[ats.lever]`).
     #[serde(default)]
     pub lever: LeverSettings,
+    /// teamtailor: what only Teamtailor needs (`[ats.teamtailor]`).
+    #[serde(default)]
+    pub teamtailor: TeamtailorSettings,
     /// script: the JavaScript file, relative to the tenant file (`liaison tenant apply` stores
     /// its source in `script_source`, so that every process runs the same version).
     #[serde(default)]
@@ -145,6 +148,76 @@ impl Default for LeverSettings {
             webhook_tolerance_s: 300,
         }
     }
+}
+
+/// `[ats.teamtailor]`: the details of Teamtailor's partner API the contract leaves unverified.
+/// The partner API key is `ats.token`, the `Teamtailor-Signature` secret `ats.webhook_secret`,
+/// and the API's origin `ats.base_url` (unset: [`TEAMTAILOR_API_URL`]).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamtailorSettings {
+    /// The word before the partner API key on Liaison's calls (the docs show both).
+    pub result_auth: TeamtailorAuthScheme,
+    /// How Teamtailor presents the provider key on its calls.
+    pub provider_key: ProviderKeyForm,
+    /// Whether the recovery lists unanswered partner results (off: it only requeues the orders
+    /// the queue gave up on). Off for all but one tenant when several share a partner API key
+    /// whose listing cannot be scoped to one company.
+    pub list_pending_results: bool,
+    /// The recovery listing of partner results Liaison has not answered (the API's path).
+    pub pending_results_path: String,
+    /// Its filter, a query string (`filter[status]=sending`); empty: none.
+    pub pending_results_filter: String,
+    /// Its page size (`page[size]`).
+    pub pending_results_page_size: u32,
+}
+
+/// Where Teamtailor's partner API lives when `ats.base_url` does not say.
+pub const TEAMTAILOR_API_URL: &str = "https://api.teamtailor.com";
+
+impl Default for TeamtailorSettings {
+    fn default() -> Self {
+        Self {
+            result_auth: TeamtailorAuthScheme::Token,
+            provider_key: ProviderKeyForm::Plain,
+            list_pending_results: true,
+            pending_results_path: "/partner/v1/partner-results".to_owned(),
+            pending_results_filter: "filter[status]=sending".to_owned(),
+            pending_results_page_size: 30,
+        }
+    }
+}
+
+/// `Authorization: Token <key>` (Teamtailor's auth page) or `Bearer <key>` (its results pages).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum TeamtailorAuthScheme {
+    #[default]
+    Token,
+    Bearer,
+}
+
+impl TeamtailorAuthScheme {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "Token",
+            Self::Bearer => "Bearer",
+        }
+    }
+}
+
+/// The forms of `Authorization: Bearer <provider key>` a Teamtailor tenant accepts. The key
+/// Liaison issued is always accepted as it is; `jwt` and `jwe` accept, besides, a token made
+/// from the tenant's secrets.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKeyForm {
+    /// The issued key only.
+    #[default]
+    Plain,
+    /// Also a JWT signed HS256 with the partner API key (`ats.token`), with `exp`.
+    Jwt,
+    /// Also a compact JWE (`dir`, `A256GCM`) under a key derived from `ats.webhook_secret`.
+    Jwe,
 }
 
 /// The built-in webhook checks a script tenant may choose (`ats.verifier`), each keyed by
@@ -371,6 +444,7 @@ impl TenantConfig {
             // The ATS calls Liaison with a key Liaison issues (`liaison tenant issue-key`).
             AtsKind::GreenhouseAssessment => {}
             AtsKind::Teamtailor => {
+                validate_teamtailor(&ats.teamtailor)?;
                 if !present(&ats.token) {
                     return Err(invalid(
                         "ats.token",
@@ -540,6 +614,22 @@ impl TenantConfig {
 
 /// A Lever tenant needs its API key and the user its write-backs are made as; the limits must
 /// let at least one call through.
+fn validate_teamtailor(teamtailor: &TeamtailorSettings) -> Result<(), TenantFileError> {
+    if !teamtailor.pending_results_path.starts_with('/') {
+        return Err(invalid(
+            "ats.teamtailor.pending_results_path",
+            "must be a path such as /partner/v1/partner-results",
+        ));
+    }
+    if !(1..=100).contains(&teamtailor.pending_results_page_size) {
+        return Err(invalid(
+            "ats.teamtailor.pending_results_page_size",
+            "must be between 1 and 100",
+        ));
+    }
+    Ok(())
+}
+
 fn validate_lever(ats: &AtsSettings, has_token: bool) -> Result<(), TenantFileError> {
     let lever = &ats.lever;
     if !has_token {
@@ -826,6 +916,39 @@ frame_ancestors = ["https://ats.example.com"]
                 "colour",
             ),
         ] {
+            let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains(key), "expected `{key}` in: {error}");
+        }
+    }
+
+    #[test]
+    fn a_teamtailor_tenant_may_name_the_unverified_details() {
+        let teamtailor = SAMPLE.replace("kind = \"gupy\"", "kind = \"teamtailor\"");
+        let config = TenantConfig::from_toml(&teamtailor).expect("valid");
+        assert_eq!(config.ats.teamtailor, TeamtailorSettings::default());
+        let chosen = teamtailor.replace(
+            "[suite]",
+            "[ats.teamtailor]\nresult_auth = \"Bearer\"\nprovider_key = \"jwe\"\n[suite]",
+        );
+        let config = TenantConfig::from_toml(&chosen).expect("valid");
+        assert_eq!(
+            config.ats.teamtailor.result_auth,
+            TeamtailorAuthScheme::Bearer
+        );
+        assert_eq!(config.ats.teamtailor.provider_key, ProviderKeyForm::Jwe);
+        for (setting, key) in [
+            ("result_auth = \"Basic\"", "result_auth"),
+            (
+                "pending_results_path = \"partner\"",
+                "ats.teamtailor.pending_results_path",
+            ),
+            (
+                "pending_results_page_size = 0",
+                "ats.teamtailor.pending_results_page_size",
+            ),
+        ] {
+            let text =
+                teamtailor.replace("[suite]", &format!("[ats.teamtailor]\n{setting}\n[suite]"));
             let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
             assert!(error.contains(key), "expected `{key}` in: {error}");
         }

@@ -11,11 +11,13 @@ pub use directory::{Directory, SLUG_TTL};
 pub use file::is_valid_slug;
 pub use file::is_valid_slug as is_slug;
 pub use file::{
-    AtsKind, AtsSettings, EmbedSettings, LeverSettings, ScriptVerifier, SsoKind, SsoSettings,
-    SuiteAuth, SuiteSettings, TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
+    AtsKind, AtsSettings, EmbedSettings, LeverSettings, ProviderKeyForm, ScriptVerifier, SsoKind,
+    SsoSettings, SuiteAuth, SuiteSettings, TEAMTAILOR_API_URL, TeamtailorAuthScheme,
+    TeamtailorSettings, TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
 };
 pub(crate) use repo::seal_context;
 pub use repo::{
-    ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, list, open, slugs_by_id,
+    ApplyOutcome, Tenant, TenantRef, TenantSummary, apply, find, find_ref, ids_of_kind, list, open,
+    slugs_by_id,
 };
 pub use roles::RoleMap;

@@ -144,6 +144,22 @@ pub async fn list(db: &impl ConnectionTrait) -> anyhow::Result<Vec<TenantSummary
         .collect())
 }
 
+/// The ids of the tenants of one ATS kind.
+pub async fn ids_of_kind(
+    db: &impl ConnectionTrait,
+    kind: super::AtsKind,
+) -> Result<Vec<TenantId>, sea_orm::DbErr> {
+    let ids: Vec<i64> = tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .filter(tenant::Column::AtsKind.eq(kind.as_str()))
+        .order_by_asc(tenant::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().map(TenantId).collect())
+}
+
 /// Tenant slugs by id (a small table, read whole), to name the tenants of listed rows.
 pub async fn slugs_by_id(
     db: &impl ConnectionTrait,

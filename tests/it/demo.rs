@@ -270,3 +270,75 @@ async fn the_demo_has_a_second_tenant_on_the_greenhouse_simulator() {
     assert!(tests.is_array(), "{tests}");
     demo.stop().await.expect("the demo stops");
 }
+
+#[tokio::test]
+async fn the_tls_demos_greenhouse_tenant_orders_and_gets_its_result_over_https() {
+    let database = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = start_demo(&database, dir.path(), true).await;
+    let http = demo.http();
+    let greenhouse = demo.greenhouse_url();
+
+    // The Greenhouse simulator calls Liaison over HTTPS, trusting the demo's certificate.
+    let response = http
+        .get(format!("{greenhouse}/_sim/list_tests"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status().as_u16(), 200);
+    let suite = demo.greenhouse_suite().sim();
+    let input: liaison_sim::suite::ProjectIn =
+        serde_json::from_value(serde_json::json!({"title": "TLS test"})).expect("project");
+    let project = suite
+        .mutate(|store| store.create_project(input))
+        .expect("project")
+        .id;
+    let sent: serde_json::Value = http
+        .post(format!("{greenhouse}/_sim/send_test"))
+        .json(&serde_json::json!({"partner_test_id": project, "email": "tls@example.com"}))
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        sent["answers"][0]["partner_interview_id"].is_string(),
+        "{sent}"
+    );
+
+    // The suite simulator delivers the completion to Liaison over HTTPS too.
+    let invitation =
+        crate::support::wait_until(Duration::from_secs(30), "the invitation", || async {
+            crate::sync_world::object_values(&suite.snapshot()["invitations"])
+                .first()
+                .and_then(|i| i["id"].as_str().map(str::to_owned))
+        })
+        .await;
+    let review: liaison_sim::suite::ReviewIn =
+        serde_json::from_value(serde_json::json!({"score": 88, "recommendation": "advance"}))
+            .expect("review");
+    suite
+        .complete_invitation(&invitation, vec![review])
+        .expect("complete");
+    crate::support::wait_until(
+        Duration::from_secs(30),
+        "the result in Greenhouse",
+        || async {
+            let state: serde_json::Value = http
+                .get(format!("{greenhouse}/_sim/state"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            crate::sync_world::object_values(&state["tests"])
+                .iter()
+                .any(|t| t["status"]["partner_status"] == "complete")
+                .then_some(())
+        },
+    )
+    .await;
+    demo.stop().await.expect("stops");
+}

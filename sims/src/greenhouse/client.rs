@@ -23,10 +23,16 @@ pub struct Refused {
 
 impl PartnerClient {
     pub fn new(state: SimState) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap_or_default();
+        let mut http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30));
+        if let Some(pem) = &state.config().trust_pem {
+            match reqwest::Certificate::from_pem(pem.as_bytes()) {
+                Ok(cert) => http = http.add_root_certificate(cert),
+                Err(error) => {
+                    tracing::warn!(%error, "Greenhouse simulator: ignoring an unreadable trust_pem")
+                }
+            }
+        }
+        let http = http.build().unwrap_or_default();
         Self { state, http }
     }
 

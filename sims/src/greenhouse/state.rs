@@ -19,6 +19,10 @@ pub struct GreenhouseSimConfig {
     /// Where the simulator's own take-home test URLs point (`http://ADDR`), set at spawn.
     #[serde(default)]
     pub own_url: String,
+    /// An extra root certificate (PEM) trusted for an `https` partner: the demo's self-signed
+    /// certificate.
+    #[serde(default, skip_serializing)]
+    pub trust_pem: Option<String>,
 }
 
 /// `POST /_sim/faults`: how the PATCH endpoint misbehaves.

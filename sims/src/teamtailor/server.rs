@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use anyhow::Context;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::put;
+use axum::routing::{get, put};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,12 +29,38 @@ pub struct TeamtailorSimConfig {
     pub signature_secret: String,
     /// The partner API key the partner must use on result calls.
     pub api_key: String,
+    /// Where partner results are listed and updated [unverified]; empty:
+    /// `/partner/v1/partner-results`.
+    pub results_path: String,
+    /// The listing's status filter parameter [unverified]; empty: `filter[status]`.
+    pub status_filter_param: String,
+}
+
+impl TeamtailorSimConfig {
+    fn results_path(&self) -> String {
+        if self.results_path.is_empty() {
+            "/partner/v1/partner-results".to_owned()
+        } else {
+            self.results_path.trim_end_matches('/').to_owned()
+        }
+    }
+
+    fn status_filter_param(&self) -> &str {
+        if self.status_filter_param.is_empty() {
+            "filter[status]"
+        } else {
+            &self.status_filter_param
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Faults {
     /// The next this-many PUTs answer 503 without effect.
     pub fail_next: u32,
+    /// The next this-many trigger runs create their partner result but their webhook never
+    /// reaches the partner (Teamtailor does not retry it).
+    pub drop_next_deliveries: u32,
 }
 
 /// A partner result Teamtailor created for a trigger run.
@@ -47,6 +73,14 @@ pub struct PartnerResultRecord {
     pub score: Option<serde_json::Value>,
     pub url: Option<String>,
     pub refusals: Vec<String>,
+    /// The word before the API key on each call the partner made about it (`Token`, `Bearer`).
+    pub auth_schemes: Vec<String>,
+    /// The candidate, as a JSON:API `candidates` resource's attributes (with `id`).
+    #[serde(skip)]
+    pub candidate: serde_json::Value,
+    /// The trigger's form values.
+    #[serde(skip)]
+    pub webhook_data: serde_json::Value,
 }
 
 /// The partner's answer to a webhook.
@@ -64,6 +98,7 @@ struct Inner {
     results: Mutex<BTreeMap<String, PartnerResultRecord>>,
     own_url: Mutex<String>,
     next: Mutex<u64>,
+    listings: Mutex<u64>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -92,9 +127,11 @@ async fn receive_result(
             .unwrap_or("")
     };
     let mut refusals = Vec::new();
-    // The docs show both `Token` and `Bearer`: both are accepted.
     let auth = header("authorization");
-    if auth != format!("Token {}", config.api_key) && auth != format!("Bearer {}", config.api_key) {
+    record
+        .auth_schemes
+        .push(auth.split(' ').next().unwrap_or_default().to_owned());
+    if !api_key_matches(auth, &config.api_key) {
         refusals.push("wrong partner API key".to_owned());
     }
     if header("x-api-version") != "20180828" {
@@ -142,6 +179,86 @@ async fn receive_result(
     (StatusCode::OK, axum::Json(json!({"data": {"id": id}}))).into_response()
 }
 
+/// The docs show both `Token` and `Bearer` before the partner API key: both are accepted.
+fn api_key_matches(authorization: &str, api_key: &str) -> bool {
+    authorization == format!("Token {api_key}") || authorization == format!("Bearer {api_key}")
+}
+
+/// `GET {results_path}?filter[status]=..&include=candidate&page[number]=..&page[size]=..`: the
+/// partner results, oldest first, as a JSON:API page with the candidates included.
+async fn list_results(
+    State(state): State<SimState>,
+    Query(query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let config = lock(&state.0.config).clone();
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !api_key_matches(auth, &config.api_key) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if headers.get("x-api-version").and_then(|v| v.to_str().ok()) != Some("20180828") {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    *lock(&state.0.listings) += 1;
+    let status = query.get(config.status_filter_param()).cloned();
+    let number: usize = query
+        .get("page[number]")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let size: usize = query
+        .get("page[size]")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
+    let include = query
+        .get("include")
+        .is_some_and(|i| i.split(',').any(|part| part == "candidate"));
+    let own = lock(&state.0.own_url).clone();
+    let results = lock(&state.0.results);
+    let matching: Vec<&PartnerResultRecord> = results
+        .values()
+        .filter(|r| status.as_ref().is_none_or(|s| &r.status == s))
+        .collect();
+    let page: Vec<&PartnerResultRecord> = matching
+        .iter()
+        .skip((number - 1) * size)
+        .take(size)
+        .copied()
+        .collect();
+    let data: Vec<serde_json::Value> = page
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "type": "partner-results",
+                "attributes": {"status": r.status, "webhook-data": r.webhook_data},
+                "relationships": {"candidate": {"data":
+                    {"type": "candidates", "id": r.candidate["id"].to_string()}}},
+                "links": {"self": format!("{own}{}/{}", config.results_path(), r.id)}
+            })
+        })
+        .collect();
+    let included: Vec<serde_json::Value> = if include {
+        page.iter()
+            .map(|r| {
+                json!({"type": "candidates", "id": r.candidate["id"].to_string(),
+                    "attributes": r.candidate})
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    axum::Json(json!({
+        "data": data,
+        "included": included,
+        "meta": {"record-count": matching.len(), "page-count": matching.len().div_ceil(size)}
+    }))
+    .into_response()
+}
+
 /// A simulator serving on a socket.
 pub struct RunningTeamtailorSim {
     pub addr: SocketAddr,
@@ -168,12 +285,22 @@ impl RunningTeamtailorSim {
         format!("http://{}", self.addr)
     }
 
+    /// Changes the configuration (the routes stay where they were spawned).
+    pub fn update_config(&self, change: impl FnOnce(&mut TeamtailorSimConfig)) {
+        change(&mut lock(&self.state.0.config));
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.state.0.faults) = faults;
     }
 
     pub fn result(&self, id: &str) -> Option<PartnerResultRecord> {
         lock(&self.state.0.results).get(id).cloned()
+    }
+
+    /// How many listings of partner results the partner made.
+    pub fn listings(&self) -> u64 {
+        *lock(&self.state.0.listings)
     }
 
     /// A trigger run for `email` on `test`, signed at `t` with `secret` (None: now, the
@@ -195,25 +322,41 @@ impl RunningTeamtailorSim {
         let result_id = format!("00000000-0000-4000-8000-{n:012}");
         let event_id = format!("10000000-0000-4000-8000-{n:012}");
         let update_url = format!(
-            "{}/partner/v1/partner-results/{result_id}",
-            lock(&self.state.0.own_url)
+            "{}{}/{result_id}",
+            lock(&self.state.0.own_url),
+            config.results_path()
         );
+        let candidate = json!({"id": 54_000 + n, "uuid": "c-uuid", "first-name": "Ana",
+            "last-name": "Lima", "email": email, "phone": null, "tags": [],
+            "job": {"id": 77, "title": "Engineer", "stage-id": 5, "stage": "Interview"}});
+        let webhook_data = json!({"test": test});
         lock(&self.state.0.results).insert(
             result_id.clone(),
             PartnerResultRecord {
                 id: result_id.clone(),
                 status: "sending".to_owned(),
+                candidate: candidate.clone(),
+                webhook_data: webhook_data.clone(),
                 ..PartnerResultRecord::default()
             },
         );
+        {
+            let mut faults = lock(&self.state.0.faults);
+            if faults.drop_next_deliveries > 0 {
+                faults.drop_next_deliveries -= 1;
+                return TriggerAnswer {
+                    partner_result_id: result_id,
+                    status: 0,
+                    body: "dropped by the simulator".to_owned(),
+                };
+            }
+        }
         let body = json!({
             "partner-event": {
                 "id": event_id,
-                "webhook-data": {"test": test},
+                "webhook-data": webhook_data,
                 "partner-result": {"id": result_id, "status": "sending", "update-url": update_url},
-                "candidate": {"id": 54_000 + n, "uuid": "c-uuid", "first-name": "Ana",
-                    "last-name": "Lima", "email": email, "phone": null, "tags": [],
-                    "job": {"id": 77, "title": "Engineer", "stage-id": 5, "stage": "Interview"}}
+                "candidate": candidate
             },
             "company": {"uuid": "co-uuid", "name": "Acme", "url": "https://acme.example"}
         });
@@ -290,10 +433,12 @@ pub async fn spawn(
         .with_context(|| format!("binding the Teamtailor simulator to {bind}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     let state = SimState::default();
+    let results_path = config.results_path();
     *lock(&state.0.config) = config;
     *lock(&state.0.own_url) = format!("http://{addr}");
     let app = Router::new()
-        .route("/partner/v1/partner-results/{id}", put(receive_result))
+        .route(&results_path, get(list_results))
+        .route(&format!("{results_path}/{{id}}"), put(receive_result))
         .with_state(state.clone())
         .into_make_service();
     let cancel = CancellationToken::new();

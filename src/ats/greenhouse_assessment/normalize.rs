@@ -95,6 +95,8 @@ pub fn status_of(order: &Order) -> TestStatusResponse {
             partner_status: match status {
                 OrderStatus::Received => "pending",
                 OrderStatus::Failed => "failed",
+                OrderStatus::Expired => "expired",
+                OrderStatus::Cancelled => "cancelled",
                 _ => "sent",
             }
             .to_owned(),
@@ -180,6 +182,10 @@ mod tests {
             updated_at: 0,
         };
         assert_eq!(status_of(&order).partner_status, "sent");
+        order.status = OrderStatus::Expired;
+        assert_eq!(status_of(&order).partner_status, "expired");
+        order.status = OrderStatus::Cancelled;
+        assert_eq!(status_of(&order).partner_status, "cancelled");
         let mut details = BTreeMap::new();
         details.insert("Reviews".to_owned(), Value::from(2));
         details.insert("Nested".to_owned(), serde_json::json!({"a": 1}));

@@ -104,3 +104,78 @@ pub struct Assessment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<u8>,
 }
+
+/// `GET {pending_results_path}?filter[status]=sending&include=candidate&page[...]`: a JSON:API
+/// page of partner results (the recovery listing; its shape beyond JSON:API is unverified).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ResultListResponse {
+    #[serde(default)]
+    pub data: Vec<ListedResult>,
+    #[serde(default)]
+    pub included: Vec<Resource>,
+    #[serde(default)]
+    pub meta: ListMeta,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ListMeta {
+    #[serde(rename = "record-count", default)]
+    pub record_count: Option<u64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ListedResult {
+    pub id: String,
+    #[serde(default)]
+    pub attributes: ListedAttributes,
+    #[serde(default)]
+    pub relationships: ListedRelationships,
+    #[serde(default)]
+    pub links: Links,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ListedAttributes {
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The trigger's form values, as the webhook carried them.
+    #[serde(default)]
+    pub webhook_data: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ListedRelationships {
+    #[serde(default)]
+    pub candidate: Option<Relationship>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Relationship {
+    #[serde(default)]
+    pub data: Option<ResourceId>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ResourceId {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+/// An included resource (`candidates`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Resource {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Links {
+    /// The result's own URL (where its PUT goes), when the API gives it.
+    #[serde(rename = "self", default)]
+    pub own: Option<String>,
+}

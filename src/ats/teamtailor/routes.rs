@@ -1,8 +1,9 @@
 //! Teamtailor's partner API (`contracts/ats-partners.md` §3.1): `GET /config` (the trigger form:
 //! a select of the tenant's tests), `POST /webhook` (the order, committed before the 2xx since
 //! Teamtailor never retries) and `GET /activation`, authenticated by `Authorization: Bearer
-//! <provider key>` (the key Liaison issued the tenant). Webhook refusals are plain text, which
-//! Teamtailor shows its user.
+//! <provider key>` (the key Liaison issued the tenant, or a token made from the tenant's
+//! secrets when `[ats.teamtailor] provider_key` says so: `provider_key`). Webhook refusals are
+//! plain text, which Teamtailor shows its user.
 
 use std::sync::Arc;
 
@@ -17,11 +18,12 @@ use secrecy::ExposeSecret as _;
 
 use super::normalize::{config_of, order_of};
 use super::payload::{ConfigResponse, WebhookRequest};
-use super::signature;
+use super::{provider_key, signature};
 use crate::app::AppState;
+use crate::ids::TenantId;
 use crate::orders::{self, catalogue};
 use crate::partner_api::{PartnerApiError, json_body};
-use crate::tenant::{AtsKind, Tenant};
+use crate::tenant::{self, AtsKind, Directory, ProviderKeyForm, Tenant};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -53,9 +55,12 @@ impl FromRequestParts<AppState> for TeamtailorTenant {
                 "no master key configured".to_owned(),
             ));
         };
-        let id = orders::keys::authenticate(&state.db, master_key, key)
-            .await?
-            .ok_or(PartnerApiError::Unauthorized)?;
+        let id = match orders::keys::authenticate(&state.db, master_key, key).await? {
+            Some(id) => id,
+            None => tenant_of_token(&state.db, tenants, key)
+                .await?
+                .ok_or(PartnerApiError::Unauthorized)?,
+        };
         let tenant = tenants
             .by_id(id)
             .await
@@ -64,6 +69,44 @@ impl FromRequestParts<AppState> for TeamtailorTenant {
             .ok_or(PartnerApiError::Unauthorized)?;
         Ok(Self(tenant))
     }
+}
+
+/// The tenant a provider key in token form (`[ats.teamtailor] provider_key = "jwt" | "jwe"`)
+/// verifies for: each Teamtailor tenant that accepts the form tries its own key.
+async fn tenant_of_token(
+    db: &sea_orm::DatabaseConnection,
+    tenants: &Directory,
+    token: &str,
+) -> Result<Option<TenantId>, PartnerApiError> {
+    let form = provider_key::form_of(token);
+    if form == ProviderKeyForm::Plain {
+        return Ok(None);
+    }
+    let ids = tenant::ids_of_kind(db, AtsKind::Teamtailor).await?;
+    let mut candidates: Vec<Arc<Tenant>> = tenants.by_ids(&ids).await?.into_values().collect();
+    candidates.sort_by_key(|t| t.id.0);
+    let now = chrono::Utc::now().timestamp();
+    let verifies = |tenant: &Tenant| {
+        let ats = &tenant.config.ats;
+        let secret = |s: &Option<secrecy::SecretString>| {
+            s.as_ref()
+                .map(|s| s.expose_secret().as_bytes().to_vec())
+                .unwrap_or_default()
+        };
+        match form {
+            ProviderKeyForm::Jwt => provider_key::jwt_verifies(token, &secret(&ats.token), now),
+            ProviderKeyForm::Jwe => {
+                let key = provider_key::jwe_key(&secret(&ats.webhook_secret));
+                provider_key::jwe_verifies(token, &key, now)
+            }
+            ProviderKeyForm::Plain => false,
+        }
+    };
+    Ok(candidates
+        .iter()
+        .filter(|t| t.config.ats.teamtailor.provider_key == form)
+        .find(|t| verifies(t))
+        .map(|t| t.id))
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant.slug()))]

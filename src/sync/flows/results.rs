@@ -83,6 +83,20 @@ pub async fn invitation_changed(
     match status.known() {
         Some(InvitationStatus::Completed) => write_back(step, invitation).await,
         Some(ended @ (InvitationStatus::Expired | InvitationStatus::Cancelled)) => {
+            let order_status = match ended {
+                InvitationStatus::Expired => crate::orders::OrderStatus::Expired,
+                _ => crate::orders::OrderStatus::Cancelled,
+            };
+            let orders = crate::sync::orders::record_order_end(
+                step.db,
+                step.tenant,
+                invitation_id,
+                order_status,
+                step.job,
+            );
+            if orders.await? {
+                return Ok(());
+            }
             let config = &step.tenant.config;
             if !matches!(
                 config.writeback.mode,

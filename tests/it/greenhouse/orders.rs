@@ -251,3 +251,100 @@ async fn the_console_shows_orders_and_greenhouses_reports() {
     assert!(page.contains("has an issued key"));
     assert!(!page.contains(&world.key), "the key is never shown");
 }
+
+/// Runs the worker until the tenant's orders (newest first) satisfy `done`.
+async fn settle_orders(
+    world: &GreenhouseWorld,
+    what: &str,
+    done: impl Fn(&[liaison::orders::Order]) -> bool,
+) {
+    wait_until(Duration::from_secs(30), what, || async {
+        world.worker.drain().await.expect("drain");
+        let orders = liaison::orders::list(world.app.db(), world.tenant.id, 10)
+            .await
+            .expect("orders");
+        done(&orders).then_some(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn two_orders_on_one_invitation_both_get_their_result() {
+    let world = GreenhouseWorld::new().await;
+    let test = world.project("Backend engineer");
+    let partner = world.greenhouse.partner();
+    // Two Send Test clicks on two take-home tests of the same person and test: the suite
+    // answers the second invitation with the live first one.
+    let (first, answers) = partner.send_test(&test, "ana@example.com", 1).await;
+    let first_id = answers[0].as_ref().expect("an id").clone();
+    let (second, answers) = partner.send_test(&test, "ana@example.com", 1).await;
+    let second_id = answers[0].as_ref().expect("an id").clone();
+    assert_ne!(first_id, second_id, "two orders");
+    settle_orders(&world, "both orders invited", |orders| {
+        orders
+            .iter()
+            .all(|o| o.status == liaison::orders::OrderStatus::Invited)
+    })
+    .await;
+    assert_eq!(world.invitations().len(), 1, "one invitation for both");
+    let invitation = world.invitations()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    world.complete(&invitation, 70);
+    let take_home = |url: &str| url.rsplit('/').next().unwrap_or_default().to_owned();
+    let (one, two) = (take_home(&first.url), take_home(&second.url));
+    world
+        .settle_until("both PATCHes", |w| {
+            [&one, &two].iter().all(|id| {
+                w.greenhouse
+                    .state
+                    .test(id)
+                    .is_some_and(|t| t.patches_accepted == 1)
+            })
+        })
+        .await;
+    for id in [&first_id, &second_id] {
+        let status = partner.test_status(id).await.expect("status");
+        assert_eq!(status.partner_status, "complete", "{id}");
+        assert_eq!(status.partner_score, Some(70.0));
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_invitation_is_what_test_status_answers() {
+    let world = GreenhouseWorld::new().await;
+    let test = world.project("Backend engineer");
+    let partner = world.greenhouse.partner();
+    let (_, answers) = partner.send_test(&test, "ana@example.com", 1).await;
+    let interview = answers[0].as_ref().expect("an id").clone();
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+    let invitation = world.invitations()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        partner
+            .test_status(&interview)
+            .await
+            .expect("status")
+            .partner_status,
+        "sent"
+    );
+
+    world
+        .suite
+        .sim()
+        .mutate(|store| store.cancel_invitation(&invitation))
+        .expect("cancel");
+    settle_orders(&world, "the order to end", |orders| {
+        orders[0].status == liaison::orders::OrderStatus::Cancelled
+    })
+    .await;
+    let status = partner.test_status(&interview).await.expect("status");
+    assert_eq!(status.partner_status, "cancelled");
+    assert_eq!(status.partner_profile_url, None);
+}

@@ -72,6 +72,7 @@ impl GreenhouseWorld {
                 partner_base_url: partner_url(&app),
                 key: key.clone(),
                 own_url: String::new(),
+                trust_pem: None,
             },
         )
         .await
