@@ -94,13 +94,18 @@ impl LeverClient {
     }
 
     /// A note on the opportunity, written as the tenant's `perform_as` user. Not idempotent.
-    pub async fn add_note(&self, opportunity: &str, value: &str) -> Result<(), AdapterError> {
+    pub async fn add_note(
+        &self,
+        opportunity: &str,
+        value: &str,
+        score: Option<u8>,
+    ) -> Result<(), AdapterError> {
         let path = format!("/opportunities/{}/notes", segment(opportunity)?);
         let body = NoteRequest {
             value,
             secret: false,
             notify_followers: false,
-            score: None,
+            score,
         };
         self.send("POST /opportunities/{id}/notes", &path, &body)
             .await

@@ -164,7 +164,11 @@ impl AtsAdapter for LeverAdapter {
                         None => Ok(()),
                     }
                 }
-                WriteBack::Comment(text) => client.add_note(opportunity, text).await,
+                WriteBack::Comment { text, score } => {
+                    client
+                        .add_note(opportunity, text, score.map(normalize::note_score))
+                        .await
+                }
             }
         })
     }

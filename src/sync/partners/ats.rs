@@ -93,12 +93,16 @@ impl AtsPort for AtsAdapterPort {
         ats_job_id: &str,
         ats_application_id: &str,
         text: &str,
+        score: Option<u8>,
     ) -> PortFuture<'_, Option<String>> {
         let application = ApplicationRef {
             ats_job_id: ats_job_id.to_owned(),
             ats_application_id: ats_application_id.to_owned(),
         };
-        let write = WriteBack::Comment(text.to_owned());
+        let write = WriteBack::Comment {
+            text: text.to_owned(),
+            score,
+        };
         Box::pin(self.calls.clone().scope(async move {
             self.adapter
                 .write_back(&self.tenant, &application, &write)

@@ -24,7 +24,10 @@ async fn a_burst_of_write_backs_stays_within_lever_s_token_bucket() {
         ats_application_id: opportunity.clone(),
     };
     let notes: Vec<WriteBack> = (0..45)
-        .map(|n| WriteBack::Comment(format!("note {n}")))
+        .map(|n| WriteBack::Comment {
+            text: format!("note {n}"),
+            score: None,
+        })
         .collect();
 
     let results = futures::future::join_all(
