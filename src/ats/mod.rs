@@ -12,6 +12,7 @@ pub mod http_client;
 pub mod lever;
 pub mod poll;
 pub mod script;
+pub mod shared;
 pub mod signed_json;
 pub mod teamtailor;
 pub mod xml_feed;

@@ -121,11 +121,26 @@ pub struct AtsSettings {
     pub offered_projects: Option<Vec<String>>,
 }
 
-/// `[ats.lever]`. The API key is `ats.token` (Basic `KEY:`), the webhook signature token
-/// `ats.webhook_secret`, and the interview stage `ats.interview_step` (its id or its name).
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+/// `[ats.lever]`. With `auth = "api_key"` the API key is `ats.token` (Basic `KEY:`); with
+/// `auth = "authorization_code"` a Lever admin authorises Liaison once and the OAuth client is
+/// `client_id` / `client_secret`. The webhook signature token is `ats.webhook_secret`, and the
+/// interview stage `ats.interview_step` (its id or its name).
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LeverSettings {
+    /// How Liaison authenticates to Lever's API.
+    pub auth: LeverAuth,
+    /// authorization_code: the OAuth client Lever registered for Liaison.
+    pub client_id: Option<String>,
+    #[serde(skip_serializing)]
+    pub client_secret: Option<SecretString>,
+    /// authorization_code: Lever's OAuth server (consent at `{oauth_url}/authorize`, tokens at
+    /// `{oauth_url}/oauth/token`).
+    pub oauth_url: String,
+    /// authorization_code: the consent URL's `audience` (Lever's API).
+    pub audience: String,
+    /// authorization_code: the scopes asked for (`offline_access` brings the refresh token).
+    pub scopes: Vec<String>,
     /// The Lever user id that notes and tags are written as (`?perform_as=`).
     pub perform_as: Option<String>,
     /// Calls per second to Lever, steady (Lever's token bucket: 10).
@@ -139,12 +154,40 @@ pub struct LeverSettings {
 impl Default for LeverSettings {
     fn default() -> Self {
         Self {
+            auth: LeverAuth::ApiKey,
+            client_id: None,
+            client_secret: None,
+            oauth_url: "https://auth.lever.co".to_owned(),
+            audience: "https://api.lever.co/v1/".to_owned(),
+            scopes: [
+                "offline_access",
+                "opportunities:read:admin",
+                "opportunities:write:admin",
+                "notes:write:admin",
+                "stages:read:admin",
+                "tags:read:admin",
+                "postings:read:admin",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             perform_as: None,
             requests_per_second: 10,
             burst: 20,
             webhook_tolerance_s: 300,
         }
     }
+}
+
+/// How a Lever tenant's calls authenticate.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LeverAuth {
+    /// A customer API key (`ats.token`), sent as Basic `KEY:`.
+    #[default]
+    ApiKey,
+    /// OAuth2 authorization code: 1-hour bearer tokens from a rotating refresh token, kept in
+    /// the database and refreshed single flight across processes (`suite::grant_store`).
+    AuthorizationCode,
 }
 
 /// The built-in webhook checks a script tenant may choose (`ats.verifier`), each keyed by
@@ -494,6 +537,7 @@ impl TenantConfig {
             ("ats.token", &self.ats.token),
             ("ats.webhook_secret", &self.ats.webhook_secret),
             ("ats.feed_header", &self.ats.feed_header),
+            ("ats.lever.client_secret", &self.ats.lever.client_secret),
             ("suite.client_secret", &self.suite.client_secret),
             ("suite.webhook_secret", &self.suite.webhook_secret),
             ("embed.launch_secret", &self.embed.launch_secret),
@@ -542,8 +586,32 @@ impl TenantConfig {
 /// let at least one call through.
 fn validate_lever(ats: &AtsSettings, has_token: bool) -> Result<(), TenantFileError> {
     let lever = &ats.lever;
-    if !has_token {
-        return Err(invalid("ats.token", "is required for lever (the API key)"));
+    match lever.auth {
+        LeverAuth::ApiKey if !has_token => {
+            return Err(invalid("ats.token", "is required for lever (the API key)"));
+        }
+        LeverAuth::ApiKey => {}
+        LeverAuth::AuthorizationCode => {
+            if lever
+                .client_id
+                .as_deref()
+                .is_none_or(|id| id.trim().is_empty())
+            {
+                return Err(invalid(
+                    "ats.lever.client_id",
+                    "is required for auth = \"authorization_code\"",
+                ));
+            }
+            if lever.client_secret.is_none() {
+                return Err(invalid(
+                    "ats.lever.client_secret",
+                    "is required for auth = \"authorization_code\"",
+                ));
+            }
+            if url::Url::parse(&lever.oauth_url).is_err() {
+                return Err(invalid("ats.lever.oauth_url", "must be a URL"));
+            }
+        }
     }
     if lever
         .perform_as

@@ -11,8 +11,9 @@ pub use directory::{Directory, SLUG_TTL};
 pub use file::is_valid_slug;
 pub use file::is_valid_slug as is_slug;
 pub use file::{
-    AtsKind, AtsSettings, EmbedSettings, LeverSettings, ScriptVerifier, SsoKind, SsoSettings,
-    SuiteAuth, SuiteSettings, TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
+    AtsKind, AtsSettings, EmbedSettings, LeverAuth, LeverSettings, ScriptVerifier, SsoKind,
+    SsoSettings, SuiteAuth, SuiteSettings, TenantConfig, TenantFileError, WritebackMode,
+    WritebackSettings,
 };
 pub(crate) use repo::seal_context;
 pub use repo::{
