@@ -11,6 +11,7 @@ pub mod gupy;
 pub mod http_client;
 pub mod lever;
 pub mod poll;
+pub mod rate_budget;
 pub mod script;
 pub mod shared;
 pub mod signed_json;

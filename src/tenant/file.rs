@@ -147,6 +147,9 @@ pub struct LeverSettings {
     pub requests_per_second: u32,
     /// Calls allowed at once after a quiet spell (Lever: 20).
     pub burst: u32,
+    /// Whether the tenant's processes share one budget through the database (Lever limits per
+    /// API key, not per process); off: each process keeps the whole budget to itself.
+    pub shared_rate_limit: bool,
     /// How far a delivery's `triggeredAt` may be from Liaison's clock, in seconds.
     pub webhook_tolerance_s: u64,
 }
@@ -173,6 +176,7 @@ impl Default for LeverSettings {
             perform_as: None,
             requests_per_second: 10,
             burst: 20,
+            shared_rate_limit: true,
             webhook_tolerance_s: 300,
         }
     }
