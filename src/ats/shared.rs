@@ -33,8 +33,11 @@ struct Inner {
     /// How long one process may hold a grant's refresh lease.
     refresh_lease: Duration,
     /// Each tenant's access-token cache per party, with what it was built from.
-    tokens: Mutex<HashMap<(i64, GrantParty), (String, Arc<TokenManager>)>>,
+    tokens: Mutex<HashMap<(i64, GrantParty), BuiltTokens>>,
 }
+
+/// A token cache and the fingerprint of the settings it was built from.
+type BuiltTokens = (String, Arc<TokenManager>);
 
 impl AtsShared {
     pub fn new(

@@ -35,8 +35,15 @@ fn uses_authorization_code(tenant: &Tenant) -> bool {
         && tenant.config.ats.lever.auth == LeverAuth::AuthorizationCode
 }
 
-/// The tenant's OAuth client at Lever.
-pub fn oauth_client(http: reqwest::Client, tenant: &Tenant) -> Result<SuiteOAuth, SuiteError> {
+/// How long one token request to Lever may take outside a refresh lease (the callback).
+const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The tenant's OAuth client at Lever, each token request bounded by `timeout`.
+pub fn oauth_client(
+    http: reqwest::Client,
+    tenant: &Tenant,
+    timeout: Duration,
+) -> Result<SuiteOAuth, SuiteError> {
     let lever = &tenant.config.ats.lever;
     let base = lever.oauth_url.trim_end_matches('/');
     SuiteOAuth::with_endpoints(
@@ -49,6 +56,7 @@ pub fn oauth_client(http: reqwest::Client, tenant: &Tenant) -> Result<SuiteOAuth
             scopes: lever.scopes.clone(),
             authorize_params: vec![("audience".to_owned(), lever.audience.clone())],
             setting: "ats.lever.oauth_url",
+            request_timeout: Some(timeout),
         },
     )
 }
@@ -85,7 +93,7 @@ pub async fn start_authorization(
             tenant.slug().to_owned(),
         ));
     }
-    let oauth = oauth_client(http, tenant)?;
+    let oauth = oauth_client(http, tenant, TOKEN_REQUEST_TIMEOUT)?;
     let redirect = redirect_uri(public_url, tenant.slug());
     begin_grant_authorization(db, key, tenant, GrantParty::Lever, &oauth, redirect).await
 }
@@ -104,7 +112,7 @@ pub async fn complete_authorization(
             tenant.slug().to_owned(),
         ));
     }
-    let oauth = oauth_client(http, tenant)?;
+    let oauth = oauth_client(http, tenant, TOKEN_REQUEST_TIMEOUT)?;
     finish_grant_authorization(
         db,
         key,
@@ -128,9 +136,12 @@ pub fn token_manager(
             "ats.lever.auth = \"authorization_code\" needs the database here".to_owned(),
         )
     })?;
+    // A refresh runs under the grant's lease: its token request must end well before the lease
+    // does, or another process could take the lease and spend the same refresh token.
+    let timeout = (shared.refresh_lease() / 2).min(TOKEN_REQUEST_TIMEOUT);
     shared
         .tokens(tenant, GrantParty::Lever, fingerprint(tenant), || {
-            oauth_client(http.clone(), tenant)
+            oauth_client(http.clone(), tenant, timeout)
         })
         .map_err(grant_error)
 }

@@ -30,8 +30,12 @@ pub enum TokenHttpError {
     Transport(String),
 }
 
-/// `oauth2::AsyncHttpClient` over our reqwest client (timeouts, user agent, no redirects).
-pub struct OAuthHttp(pub reqwest::Client);
+/// `oauth2::AsyncHttpClient` over our reqwest client (timeouts, user agent, no redirects), with
+/// an optional bound on each token request of its own.
+pub struct OAuthHttp {
+    pub client: reqwest::Client,
+    pub timeout: Option<Duration>,
+}
 
 impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp {
     type Error = TokenHttpError;
@@ -39,9 +43,12 @@ impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let request = reqwest::Request::try_from(request)
+            let mut request = reqwest::Request::try_from(request)
                 .map_err(|e| TokenHttpError::Transport(e.without_url().to_string()))?;
-            let response = self.0.execute(request).await.map_err(|e| {
+            if let Some(timeout) = self.timeout {
+                *request.timeout_mut() = Some(timeout);
+            }
+            let response = self.client.execute(request).await.map_err(|e| {
                 TokenHttpError::Transport(SuiteError::from_transport(e).to_string())
             })?;
             let status = response.status();
@@ -85,6 +92,9 @@ pub struct OAuthEndpoints<'a> {
     pub authorize_params: Vec<(String, String)>,
     /// The setting named in errors about these URLs.
     pub setting: &'static str,
+    /// How long one token request may take (None: the HTTP client's own timeouts). A refresh
+    /// under a lease must end before the lease does.
+    pub request_timeout: Option<Duration>,
 }
 
 /// One tenant's OAuth client at the suite (or at another party, `with_endpoints`).
@@ -108,6 +118,8 @@ impl SuiteOAuth {
                 scopes: vec!["suite".to_owned()],
                 authorize_params: Vec::new(),
                 setting: "suite.base_url",
+                // The suite's client already bounds each request below the refresh lease.
+                request_timeout: None,
             },
         )
     }
@@ -129,7 +141,10 @@ impl SuiteOAuth {
         }
         Ok(Self {
             client,
-            http: OAuthHttp(http),
+            http: OAuthHttp {
+                client: http,
+                timeout: endpoints.request_timeout,
+            },
             scopes: endpoints.scopes,
             authorize_params: endpoints.authorize_params,
         })
