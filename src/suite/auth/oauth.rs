@@ -1,5 +1,6 @@
-//! OAuth endpoints (the suite's, and Lever's through `OAuthEndpoints`) through the `oauth2` crate, which is built without its reqwest
-//! feature (it pins another reqwest): `OAuthHttp` adapts our reqwest client to its
+//! OAuth endpoints (the suite's, and Lever's through `OAuthEndpoints`) through the `oauth2`
+//! crate, which is built without its reqwest feature (it pins another reqwest): `OAuthHttp`
+//! adapts our reqwest client to its
 //! `AsyncHttpClient`. 5xx and 429 answers of the token endpoint come back as transient errors
 //! of the adapter, so they are never mistaken for a refused grant.
 
