@@ -6,8 +6,8 @@
 //! The bucket is shared by every process of the tenant through the database
 //! (`ats::rate_budget`, `[ats.lever] shared_rate_limit`, on by default): a process takes a few
 //! requests at a time into a short-lived local stash, so two processes together stay within the
-//! one budget Lever grants the key. Without the application's database at hand (tools, or the
-//! setting off) the bucket is this process's own (`governor`).
+//! one budget Lever grants the key. Without the application's database at hand (tools, the
+//! setting off, or the database failing) the bucket is this process's own (`governor`).
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -21,9 +21,15 @@ use crate::ats::rate_budget::{SharedBucket, Taken};
 use crate::ats::shared::AtsShared;
 use crate::tenant::LeverSettings;
 
-/// How many requests a process takes from the shared bucket at once: fewer database writes
-/// than requests, while a process holds little of the budget another could use.
-const BATCH: u32 = 3;
+/// How many requests a process takes from the shared bucket at once, at least: fewer database
+/// writes than requests, while a process holds little of the budget another could use. A fast
+/// budget is taken a tenth of a second's worth at a time (`batch`).
+const MIN_BATCH: u32 = 3;
+
+/// A tenth of a second of the budget, at least `MIN_BATCH`.
+fn batch(per_second: u32) -> u32 {
+    (per_second / 10).max(MIN_BATCH)
+}
 
 /// How long requests taken from the shared bucket stay usable. Older ones are dropped unused, so
 /// a stash never adds a late burst on top of what other processes send meanwhile.
@@ -114,7 +120,23 @@ impl TenantLimit {
                 stash.left -= 1;
                 return Ok(());
             }
-            match bucket.take(BATCH).await? {
+            let taken = match bucket.take(batch(per_second)).await {
+                Ok(taken) => taken,
+                // The database is busy or away: this process's own bucket meanwhile, rather
+                // than failing the call (Lever's 429s are the backstop).
+                Err(error) => {
+                    tracing::warn!(
+                        tenant_id = self.tenant_id,
+                        error = %error,
+                        "shared rate budget unavailable: limiting this process alone"
+                    );
+                    drop(stash);
+                    return tokio::time::timeout(MAX_WAIT, self.rate.until_ready())
+                        .await
+                        .map_err(|_| AdapterError::RateLimited { retry_after: None });
+                }
+            };
+            match taken {
                 Taken::Granted(n) => {
                     *stash = Stash {
                         left: n,
@@ -185,6 +207,12 @@ mod tests {
             Err(AdapterError::RateLimited { retry_after: Some(left) })
                 if left > Duration::from_secs(6) && left <= Duration::from_secs(7)
         ));
+    }
+
+    #[test]
+    fn a_fast_budget_is_taken_a_tenth_of_a_second_at_a_time() {
+        assert_eq!(batch(10), 3);
+        assert_eq!(batch(300), 30);
     }
 
     #[test]
