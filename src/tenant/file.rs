@@ -904,6 +904,47 @@ frame_ancestors = ["https://ats.example.com"]
     }
 
     #[test]
+    fn a_lever_tenant_with_the_authorization_code_needs_its_oauth_client_not_a_key() {
+        let oauth = SAMPLE
+            .replace("kind = \"gupy\"", "kind = \"lever\"")
+            .replace("token = \"gupy-token\"\n", "")
+            .replace(
+                "[suite]",
+                "[ats.lever]\nperform_as = \"user-1\"\nauth = \"authorization_code\"\n\
+                 client_id = \"c\"\nclient_secret = \"s\"\n[suite]",
+            );
+        let config = TenantConfig::from_toml(&oauth).expect("valid without ats.token");
+        assert_eq!(config.ats.lever.auth, LeverAuth::AuthorizationCode);
+        assert_eq!(config.ats.lever.oauth_url, "https://auth.lever.co");
+        assert!(
+            config
+                .ats
+                .lever
+                .scopes
+                .iter()
+                .any(|s| s == "offline_access")
+        );
+        assert!(config.ats.lever.shared_rate_limit);
+        for (text, key) in [
+            (
+                oauth.replace("client_id = \"c\"\n", ""),
+                "ats.lever.client_id",
+            ),
+            (
+                oauth.replace("client_secret = \"s\"\n", ""),
+                "ats.lever.client_secret",
+            ),
+            (
+                oauth.replace("client_secret = \"s\"", "client_secret = \" \""),
+                "ats.lever.client_secret",
+            ),
+        ] {
+            let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains(key), "expected `{key}` in: {error}");
+        }
+    }
+
+    #[test]
     fn a_word_that_is_no_suite_role_is_refused_by_validation() {
         let text = SAMPLE.replace(
             "[embed]",
