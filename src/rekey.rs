@@ -4,9 +4,9 @@
 //! Sealed values live in five places: a tenant's secrets (`tenants.sealed_secrets`), the
 //! authorization-code grants, the suite's and Lever's (`suite_grants`), pending authorisations
 //! (`oauth_states`), pending sign-ins (`sso_logins`) and the keys issued to ATSs that call
-//! Liaison (`partner_keys`, whose lookup hash, keyed by the master key, is recomputed with them). Each is
-//! opened with its own associated data, the same the owning module uses, so a value that would
-//! not open for the application does not open here.
+//! Liaison (`partner_keys`, whose lookup hash, keyed by the master key, is recomputed with
+//! them). Each is opened with its own associated data, the same the owning module uses, so a
+//! value that would not open for the application does not open here.
 //!
 //! Nothing is written unless every value opens with the current key; each row is updated only if
 //! it still holds the value that was read, so a process writing with the old key at the same time
