@@ -24,11 +24,15 @@ oauth_url = "{lever_sim}"
 
 /// The simulator refuses the tenant's API key: only bearer tokens get through.
 async fn oauth_world() -> LeverWorld {
+    oauth_world_with(false).await
+}
+
+async fn oauth_world_with(webhooks: bool) -> LeverWorld {
     let sim = LeverSimConfig {
         api_key: "a-key-liaison-does-not-have".to_owned(),
         ..LeverSimConfig::default()
     };
-    LeverWorld::with(false, sim, OAUTH).await
+    LeverWorld::with(webhooks, sim, OAUTH).await
 }
 
 fn no_redirects() -> reqwest::Client {
@@ -280,4 +284,24 @@ async fn authorize_lever_prints_the_consent_url_and_refuses_an_api_key_tenant() 
         .cli(&["tenant", "authorize-lever", "acme"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("authorization_code"));
+}
+
+#[tokio::test]
+async fn the_worker_reads_and_writes_lever_with_the_grant() {
+    let world = oauth_world_with(true).await;
+    let opportunity = world.applicant("worker@example.com").await;
+    authorise(&world).await;
+
+    world.move_to(&opportunity, "Video interview").await;
+    world
+        .settle_until("the invitation", |w| w.invitations().len() == 1)
+        .await;
+
+    // The invitation note went to Lever as the grant's bearer: the API key would be refused.
+    let notes = world.opportunity(&opportunity)["notes"].clone();
+    assert_eq!(notes.as_array().map(Vec::len), Some(1), "{notes}");
+    let calls = world.lever.state.api_calls();
+    assert!(calls["GET /v1/opportunities/{id}"] >= 1, "{calls:?}");
+    let counters = oauth(&world);
+    assert_eq!(counters["refusedTokens"], 0, "{counters}");
 }
