@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 pub use crate::http::server::{App, serve_health, shutdown_on_signal};
 
 use crate::ats::Pollers;
+use crate::ats::shared::AtsShared;
 use crate::config::Settings;
 use crate::crypto::{MasterKey, NoMasterKey};
 use crate::health::HealthBook;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub partner_calls: PartnerCalls,
     /// One suite client per tenant (token cache, limits).
     pub suite_clients: SuiteClients,
+    /// What the ATS adapters share with the tenant's other processes (Lever's OAuth grant).
+    pub ats_shared: AtsShared,
     /// The embed pages' session keys and caches.
     pub web: crate::web::WebState,
     pub shutdown: CancellationToken,
@@ -76,6 +79,11 @@ impl AppState {
             master_key.clone(),
             partner_calls.clone(),
         )?;
+        let ats_shared = AtsShared::new(
+            db.clone(),
+            master_key.clone(),
+            crate::suite::refresh_lease(&settings.suite_client),
+        );
         let wake = Arc::new(Notify::new());
         let settings_sso = settings.sso.clone();
         if let Some(token) = &settings.admin_token
@@ -103,6 +111,7 @@ impl AppState {
         Ok(AppState {
             db,
             suite_clients,
+            ats_shared,
             web: crate::web::WebState::new(master_key.as_ref()),
             settings: Arc::new(settings),
             master_key,
@@ -127,6 +136,7 @@ impl AppState {
             partner_calls: self.partner_calls.clone(),
             wake: self.wake.clone(),
             public_url: self.settings.public_url.clone(),
+            ats_shared: self.ats_shared.clone(),
         }
     }
 
@@ -173,6 +183,7 @@ impl FromRef<AppState> for CallbackState {
             db: state.db.clone(),
             master_key: state.master_key.clone(),
             clients: state.suite_clients.clone(),
+            ats_shared: state.ats_shared.clone(),
         }
     }
 }

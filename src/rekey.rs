@@ -1,12 +1,12 @@
 //! Master-key rotation: every secret Liaison keeps sealed is opened with the current key and
 //! sealed again under a new one, in one transaction.
 //!
-//! Sealed values live in five places: a tenant's secrets (`tenants.sealed_secrets`), the suite's
-//! authorization-code grant (`suite_grants`), pending suite authorisations (`oauth_states`),
-//! pending sign-ins (`sso_logins`) and the keys issued to ATSs that call Liaison
-//! (`partner_keys`, whose lookup hash, keyed by the master key, is recomputed with them). Each is
-//! opened with its own associated data, the same the owning module uses, so a value that would
-//! not open for the application does not open here.
+//! Sealed values live in five places: a tenant's secrets (`tenants.sealed_secrets`), the
+//! authorization-code grants, the suite's and Lever's (`suite_grants`), pending authorisations
+//! (`oauth_states`), pending sign-ins (`sso_logins`) and the keys issued to ATSs that call
+//! Liaison (`partner_keys`, whose lookup hash, keyed by the master key, is recomputed with
+//! them). Each is opened with its own associated data, the same the owning module uses, so a
+//! value that would not open for the application does not open here.
 //!
 //! Nothing is written unless every value opens with the current key; each row is updated only if
 //! it still holds the value that was read, so a process writing with the old key at the same time
@@ -24,6 +24,7 @@ use sea_orm::{
 use crate::crypto::MasterKey;
 use crate::ids::TenantId;
 use crate::store::entities::{oauth_state, partner_key, sso_login, suite_grant, tenant};
+use crate::suite::grant_store::GrantParty;
 
 /// Where a sealed value is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -206,7 +207,11 @@ async fn load(db: &impl ConnectionTrait) -> Result<Vec<Sealed>, RekeyError> {
                 values.push(Sealed {
                     column,
                     row_id: row.id,
-                    context: crate::suite::grant_store::grant_context(slug),
+                    // The suite's and Lever's grants share the table, each sealed under
+                    // its party (an unknown party does not open: the rotation stops).
+                    context: GrantParty::parse(&row.party)
+                        .unwrap_or(GrantParty::Suite)
+                        .context(slug),
                     value,
                 });
             }

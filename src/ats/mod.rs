@@ -11,7 +11,9 @@ pub mod gupy;
 pub mod http_client;
 pub mod lever;
 pub mod poll;
+pub mod rate_budget;
 pub mod script;
+pub mod shared;
 pub mod signed_json;
 pub mod teamtailor;
 pub mod xml_feed;
@@ -50,8 +52,10 @@ pub struct ApplicationRef {
 pub enum WriteBack {
     /// Setting a tag the application has already changes nothing (idempotent).
     Tag(String),
-    /// NOT idempotent at the ATS: the caller makes sure each comment is posted once.
-    Comment(String),
+    /// NOT idempotent at the ATS: the caller makes sure each comment is posted once. `score`:
+    /// the result's average score (0-100) when the comment reports one, for ATSs whose notes
+    /// carry a score field (Lever); the others ignore it.
+    Comment { text: String, score: Option<u8> },
 }
 
 /// What a poll needs: the store (snapshots, cursors, the inbox) and the tenant.

@@ -28,6 +28,8 @@ pub struct Pollers {
     pub wake: Arc<Notify>,
     /// Liaison's public URL, where the ATS's subscriptions point.
     pub public_url: String,
+    /// The state the tenant's processes share (Lever's OAuth grant), set around adapter calls.
+    pub ats_shared: super::shared::AtsShared,
 }
 
 /// What one poll found and stored.
@@ -68,7 +70,7 @@ pub async fn poll_once(state: &Pollers, tenant: &Tenant) -> Result<PollReport, A
     let report = state
         .partner_calls
         .clone()
-        .scope(adapter.poll(&context))
+        .scope(state.ats_shared.clone().scope(adapter.poll(&context)))
         .await?;
     if report.stored > 0 {
         state.wake.notify_one();

@@ -1,6 +1,7 @@
-//! `GET /oauth/suite/{tenant}/callback`: where the suite sends the admin back after consent.
-//! Thin: resolve the tenant, hand `state` and `code` to `auth::complete_authorization`, answer a
-//! small page, or an error in the contract's JSON shape.
+//! `GET /oauth/suite/{tenant}/callback` and `GET /oauth/lever/{tenant}/callback`: where the
+//! suite (or Lever) sends the admin back after consent. Thin: resolve the tenant, hand `state`
+//! and `code` to the party's `complete_authorization`, answer a small page, or an error in the
+//! contract's JSON shape.
 
 use axum::Router;
 use axum::extract::{FromRef, Path, Query, State};
@@ -13,6 +14,8 @@ use sea_orm::DatabaseConnection;
 
 use super::SuiteClients;
 use super::auth::{AuthorizationError, complete_authorization};
+use super::grant_store::GrantParty;
+use crate::ats::shared::AtsShared;
 use crate::crypto::MasterKey;
 use crate::error::error_response;
 use crate::tenant;
@@ -24,6 +27,8 @@ pub struct CallbackState {
     /// None: Liaison has no key to store grants with, and the callback answers 503.
     pub master_key: Option<MasterKey>,
     pub clients: SuiteClients,
+    /// Lever's token caches, forgotten after a new authorisation.
+    pub ats_shared: AtsShared,
 }
 
 pub fn router<S>() -> Router<S>
@@ -31,10 +36,15 @@ where
     S: Clone + Send + Sync + 'static,
     CallbackState: FromRef<S>,
 {
-    Router::new().route(
-        "/oauth/suite/{tenant}/callback",
-        get(complete_suite_authorization),
-    )
+    Router::new()
+        .route(
+            "/oauth/suite/{tenant}/callback",
+            get(complete_suite_authorization),
+        )
+        .route(
+            "/oauth/lever/{tenant}/callback",
+            get(complete_lever_authorization),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +58,23 @@ async fn complete_suite_authorization(
     State(state): State<CallbackState>,
     Path(slug): Path<String>,
     Query(query): Query<CallbackQuery>,
+) -> Response {
+    complete(state, GrantParty::Suite, slug, query).await
+}
+
+async fn complete_lever_authorization(
+    State(state): State<CallbackState>,
+    Path(slug): Path<String>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    complete(state, GrantParty::Lever, slug, query).await
+}
+
+async fn complete(
+    state: CallbackState,
+    party: GrantParty,
+    slug: String,
+    query: CallbackQuery,
 ) -> Response {
     let Some(key) = state.master_key.as_ref() else {
         return error_response(
@@ -85,19 +112,35 @@ async fn complete_suite_authorization(
         );
     };
     let clients = &state.clients;
-    let outcome = complete_authorization(
-        &state.db,
-        key,
-        &tenant,
-        clients.http(),
-        &oauth_state,
-        &code,
-        clients.refresh_lease(),
-    )
-    .await;
+    let outcome = match party {
+        GrantParty::Suite => {
+            complete_authorization(
+                &state.db,
+                key,
+                &tenant,
+                clients.http(),
+                &oauth_state,
+                &code,
+                clients.refresh_lease(),
+            )
+            .await
+        }
+        GrantParty::Lever => {
+            crate::ats::lever::oauth::complete_authorization(
+                &state.db,
+                key,
+                &tenant,
+                crate::ats::http_client::shared_client(),
+                (&oauth_state, &code),
+                state.ats_shared.refresh_lease(),
+            )
+            .await
+        }
+    };
     match outcome {
         Ok(()) => {
             clients.forget(&slug);
+            state.ats_shared.forget(tenant.id.0, party);
             Html(format!(
                 "<!doctype html><title>Liaison</title><p>Liaison is authorised for tenant \
                  <b>{}</b>. You can close this window.</p>",
@@ -115,7 +158,7 @@ fn failure(error: AuthorizationError) -> Response {
         AuthorizationError::Suite(_) => StatusCode::BAD_GATEWAY,
         _ => StatusCode::BAD_REQUEST,
     };
-    tracing::warn!(code = error.code(), "suite authorisation failed");
+    tracing::warn!(code = error.code(), "authorisation failed");
     error_response(status, error.code(), &error.to_string())
 }
 

@@ -1,4 +1,6 @@
-//! The authorization-code grant in the database, shared by every Liaison process of a tenant.
+//! Authorization-code grants in the database, shared by every Liaison process of a tenant: the
+//! suite's, and those of ATSs that authorise Liaison the same way (Lever). One row per tenant and
+//! party (`GrantParty`), one mechanism for all.
 //!
 //! Refresh tokens rotate and are single use: presenting one twice revokes the whole grant. So a
 //! refresh is single flight across processes. A process takes the row's refresh lease with one
@@ -26,16 +28,55 @@ use crate::store::entities::suite_grant;
 use crate::store::is_unique_violation;
 use crate::time::now_ms;
 
-/// The associated data of a tenant's sealed grant tokens.
-pub fn grant_context(slug: &str) -> String {
-    format!("suite-grant:{slug}")
+/// Whose grant a row is: the suite's, or an ATS's that uses the authorization code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GrantParty {
+    Suite,
+    Lever,
 }
 
-/// One tenant's grant row.
+impl GrantParty {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Suite => "suite",
+            Self::Lever => "lever",
+        }
+    }
+
+    /// The stored `party` value back, for rows read whole (master-key rotation).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "suite" => Some(Self::Suite),
+            "lever" => Some(Self::Lever),
+            _ => None,
+        }
+    }
+
+    /// The associated data of a tenant's sealed grant tokens at this party.
+    pub fn context(self, slug: &str) -> String {
+        format!("{}-grant:{slug}", self.as_str())
+    }
+
+    /// The command an admin runs to (re-)authorise Liaison at this party.
+    fn authorize_command(self) -> &'static str {
+        match self {
+            Self::Suite => "liaison tenant authorize-suite",
+            Self::Lever => "liaison tenant authorize-lever",
+        }
+    }
+}
+
+/// The associated data of a tenant's sealed suite grant tokens.
+pub fn grant_context(slug: &str) -> String {
+    GrantParty::Suite.context(slug)
+}
+
+/// One tenant's grant row at one party.
 #[derive(Clone)]
 pub struct GrantStore {
     db: DatabaseConnection,
     key: MasterKey,
+    party: GrantParty,
     tenant: TenantId,
     slug: String,
     /// How long a refresh lease lasts: longer than one token request can take.
@@ -43,6 +84,7 @@ pub struct GrantStore {
 }
 
 impl GrantStore {
+    /// The tenant's suite grant (`for_party` for another party's).
     pub fn new(
         db: DatabaseConnection,
         key: MasterKey,
@@ -53,14 +95,28 @@ impl GrantStore {
         Self {
             db,
             key,
+            party: GrantParty::Suite,
             tenant,
             slug: slug.to_owned(),
             lease,
         }
     }
 
+    /// The same tenant's grant at `party`.
+    pub fn for_party(mut self, party: GrantParty) -> Self {
+        self.party = party;
+        self
+    }
+
     fn context(&self) -> String {
-        grant_context(&self.slug)
+        self.party.context(&self.slug)
+    }
+
+    /// This grant's row and no other: the tenant's, at this party.
+    fn this_row(&self) -> Condition {
+        Condition::all()
+            .add(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .add(suite_grant::Column::Party.eq(self.party.as_str()))
     }
 
     fn seal(&self, secret: &SecretString) -> String {
@@ -80,7 +136,7 @@ impl GrantStore {
 
     async fn load(&self) -> Result<Option<suite_grant::Model>, SuiteError> {
         Ok(suite_grant::Entity::find()
-            .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .filter(self.this_row())
             .one(&self.db)
             .await?)
     }
@@ -91,6 +147,7 @@ impl GrantStore {
         if self.load().await?.is_none() {
             let row = suite_grant::ActiveModel {
                 tenant_id: Set(self.tenant.0),
+                party: Set(self.party.as_str().to_owned()),
                 sealed_refresh_token: Set(Some(self.seal(&tokens.refresh))),
                 sealed_access_token: Set(Some(self.seal(tokens.access.secret()))),
                 access_expires_at: Set(Some(tokens.access.expires_at_ms)),
@@ -134,7 +191,7 @@ impl GrantStore {
                 Expr::value(Option::<i64>::None),
             )
             .col_expr(suite_grant::Column::UpdatedAt, Expr::value(now))
-            .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .filter(self.this_row())
             .exec(&self.db)
             .await?;
         Ok(())
@@ -149,14 +206,17 @@ impl GrantStore {
     ) -> Result<AccessToken, SuiteError> {
         let give_up_at = Instant::now() + self.lease + Duration::from_secs(5);
         loop {
-            let row = self.load().await?.ok_or_else(not_authorised)?;
+            let row = self
+                .load()
+                .await?
+                .ok_or_else(|| not_authorised(self.party))?;
             if let Some(token) = self.usable_access(&row, rejected)? {
                 return Ok(token);
             }
             let sealed_refresh = row
                 .sealed_refresh_token
                 .as_deref()
-                .ok_or_else(not_authorised)?;
+                .ok_or_else(|| not_authorised(self.party))?;
             let owner = uuid::Uuid::new_v4().to_string();
             if self.take_lease(&row, &owner).await? {
                 let refresh = self.open(sealed_refresh)?;
@@ -199,7 +259,7 @@ impl GrantStore {
                 suite_grant::Column::RefreshingUntil,
                 Expr::value(now + self.lease.as_millis() as i64),
             )
-            .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .filter(self.this_row())
             .filter(suite_grant::Column::Version.eq(row.version))
             .filter(
                 Condition::any()
@@ -269,14 +329,14 @@ impl GrantStore {
                     Expr::value(Option::<i64>::None),
                 )
                 .col_expr(suite_grant::Column::UpdatedAt, Expr::value(now_ms()))
-                .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+                .filter(self.this_row())
                 .filter(suite_grant::Column::RefreshingOwner.eq(owner))
                 .exec(&self.db)
                 .await;
             match result {
                 Ok(done) if done.rows_affected == 1 => return Ok(()),
                 Ok(_) => {
-                    tracing::error!(tenant = %self.slug, "refresh lease lost before the commit");
+                    tracing::error!(tenant = %self.slug, party = self.party.as_str(), "refresh lease lost before the commit");
                     return Err(SuiteError::auth(
                         "refresh_lease_lost",
                         "the refresh lease expired before the new tokens were stored",
@@ -285,7 +345,7 @@ impl GrantStore {
                 Err(error) => last_error = Some(error),
             }
         }
-        tracing::error!(tenant = %self.slug, "cannot store the rotated refresh token");
+        tracing::error!(tenant = %self.slug, party = self.party.as_str(), "cannot store the rotated refresh token");
         Err(last_error.map_or_else(|| SuiteError::Store("commit failed".to_owned()), Into::into))
     }
 
@@ -316,7 +376,7 @@ impl GrantStore {
                 .col_expr(suite_grant::Column::UpdatedAt, Expr::value(now_ms()));
         }
         update
-            .filter(suite_grant::Column::TenantId.eq(self.tenant.0))
+            .filter(self.this_row())
             .filter(suite_grant::Column::RefreshingOwner.eq(owner))
             .exec(&self.db)
             .await?;
@@ -324,9 +384,13 @@ impl GrantStore {
     }
 }
 
-fn not_authorised() -> SuiteError {
+fn not_authorised(party: GrantParty) -> SuiteError {
     SuiteError::auth(
-        "suite_not_authorised",
-        "no suite grant stored: run `liaison tenant authorize-suite` and approve",
+        &format!("{}_not_authorised", party.as_str()),
+        format!(
+            "no {} grant stored: run `{}` and approve",
+            party.as_str(),
+            party.authorize_command()
+        ),
     )
 }

@@ -114,8 +114,15 @@ pub struct WrittenOutcome {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Writeback {
-    Tag { tag: String },
-    Comment { key_suffix: String, text: String },
+    Tag {
+        tag: String,
+    },
+    /// `score`: the average score (0-100) the comment reports.
+    Comment {
+        key_suffix: String,
+        text: String,
+        score: Option<u8>,
+    },
 }
 
 /// The write-backs a result calls for, given the last outcome written. Nothing when the reviews
@@ -170,6 +177,7 @@ pub fn writeback_plan(
         actions.push(Writeback::Comment {
             key_suffix: format!("{changes}"),
             text,
+            score: Some(average.round().clamp(0.0, 100.0) as u8),
         });
     }
     Some((WrittenOutcome { verdict, changes }, actions))
@@ -321,7 +329,7 @@ mode = "{mode}"
         );
         assert!(matches!(&actions[0], Writeback::Tag { tag } if tag == "Inapto"));
         assert!(
-            matches!(&actions[1], Writeback::Comment { key_suffix, text }
+            matches!(&actions[1], Writeback::Comment { key_suffix, text, .. }
             if key_suffix == "1" && text.contains("changed") && text.contains("Inapto"))
         );
     }
@@ -330,9 +338,10 @@ mode = "{mode}"
     fn comment_mode_summarises_score_recommendation_and_link() {
         let (_, actions) =
             writeback_plan(&config("comment"), &result(Some(82.0), 3), None).expect("plan");
-        let [Writeback::Comment { text, .. }] = actions.as_slice() else {
+        let [Writeback::Comment { text, score, .. }] = actions.as_slice() else {
             panic!("{actions:?}")
         };
+        assert_eq!(*score, Some(82));
         assert!(text.contains("82/100") && text.contains("3 reviews") && text.contains("advance"));
         assert!(text.contains("http://suite/reviews/inv_1"));
     }

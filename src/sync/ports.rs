@@ -168,6 +168,7 @@ pub trait AtsPort: Send + Sync {
         ats_job_id: &str,
         ats_application_id: &str,
         text: &str,
+        score: Option<u8>,
     ) -> PortFuture<'_, Option<String>>;
     /// Whether the ATS can write results back at all (a job feed cannot).
     fn can_write_back(&self) -> bool {

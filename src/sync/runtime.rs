@@ -51,7 +51,10 @@ impl Background {
 
 /// The flows this build of Liaison runs, wired to the live partners.
 pub fn flows(background: &Background) -> Flows {
-    let partners = Arc::new(LivePartners::new(background.suite_clients.clone()));
+    let partners = Arc::new(LivePartners::new(
+        background.suite_clients.clone(),
+        background.pollers.ats_shared.clone(),
+    ));
     let (db, tenants) = (background.db.clone(), background.tenants.clone());
     Flows::new()
         .with(

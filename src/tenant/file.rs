@@ -124,17 +124,35 @@ pub struct AtsSettings {
     pub offered_projects: Option<Vec<String>>,
 }
 
-/// `[ats.lever]`. The API key is `ats.token` (Basic `KEY:`), the webhook signature token
-/// `ats.webhook_secret`, and the interview stage `ats.interview_step` (its id or its name).
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+/// `[ats.lever]`. With `auth = "api_key"` the API key is `ats.token` (Basic `KEY:`); with
+/// `auth = "authorization_code"` a Lever admin authorises Liaison once and the OAuth client is
+/// `client_id` / `client_secret`. The webhook signature token is `ats.webhook_secret`, and the
+/// interview stage `ats.interview_step` (its id or its name).
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LeverSettings {
+    /// How Liaison authenticates to Lever's API.
+    pub auth: LeverAuth,
+    /// authorization_code: the OAuth client Lever registered for Liaison.
+    pub client_id: Option<String>,
+    #[serde(skip_serializing)]
+    pub client_secret: Option<SecretString>,
+    /// authorization_code: Lever's OAuth server (consent at `{oauth_url}/authorize`, tokens at
+    /// `{oauth_url}/oauth/token`).
+    pub oauth_url: String,
+    /// authorization_code: the consent URL's `audience` (Lever's API).
+    pub audience: String,
+    /// authorization_code: the scopes asked for (`offline_access` brings the refresh token).
+    pub scopes: Vec<String>,
     /// The Lever user id that notes and tags are written as (`?perform_as=`).
     pub perform_as: Option<String>,
     /// Calls per second to Lever, steady (Lever's token bucket: 10).
     pub requests_per_second: u32,
     /// Calls allowed at once after a quiet spell (Lever: 20).
     pub burst: u32,
+    /// Whether the tenant's processes share one budget through the database (Lever limits per
+    /// API key, not per process); off: each process keeps the whole budget to itself.
+    pub shared_rate_limit: bool,
     /// How far a delivery's `triggeredAt` may be from Liaison's clock, in seconds.
     pub webhook_tolerance_s: u64,
 }
@@ -142,9 +160,26 @@ pub struct LeverSettings {
 impl Default for LeverSettings {
     fn default() -> Self {
         Self {
+            auth: LeverAuth::ApiKey,
+            client_id: None,
+            client_secret: None,
+            oauth_url: "https://auth.lever.co".to_owned(),
+            audience: "https://api.lever.co/v1/".to_owned(),
+            scopes: [
+                "offline_access",
+                "opportunities:read:admin",
+                "opportunities:write:admin",
+                "notes:write:admin",
+                "stages:read:admin",
+                "tags:read:admin",
+                "postings:read:admin",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             perform_as: None,
             requests_per_second: 10,
             burst: 20,
+            shared_rate_limit: true,
             webhook_tolerance_s: 300,
         }
     }
@@ -218,6 +253,18 @@ pub enum ProviderKeyForm {
     Jwt,
     /// Also a compact JWE (`dir`, `A256GCM`) under a key derived from `ats.webhook_secret`.
     Jwe,
+}
+
+/// How a Lever tenant's calls authenticate.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LeverAuth {
+    /// A customer API key (`ats.token`), sent as Basic `KEY:`.
+    #[default]
+    ApiKey,
+    /// OAuth2 authorization code: 1-hour bearer tokens from a rotating refresh token, kept in
+    /// the database and refreshed single flight across processes (`suite::grant_store`).
+    AuthorizationCode,
 }
 
 /// The built-in webhook checks a script tenant may choose (`ats.verifier`), each keyed by
@@ -568,6 +615,7 @@ impl TenantConfig {
             ("ats.token", &self.ats.token),
             ("ats.webhook_secret", &self.ats.webhook_secret),
             ("ats.feed_header", &self.ats.feed_header),
+            ("ats.lever.client_secret", &self.ats.lever.client_secret),
             ("suite.client_secret", &self.suite.client_secret),
             ("suite.webhook_secret", &self.suite.webhook_secret),
             ("embed.launch_secret", &self.embed.launch_secret),
@@ -612,8 +660,7 @@ impl TenantConfig {
     }
 }
 
-/// A Lever tenant needs its API key and the user its write-backs are made as; the limits must
-/// let at least one call through.
+/// Teamtailor's recovery listing must be a path and a page size the API takes.
 fn validate_teamtailor(teamtailor: &TeamtailorSettings) -> Result<(), TenantFileError> {
     if !teamtailor.pending_results_path.starts_with('/') {
         return Err(invalid(
@@ -630,10 +677,36 @@ fn validate_teamtailor(teamtailor: &TeamtailorSettings) -> Result<(), TenantFile
     Ok(())
 }
 
+/// A Lever tenant needs its credentials (an API key, or an OAuth client) and the user its
+/// write-backs are made as; the limits must let at least one call through.
 fn validate_lever(ats: &AtsSettings, has_token: bool) -> Result<(), TenantFileError> {
     let lever = &ats.lever;
-    if !has_token {
-        return Err(invalid("ats.token", "is required for lever (the API key)"));
+    match lever.auth {
+        LeverAuth::ApiKey if !has_token => {
+            return Err(invalid("ats.token", "is required for lever (the API key)"));
+        }
+        LeverAuth::ApiKey => {}
+        LeverAuth::AuthorizationCode => {
+            if lever
+                .client_id
+                .as_deref()
+                .is_none_or(|id| id.trim().is_empty())
+            {
+                return Err(invalid(
+                    "ats.lever.client_id",
+                    "is required for auth = \"authorization_code\"",
+                ));
+            }
+            if lever.client_secret.is_none() {
+                return Err(invalid(
+                    "ats.lever.client_secret",
+                    "is required for auth = \"authorization_code\"",
+                ));
+            }
+            if url::Url::parse(&lever.oauth_url).is_err() {
+                return Err(invalid("ats.lever.oauth_url", "must be a URL"));
+            }
+        }
     }
     if lever
         .perform_as
@@ -949,6 +1022,47 @@ frame_ancestors = ["https://ats.example.com"]
         ] {
             let text =
                 teamtailor.replace("[suite]", &format!("[ats.teamtailor]\n{setting}\n[suite]"));
+            let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains(key), "expected `{key}` in: {error}");
+        }
+    }
+
+    #[test]
+    fn a_lever_tenant_with_the_authorization_code_needs_its_oauth_client_not_a_key() {
+        let oauth = SAMPLE
+            .replace("kind = \"gupy\"", "kind = \"lever\"")
+            .replace("token = \"gupy-token\"\n", "")
+            .replace(
+                "[suite]",
+                "[ats.lever]\nperform_as = \"user-1\"\nauth = \"authorization_code\"\n\
+                 client_id = \"c\"\nclient_secret = \"s\"\n[suite]",
+            );
+        let config = TenantConfig::from_toml(&oauth).expect("valid without ats.token");
+        assert_eq!(config.ats.lever.auth, LeverAuth::AuthorizationCode);
+        assert_eq!(config.ats.lever.oauth_url, "https://auth.lever.co");
+        assert!(
+            config
+                .ats
+                .lever
+                .scopes
+                .iter()
+                .any(|s| s == "offline_access")
+        );
+        assert!(config.ats.lever.shared_rate_limit);
+        for (text, key) in [
+            (
+                oauth.replace("client_id = \"c\"\n", ""),
+                "ats.lever.client_id",
+            ),
+            (
+                oauth.replace("client_secret = \"s\"\n", ""),
+                "ats.lever.client_secret",
+            ),
+            (
+                oauth.replace("client_secret = \"s\"", "client_secret = \" \""),
+                "ats.lever.client_secret",
+            ),
+        ] {
             let error = TenantConfig::from_toml(&text).unwrap_err().to_string();
             assert!(error.contains(key), "expected `{key}` in: {error}");
         }

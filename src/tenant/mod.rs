@@ -11,8 +11,8 @@ pub use directory::{Directory, SLUG_TTL};
 pub use file::is_valid_slug;
 pub use file::is_valid_slug as is_slug;
 pub use file::{
-    AtsKind, AtsSettings, EmbedSettings, LeverSettings, ProviderKeyForm, ScriptVerifier, SsoKind,
-    SsoSettings, SuiteAuth, SuiteSettings, TEAMTAILOR_API_URL, TeamtailorAuthScheme,
+    AtsKind, AtsSettings, EmbedSettings, LeverAuth, LeverSettings, ProviderKeyForm, ScriptVerifier,
+    SsoKind, SsoSettings, SuiteAuth, SuiteSettings, TEAMTAILOR_API_URL, TeamtailorAuthScheme,
     TeamtailorSettings, TenantConfig, TenantFileError, WritebackMode, WritebackSettings,
 };
 pub(crate) use repo::seal_context;

@@ -59,8 +59,9 @@ pub(crate) fn seal_context(slug: &str) -> String {
 
 /// The secret fields of a tenant file, by their key in the file.
 fn secret_fields(config: &TenantConfig) -> BTreeMap<&'static str, String> {
-    let fields: [(&'static str, &Option<SecretString>); 7] = [
+    let fields: [(&'static str, &Option<SecretString>); 8] = [
         ("ats.token", &config.ats.token),
+        ("ats.lever.client_secret", &config.ats.lever.client_secret),
         ("ats.webhook_secret", &config.ats.webhook_secret),
         ("ats.feed_header", &config.ats.feed_header),
         ("suite.client_secret", &config.suite.client_secret),
@@ -79,6 +80,7 @@ fn restore_secrets(config: &mut TenantConfig, mut secrets: BTreeMap<String, Stri
     config.ats.token = take("ats.token");
     config.ats.webhook_secret = take("ats.webhook_secret");
     config.ats.feed_header = take("ats.feed_header");
+    config.ats.lever.client_secret = take("ats.lever.client_secret");
     config.suite.client_secret = take("suite.client_secret");
     config.suite.webhook_secret = take("suite.webhook_secret");
     config.embed.launch_secret = take("embed.launch_secret");

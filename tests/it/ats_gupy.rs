@@ -406,7 +406,14 @@ async fn write_back_puts_tags_and_posts_comments_and_classifies_failures() {
         .await
         .expect("tagged");
     let limited = adapter
-        .write_back(&tenant, &target, &WriteBack::Comment("Score 80".into()))
+        .write_back(
+            &tenant,
+            &target,
+            &WriteBack::Comment {
+                text: "Score 80".into(),
+                score: None,
+            },
+        )
         .await;
     let outage = adapter.fetch_job(&tenant, "8").await;
     let refused = adapter.fetch_job(&tenant, "9").await;

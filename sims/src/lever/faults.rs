@@ -1,6 +1,6 @@
 //! Misbehaviour on demand, and the API's guard: every `/v1` call is counted and timed, passes
 //! Lever's token bucket (429 with `Retry-After` when empty), then the injected faults, then the
-//! Basic `KEY:` check.
+//! Basic `KEY:` or bearer-token check.
 
 use std::time::{Duration, Instant};
 
@@ -115,14 +115,27 @@ pub async fn guard_api(
         let status = StatusCode::from_u16(faults.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         return error(status, "InjectedFault", "injected failure");
     }
-    if !basic_key_matches(request.headers(), &config.api_key) {
+    let authorised = match bearer(request.headers()) {
+        Some(token) => lock(&state.0.oauth).accepts(token),
+        None => basic_key_matches(request.headers(), &config.api_key),
+    };
+    if !authorised {
         return error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
-            "missing or wrong API key",
+            "missing or wrong API key, or an expired or revoked access token",
         );
     }
     next.run(request).await
+}
+
+/// `Authorization: Bearer TOKEN`: the token.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 /// `Authorization: Basic base64(KEY:)`.

@@ -11,9 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::faults::guard_api;
 use super::state::{LeverSimConfig, SimState};
-use super::{api, control};
+use super::{api, control, oauth};
 
-/// All routes: `/v1` (Basic auth, rate limit, faults, counted) and `/_sim` (controls).
+/// All routes: `/v1` (Basic or bearer auth, rate limit, faults, counted), the OAuth server
+/// (`/authorize`, `/oauth/token`) and `/_sim` (controls).
 pub fn router(state: SimState) -> Router {
     let api = Router::new()
         .route("/v1/opportunities", get(api::list_opportunities))
@@ -42,7 +43,12 @@ pub fn router(state: SimState) -> Router {
         .route("/_sim/faults", post(control::set_faults))
         .route("/_sim/webhook", post(control::set_webhook))
         .route("/_sim/state", get(control::show_state));
-    api.merge(controls).with_state(state)
+    let oauth = Router::new()
+        .route("/authorize", get(oauth::authorize))
+        .route("/oauth/authorize", get(oauth::authorize))
+        .route("/oauth/token", post(oauth::issue_token))
+        .route("/_sim/oauth/expire", post(oauth::expire_access_tokens));
+    api.merge(controls).merge(oauth).with_state(state)
 }
 
 /// A simulator serving on a socket.

@@ -10,12 +10,18 @@ use tokio_util::task::TaskTracker;
 
 use super::faults::Faults;
 use super::model::World;
+use super::oauth::{Grants, OAuthCounters};
 
 /// How the simulator behaves; `Default` is Lever's contract with short retry delays.
 #[derive(Debug, Clone)]
 pub struct LeverSimConfig {
     /// The customer API key (Basic auth, user = key, empty password).
     pub api_key: String,
+    /// The OAuth client Lever registered for the connector (authorization code).
+    pub oauth_client_id: String,
+    pub oauth_client_secret: String,
+    /// How long an OAuth access token lives (Lever: one hour).
+    pub access_token_ttl: Duration,
     /// The signature token of the webhook settings; `None`: deliveries carry no signature.
     pub signature_token: Option<String>,
     /// The users `perform_as` may name.
@@ -37,6 +43,9 @@ impl Default for LeverSimConfig {
     fn default() -> Self {
         Self {
             api_key: "lever-api-key".to_owned(),
+            oauth_client_id: "liaison-lever-client".to_owned(),
+            oauth_client_secret: "liaison-lever-secret".to_owned(),
+            access_token_ttl: Duration::from_secs(3600),
             signature_token: Some("lever-signature-token".to_owned()),
             users: vec!["user-liaison".to_owned()],
             stages: ["New lead", "Phone screen", "Video interview", "Offer"]
@@ -62,6 +71,7 @@ pub(crate) struct Inner {
     pub world: Mutex<World>,
     pub faults: Mutex<Faults>,
     pub traffic: Mutex<Traffic>,
+    pub oauth: Mutex<Grants>,
     /// Where webhooks go (`POST /_sim/webhook`).
     pub webhook_url: Mutex<Option<String>>,
     pub deliveries: Mutex<Vec<Value>>,
@@ -98,6 +108,7 @@ impl SimState {
                 refilled_at: Instant::now(),
                 rate_limited: 0,
             }),
+            oauth: Mutex::new(Grants::default()),
             webhook_url: Mutex::new(None),
             deliveries: Mutex::new(Vec::new()),
             cancel: CancellationToken::new(),
@@ -128,6 +139,11 @@ impl SimState {
         lock(&self.0.traffic).calls.clone()
     }
 
+    /// What the OAuth server did: codes exchanged, refreshes, reuses of a spent refresh token.
+    pub fn oauth_counters(&self) -> OAuthCounters {
+        lock(&self.0.oauth).counters.clone()
+    }
+
     /// How many calls were answered 429 by the rate limit (forced ones included).
     pub fn rate_limited(&self) -> u64 {
         lock(&self.0.traffic).rate_limited
@@ -156,6 +172,7 @@ impl SimState {
             "deliveries": &*lock(&self.0.deliveries),
             "apiCalls": lock(&self.0.traffic).calls,
             "rateLimited": lock(&self.0.traffic).rate_limited,
+            "oauth": lock(&self.0.oauth).counters.clone(),
             "faults": &*lock(&self.0.faults),
         })
     }

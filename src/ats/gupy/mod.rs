@@ -128,7 +128,7 @@ impl AtsAdapter for GupyAdapter {
             let (job, app) = (&application.ats_job_id, &application.ats_application_id);
             match result {
                 WriteBack::Tag(tag) => client.put_tag(job, app, tag).await,
-                WriteBack::Comment(text) => client.post_comment(job, app, text).await,
+                WriteBack::Comment { text, .. } => client.post_comment(job, app, text).await,
             }
         })
     }

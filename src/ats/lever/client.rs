@@ -1,6 +1,8 @@
 //! Lever's REST API (`contracts/ats-partners.md` §2): opportunities, postings, notes and tags,
 //! under the tenant's rate limit. Every status is classified in `http_client::classify`; a 429
-//! also pauses the tenant's calls until its `Retry-After`.
+//! also pauses the tenant's calls until its `Retry-After`. Calls authenticate with the API key
+//! (Basic) or an OAuth access token (Bearer); a token Lever refuses (401) is replaced once and
+//! the call made again.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,10 +14,12 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use super::limits::TenantLimit;
+use super::oauth::grant_error;
 use super::payload::{ListEnvelope, NoteRequest, One, Opportunity, Posting, TagsRequest};
 use crate::ats::error::AdapterError;
 use crate::ats::http_client::{classify, transport_error};
 use crate::health::Side;
+use crate::suite::auth::{AccessToken, TokenManager};
 use crate::telemetry::trace::{TRACEPARENT, traceparent_of};
 use crate::telemetry::{CallStatus, PartnerCalls};
 
@@ -25,12 +29,21 @@ pub const PAGE_SIZE: u32 = 100;
 /// What opportunities are read with: their stage's name and their applications' postings.
 const EXPAND: [(&str, &str); 2] = [("expand", "stage"), ("expand", "applications")];
 
+/// How calls authenticate.
+#[derive(Clone)]
+pub enum Credentials {
+    /// Basic `KEY:`.
+    ApiKey(SecretString),
+    /// Bearer tokens from the tenant's OAuth grant.
+    Bearer(Arc<TokenManager>),
+}
+
 /// A Lever API client for one tenant.
 #[derive(Clone)]
 pub struct LeverClient {
     pub(super) http: reqwest::Client,
     pub(super) base_url: String,
-    pub(super) api_key: SecretString,
+    pub(super) credentials: Credentials,
     pub(super) perform_as: String,
     pub(super) limit: Arc<TenantLimit>,
     pub(super) tenant_id: i64,
@@ -94,13 +107,18 @@ impl LeverClient {
     }
 
     /// A note on the opportunity, written as the tenant's `perform_as` user. Not idempotent.
-    pub async fn add_note(&self, opportunity: &str, value: &str) -> Result<(), AdapterError> {
+    pub async fn add_note(
+        &self,
+        opportunity: &str,
+        value: &str,
+        score: Option<u8>,
+    ) -> Result<(), AdapterError> {
         let path = format!("/opportunities/{}/notes", segment(opportunity)?);
         let body = NoteRequest {
             value,
             secret: false,
             notify_followers: false,
-            score: None,
+            score,
         };
         self.send("POST /opportunities/{id}/notes", &path, &body)
             .await
@@ -156,8 +174,7 @@ impl LeverClient {
             .map(drop)
     }
 
-    /// One call, after the tenant's rate limit lets it through; recorded (metrics,
-    /// `partner_call` span, connection health) under `endpoint`, its route template.
+    /// One call, classified; with a bearer token Lever refused (401), once more with a new one.
     async fn request<B: Serialize + ?Sized>(
         &self,
         endpoint: &'static str,
@@ -166,6 +183,44 @@ impl LeverClient {
         query: &[(&str, &str)],
         body: Option<&B>,
     ) -> Result<reqwest::Response, AdapterError> {
+        let what = format!("{method} {path}");
+        let token = match &self.credentials {
+            Credentials::ApiKey(_) => None,
+            Credentials::Bearer(tokens) => Some(tokens.token().await.map_err(grant_error)?),
+        };
+        let mut response = self
+            .send_once(endpoint, method.clone(), path, query, body, token.as_ref())
+            .await?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let (Credentials::Bearer(tokens), Some(refused)) = (&self.credentials, &token)
+        {
+            let fresh = tokens
+                .token_after_rejection(refused)
+                .await
+                .map_err(grant_error)?;
+            response = self
+                .send_once(endpoint, method, path, query, body, Some(&fresh))
+                .await?;
+        }
+        let classified = classify(response.status(), response.headers(), &what);
+        if let Err(AdapterError::RateLimited { retry_after }) = &classified {
+            self.limit.pause(*retry_after);
+        }
+        classified?;
+        Ok(response)
+    }
+
+    /// One HTTP exchange, after the tenant's rate limit lets it through; recorded (metrics,
+    /// `partner_call` span, connection health) under `endpoint`, its route template.
+    async fn send_once<B: Serialize + ?Sized>(
+        &self,
+        endpoint: &'static str,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&B>,
+        token: Option<&AccessToken>,
+    ) -> Result<reqwest::Response, AdapterError> {
         self.limit.acquire().await?;
         let calls = PartnerCalls::current().recorder("lever", Some((self.tenant_id, Side::Ats)));
         let span = calls.span(endpoint);
@@ -173,8 +228,12 @@ impl LeverClient {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base_url))
-            .basic_auth(self.api_key.expose_secret(), Some(""))
             .query(query);
+        request = match (&self.credentials, token) {
+            (_, Some(token)) => request.bearer_auth(token.secret().expose_secret()),
+            (Credentials::ApiKey(key), None) => request.basic_auth(key.expose_secret(), Some("")),
+            (Credentials::Bearer(_), None) => request,
+        };
         if let Some(traceparent) = traceparent_of(&span) {
             request = request.header(TRACEPARENT, traceparent);
         }
@@ -191,13 +250,7 @@ impl LeverClient {
             Err(error) => CallStatus::of_transport(error),
         };
         calls.record(&span, endpoint, status, started.elapsed());
-        let response = sent.map_err(|e| transport_error(e, &what))?;
-        let classified = classify(response.status(), response.headers(), &what);
-        if let Err(AdapterError::RateLimited { retry_after }) = &classified {
-            self.limit.pause(*retry_after);
-        }
-        classified?;
-        Ok(response)
+        sent.map_err(|e| transport_error(e, &what))
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod client;
 pub mod limits;
 pub mod normalize;
+pub mod oauth;
 pub mod payload;
 pub mod poll;
 pub mod signature;
@@ -16,14 +17,14 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use secrecy::ExposeSecret;
 
-pub use client::LeverClient;
+pub use client::{Credentials, LeverClient};
 
 use super::capabilities::Delivery;
 use super::error::{AdapterError, ParseError};
 use super::{AdapterFuture, ApplicationRef, AtsAdapter, PollContext, PollReport, WriteBack};
 use crate::events::{AtsApplication, AtsJob, InboundEvent};
 use crate::signature::{Unverified, Verified, VerifyError};
-use crate::tenant::{AtsKind, Tenant};
+use crate::tenant::{AtsKind, LeverAuth, Tenant};
 
 pub struct LeverAdapter {
     http: reqwest::Client,
@@ -38,18 +39,25 @@ impl LeverAdapter {
         }
     }
 
-    /// The client of a `lever` tenant (its `ats.base_url`, `ats.token` and `[ats.lever]`),
-    /// sharing the tenant's rate limit with every other client of this process.
+    /// The client of a `lever` tenant (its `ats.base_url`, `[ats.lever]`, and `ats.token` or
+    /// its OAuth grant), sharing the tenant's rate limit with every other client of this
+    /// process, and its access tokens with those of this application.
     pub fn client(&self, tenant: &Tenant) -> Result<LeverClient, AdapterError> {
         let ats = &tenant.config.ats;
         let base_url = ats
             .base_url
             .as_deref()
             .ok_or_else(|| AdapterError::Config("ats.base_url is not set".to_owned()))?;
-        let api_key = ats
-            .token
-            .clone()
-            .ok_or_else(|| AdapterError::Config("ats.token is not set".to_owned()))?;
+        let credentials = match ats.lever.auth {
+            LeverAuth::ApiKey => Credentials::ApiKey(
+                ats.token
+                    .clone()
+                    .ok_or_else(|| AdapterError::Config("ats.token is not set".to_owned()))?,
+            ),
+            LeverAuth::AuthorizationCode => {
+                Credentials::Bearer(oauth::token_manager(&self.http, tenant)?)
+            }
+        };
         let perform_as =
             ats.lever.perform_as.clone().ok_or_else(|| {
                 AdapterError::Config("ats.lever.perform_as is not set".to_owned())
@@ -57,7 +65,7 @@ impl LeverAdapter {
         Ok(LeverClient {
             http: self.http.clone(),
             base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key,
+            credentials,
             perform_as,
             limit: self.limits.of(tenant.id.0, &ats.lever),
             tenant_id: tenant.id.0,
@@ -164,7 +172,11 @@ impl AtsAdapter for LeverAdapter {
                         None => Ok(()),
                     }
                 }
-                WriteBack::Comment(text) => client.add_note(opportunity, text).await,
+                WriteBack::Comment { text, score } => {
+                    client
+                        .add_note(opportunity, text, score.map(normalize::note_score))
+                        .await
+                }
             }
         })
     }

@@ -140,10 +140,25 @@ pub fn job_of(posting: &Posting) -> AtsJob {
     }
 }
 
+/// A note's `score` (Lever's scale: 1 strong no, 2 no, 3 yes, 4 strong yes) from Liaison's
+/// average score (0-100), in four equal bands: 0-24, 25-49, 50-74, 75-100.
+pub fn note_score(average: u8) -> u8 {
+    (1 + average.min(100) / 25).min(4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn scores_fall_into_lever_s_four_bands() {
+        let bands: Vec<u8> = [0, 24, 25, 49, 50, 74, 75, 99, 100, 255]
+            .into_iter()
+            .map(note_score)
+            .collect();
+        assert_eq!(bands, [1, 1, 2, 2, 3, 3, 4, 4, 4, 4]);
+    }
 
     fn stage_change() -> Value {
         json!({"id": "e1", "event": "candidateStageChange", "triggeredAt": 1_431_454_330_072_i64,

@@ -197,7 +197,7 @@ async fn write_back(
     });
     match result {
         WriteBack::Tag(tag) => value["tag"] = json!(tag),
-        WriteBack::Comment(comment) => value["comment"] = json!(comment),
+        WriteBack::Comment { text, .. } => value["comment"] = json!(text),
     }
     let settings = script::settings_of(tenant, None);
     let bridge = HttpBridge {

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// An authorisation started by `liaison tenant authorize-suite` and not yet called back: the
+/// An authorisation started by `liaison tenant authorize-suite` (or `authorize-lever`) and not
+/// yet called back: the
 /// `state` sent to the suite and the PKCE verifier (sealed), valid until `expires_at`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "oauth_states")]
@@ -8,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub tenant_id: i64,
+    /// Whose authorisation this is (`suite`, `lever`): only that party's callback completes it.
+    pub party: String,
     pub state: String,
     #[sea_orm(column_type = "Text")]
     pub sealed_verifier: String,

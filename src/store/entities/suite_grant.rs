@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A tenant's authorization-code grant at the suite. Tokens are sealed with the master key
-/// (context `suite-grant:<slug>`); `version` moves on every rotation, and `refreshing_owner` /
+/// A tenant's authorization-code grant at a party (`party`: `suite`, `lever`; one per party).
+/// Tokens are sealed with the master key (context `<party>-grant:<slug>`); `version` moves on every rotation, and `refreshing_owner` /
 /// `refreshing_until` form the lease that lets one process at a time use the refresh token.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "suite_grants")]
@@ -9,6 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub tenant_id: i64,
+    pub party: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub sealed_refresh_token: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

@@ -1,7 +1,9 @@
-//! The authorization-code flow, once per tenant: `start_authorization` makes the consent URL
-//! (PKCE S256 and a `state`, both kept server-side in `oauth_states`, the verifier sealed) and
-//! `complete_authorization` checks the callback's `state` (single use, expiring), exchanges the
-//! code and stores the grant sealed.
+//! The authorization-code flow, once per tenant and party: `begin_grant_authorization` makes the
+//! consent URL (PKCE S256 and a `state`, both kept server-side in `oauth_states` under the party,
+//! the verifier sealed) and `finish_grant_authorization` checks the callback's `state` (single
+//! use, expiring, the same party's), exchanges the code and stores the grant sealed. The suite's
+//! `start_authorization` / `complete_authorization` and Lever's (`ats::lever::oauth`) are these
+//! with their party's endpoints.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use super::oauth::SuiteOAuth;
 use crate::crypto::MasterKey;
 use crate::store::entities::oauth_state;
 use crate::suite::error::SuiteError;
-use crate::suite::grant_store::GrantStore;
+use crate::suite::grant_store::{GrantParty, GrantStore};
 use crate::tenant::{SuiteAuth, Tenant};
 use crate::time::now_ms;
 
@@ -21,7 +23,10 @@ const STATE_LIFETIME_MS: i64 = 60 * 60 * 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorizationError {
-    #[error("tenant `{0}` does not use suite.auth = \"authorization_code\"")]
+    #[error(
+        "tenant `{0}` does not use auth = \"authorization_code\" there (suite.auth, or \
+         ats.lever.auth for Lever)"
+    )]
     NotAuthorizationCode(String),
     #[error("the authorisation request is unknown, already used or expired")]
     InvalidState,
@@ -69,6 +74,19 @@ pub async fn start_authorization(
     }
     let redirect = redirect_uri(public_url, tenant.slug());
     let oauth = SuiteOAuth::new(http, &tenant.config.suite)?;
+    begin_grant_authorization(db, key, tenant, GrantParty::Suite, &oauth, redirect).await
+}
+
+/// Starts an authorisation at `party`: answers the consent URL and keeps its `state` and PKCE
+/// verifier until the callback to `redirect` comes back.
+pub async fn begin_grant_authorization(
+    db: &DatabaseConnection,
+    key: &MasterKey,
+    tenant: &Tenant,
+    party: GrantParty,
+    oauth: &SuiteOAuth,
+    redirect: String,
+) -> Result<url::Url, AuthorizationError> {
     let (url, state, verifier) = oauth.authorize_url(&redirect)?;
     let now = now_ms();
     // Housekeeping: expired authorisations are of no use to anyone.
@@ -79,6 +97,7 @@ pub async fn start_authorization(
         .map_err(SuiteError::from)?;
     oauth_state::ActiveModel {
         tenant_id: Set(tenant.id.0),
+        party: Set(party.as_str().to_owned()),
         state: Set(state.secret().to_owned()),
         sealed_verifier: Set(key.seal(
             verifier.secret().as_bytes(),
@@ -105,8 +124,32 @@ pub async fn complete_authorization(
     code: &str,
     lease: Duration,
 ) -> Result<(), AuthorizationError> {
+    let oauth = SuiteOAuth::new(http, &tenant.config.suite)?;
+    finish_grant_authorization(
+        db,
+        key,
+        tenant,
+        GrantParty::Suite,
+        &oauth,
+        (state, code),
+        lease,
+    )
+    .await
+}
+
+/// Completes an authorisation at `party` from the callback's `(state, code)`.
+pub async fn finish_grant_authorization(
+    db: &DatabaseConnection,
+    key: &MasterKey,
+    tenant: &Tenant,
+    party: GrantParty,
+    oauth: &SuiteOAuth,
+    (state, code): (&str, &str),
+    lease: Duration,
+) -> Result<(), AuthorizationError> {
     let pending = oauth_state::Entity::find()
         .filter(oauth_state::Column::TenantId.eq(tenant.id.0))
+        .filter(oauth_state::Column::Party.eq(party.as_str()))
         .filter(oauth_state::Column::State.eq(state))
         .filter(oauth_state::Column::ExpiresAt.gt(now_ms()))
         .one(db)
@@ -128,13 +171,13 @@ pub async fn complete_authorization(
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .map(SecretString::from)
         .ok_or(AuthorizationError::InvalidState)?;
-    let oauth = SuiteOAuth::new(http, &tenant.config.suite)?;
     let tokens = oauth
         .exchange_code(code, verifier, &pending.redirect_uri)
         .await?;
     GrantStore::new(db.clone(), key.clone(), tenant.id, tenant.slug(), lease)
+        .for_party(party)
         .save_new_grant(&tokens)
         .await?;
-    tracing::info!(tenant = %tenant.slug(), "suite authorised Liaison");
+    tracing::info!(tenant = %tenant.slug(), party = party.as_str(), "authorised Liaison");
     Ok(())
 }

@@ -7,8 +7,11 @@ mod authorization;
 mod oauth;
 
 pub(crate) use authorization::verifier_context;
-pub use authorization::{AuthorizationError, complete_authorization, start_authorization};
-pub use oauth::{GrantTokens, OAuthHttp, SuiteOAuth, TokenHttpError};
+pub use authorization::{
+    AuthorizationError, begin_grant_authorization, complete_authorization,
+    finish_grant_authorization, start_authorization,
+};
+pub use oauth::{GrantTokens, OAuthEndpoints, OAuthHttp, SuiteOAuth, TokenHttpError};
 
 use std::fmt;
 use std::sync::{PoisonError, RwLock};

@@ -1,5 +1,6 @@
-//! The suite's OAuth endpoints through the `oauth2` crate, which is built without its reqwest
-//! feature (it pins another reqwest): `OAuthHttp` adapts our reqwest client to its
+//! OAuth endpoints (the suite's, and Lever's through `OAuthEndpoints`) through the `oauth2`
+//! crate, which is built without its reqwest feature (it pins another reqwest): `OAuthHttp`
+//! adapts our reqwest client to its
 //! `AsyncHttpClient`. 5xx and 429 answers of the token endpoint come back as transient errors
 //! of the adapter, so they are never mistaken for a refused grant.
 
@@ -30,8 +31,12 @@ pub enum TokenHttpError {
     Transport(String),
 }
 
-/// `oauth2::AsyncHttpClient` over our reqwest client (timeouts, user agent, no redirects).
-pub struct OAuthHttp(pub reqwest::Client);
+/// `oauth2::AsyncHttpClient` over our reqwest client (timeouts, user agent, no redirects), with
+/// an optional bound on each token request of its own.
+pub struct OAuthHttp {
+    pub client: reqwest::Client,
+    pub timeout: Option<Duration>,
+}
 
 impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp {
     type Error = TokenHttpError;
@@ -39,9 +44,12 @@ impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let request = reqwest::Request::try_from(request)
+            let mut request = reqwest::Request::try_from(request)
                 .map_err(|e| TokenHttpError::Transport(e.without_url().to_string()))?;
-            let response = self.0.execute(request).await.map_err(|e| {
+            if let Some(timeout) = self.timeout {
+                *request.timeout_mut() = Some(timeout);
+            }
+            let response = self.client.execute(request).await.map_err(|e| {
                 TokenHttpError::Transport(SuiteError::from_transport(e).to_string())
             })?;
             let status = response.status();
@@ -74,30 +82,72 @@ pub struct GrantTokens {
     pub refresh: SecretString,
 }
 
-/// One tenant's OAuth client at the suite.
+/// Where and as whom a party's OAuth client talks, and what its consent URL asks for.
+pub struct OAuthEndpoints<'a> {
+    pub authorize_url: String,
+    pub token_url: String,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a SecretString>,
+    pub scopes: Vec<String>,
+    /// Extra parameters of the consent URL (Lever: `audience`).
+    pub authorize_params: Vec<(String, String)>,
+    /// The setting named in errors about these URLs.
+    pub setting: &'static str,
+    /// How long one token request may take (None: the HTTP client's own timeouts). A refresh
+    /// under a lease must end before the lease does.
+    pub request_timeout: Option<Duration>,
+}
+
+/// One tenant's OAuth client at the suite (or at another party, `with_endpoints`).
 pub struct SuiteOAuth {
     client: ConfiguredClient,
     http: OAuthHttp,
+    scopes: Vec<String>,
+    authorize_params: Vec<(String, String)>,
 }
 
 impl SuiteOAuth {
     pub fn new(http: reqwest::Client, suite: &SuiteSettings) -> Result<Self, SuiteError> {
         let base = suite.base_url.trim_end_matches('/');
-        let auth_url = AuthUrl::new(format!("{base}/oauth/authorize"))
-            .map_err(|_| SuiteError::Config("suite.base_url is not a URL".to_owned()))?;
-        let token_url = TokenUrl::new(format!("{base}/oauth/token"))
-            .map_err(|_| SuiteError::Config("suite.base_url is not a URL".to_owned()))?;
-        let mut client = BasicClient::new(ClientId::new(suite.client_id.clone()))
+        Self::with_endpoints(
+            http,
+            OAuthEndpoints {
+                authorize_url: format!("{base}/oauth/authorize"),
+                token_url: format!("{base}/oauth/token"),
+                client_id: &suite.client_id,
+                client_secret: suite.client_secret.as_ref(),
+                scopes: vec!["suite".to_owned()],
+                authorize_params: Vec::new(),
+                setting: "suite.base_url",
+                // The suite's client already bounds each request below the refresh lease.
+                request_timeout: None,
+            },
+        )
+    }
+
+    pub fn with_endpoints(
+        http: reqwest::Client,
+        endpoints: OAuthEndpoints<'_>,
+    ) -> Result<Self, SuiteError> {
+        let not_a_url = || SuiteError::Config(format!("{} is not a URL", endpoints.setting));
+        let auth_url = AuthUrl::new(endpoints.authorize_url.clone()).map_err(|_| not_a_url())?;
+        let token_url = TokenUrl::new(endpoints.token_url.clone()).map_err(|_| not_a_url())?;
+        let mut client = BasicClient::new(ClientId::new(endpoints.client_id.to_owned()))
             .set_auth_uri(auth_url)
             .set_token_uri(token_url)
-            // The contract's first form: client_id and client_secret in the form body.
+            // The contracts' form: client_id and client_secret in the form body.
             .set_auth_type(AuthType::RequestBody);
-        if let Some(secret) = &suite.client_secret {
+        if let Some(secret) = endpoints.client_secret {
             client = client.set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()));
         }
         Ok(Self {
             client,
-            http: OAuthHttp(http),
+            http: OAuthHttp {
+                client: http,
+                timeout: endpoints.request_timeout,
+            },
+            scopes: endpoints.scopes,
+            authorize_params: endpoints.authorize_params,
         })
     }
 
@@ -112,7 +162,8 @@ impl SuiteOAuth {
         Ok(access_token(&answer))
     }
 
-    /// The consent URL (PKCE S256, scope `suite`) with its `state` and verifier to keep.
+    /// The consent URL (PKCE S256, the configured scopes and parameters) with its `state` and
+    /// verifier to keep.
     pub fn authorize_url(
         &self,
         redirect_uri: &str,
@@ -121,13 +172,16 @@ impl SuiteOAuth {
             SuiteError::Config("public_url does not make a redirect URL".to_owned())
         })?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state) = self
+        let mut request = self
             .client
             .authorize_url(CsrfToken::new_random)
             .set_redirect_uri(std::borrow::Cow::Owned(redirect))
             .set_pkce_challenge(challenge)
-            .add_scope(Scope::new("suite".to_owned()))
-            .url();
+            .add_scopes(self.scopes.iter().cloned().map(Scope::new));
+        for (name, value) in &self.authorize_params {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let (url, state) = request.url();
         Ok((url, state, verifier))
     }
 

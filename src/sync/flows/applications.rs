@@ -167,7 +167,8 @@ async fn ensure_invitation(step: &Step<'_>, application: &AtsApplication) -> Res
             invitation_id: &invitation.id,
         }
         .to_string();
-        super::results::comment_once(step, &application.ats_job_id, app_id, &key, &text).await?;
+        super::results::comment_once(step, &application.ats_job_id, app_id, &key, &text, None)
+            .await?;
     }
     Ok(())
 }

@@ -116,7 +116,7 @@ pub async fn invitation_changed(
                 invitation_id,
             }
             .to_string();
-            comment_once(step, &job_id, &app_id, &key, &text).await
+            comment_once(step, &job_id, &app_id, &key, &text, None).await
         }
         _ => {
             step.note(format!("invitation {status}: nothing to write back"));
@@ -177,14 +177,18 @@ pub async fn write_back(step: &Step<'_>, invitation: InvitationRef<'_>) -> Resul
     for action in actions {
         match action {
             Writeback::Tag { tag } => write_tag(step, &job_id, &app_id, &tag).await?,
-            Writeback::Comment { key_suffix, text } => {
+            Writeback::Comment {
+                key_suffix,
+                text,
+                score,
+            } => {
                 let key = OpKey::ResultComment {
                     ats_application_id: &app_id,
                     invitation_id,
                     suffix: &key_suffix,
                 }
                 .to_string();
-                comment_once(step, &job_id, &app_id, &key, &text).await?
+                comment_once(step, &job_id, &app_id, &key, &text, score).await?
             }
         }
     }
@@ -228,6 +232,7 @@ pub async fn comment_once(
     app_id: &str,
     key: &str,
     text: &str,
+    score: Option<u8>,
 ) -> Result<(), JobError> {
     let tenant = step.tenant_id();
     match state::begin_writeback(step.db, tenant, key, app_id, text)
@@ -246,7 +251,7 @@ pub async fn comment_once(
         }
         Intent::Proceed => {}
     }
-    match step.ats.add_comment(job_id, app_id, text).await {
+    match step.ats.add_comment(job_id, app_id, text, score).await {
         Ok(comment_id) => {
             step.note(format!("commented on application {app_id}"));
             state::finish_writeback(step.db, tenant, key, Some(comment_id))

@@ -1,7 +1,9 @@
 //! The tenant's ATS adapter seen through the sync engine's `AtsPort`.
 
+use std::future::Future;
 use std::sync::Arc;
 
+use crate::ats::shared::AtsShared;
 use crate::ats::{AdapterError, ApplicationRef, AtsAdapter, WriteBack};
 use crate::events::{AtsApplication, AtsJob};
 use crate::sync::ports::{AtsPort, PartnerError, PortFuture};
@@ -13,6 +15,8 @@ pub struct AtsAdapterPort {
     tenant: Tenant,
     /// Set around each adapter call: the adapters are process-wide (`telemetry::calls`).
     calls: PartnerCalls,
+    /// Likewise: the state the tenant's processes share (Lever's OAuth grant).
+    shared: Option<AtsShared>,
 }
 
 impl AtsAdapterPort {
@@ -21,6 +25,22 @@ impl AtsAdapterPort {
             adapter,
             tenant,
             calls: PartnerCalls::disabled(),
+            shared: None,
+        }
+    }
+
+    /// Gives the adapter's calls the application's shared ATS state.
+    pub fn sharing(mut self, shared: AtsShared) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Runs an adapter call inside this port's recording and shared state.
+    async fn scoped<T>(&self, work: impl Future<Output = T>) -> T {
+        let recorded = self.calls.clone().scope(work);
+        match self.shared.clone() {
+            Some(shared) => shared.scope(recorded).await,
+            None => recorded.await,
         }
     }
 
@@ -51,7 +71,7 @@ pub fn ats_error(error: AdapterError) -> PartnerError {
 impl AtsPort for AtsAdapterPort {
     fn fetch_job(&self, ats_job_id: &str) -> PortFuture<'_, AtsJob> {
         let id = ats_job_id.to_owned();
-        Box::pin(self.calls.clone().scope(async move {
+        Box::pin(self.scoped(async move {
             self.adapter
                 .fetch_job(&self.tenant, &id)
                 .await
@@ -66,7 +86,7 @@ impl AtsPort for AtsAdapterPort {
             ats_job_id: String::new(),
             ats_application_id: ats_application_id.to_owned(),
         };
-        Box::pin(self.calls.clone().scope(async move {
+        Box::pin(self.scoped(async move {
             self.adapter
                 .fetch_application(&self.tenant, &application)
                 .await
@@ -80,7 +100,7 @@ impl AtsPort for AtsAdapterPort {
             ats_application_id: ats_application_id.to_owned(),
         };
         let write = WriteBack::Tag(tag.to_owned());
-        Box::pin(self.calls.clone().scope(async move {
+        Box::pin(self.scoped(async move {
             self.adapter
                 .write_back(&self.tenant, &application, &write)
                 .await
@@ -93,13 +113,17 @@ impl AtsPort for AtsAdapterPort {
         ats_job_id: &str,
         ats_application_id: &str,
         text: &str,
+        score: Option<u8>,
     ) -> PortFuture<'_, Option<String>> {
         let application = ApplicationRef {
             ats_job_id: ats_job_id.to_owned(),
             ats_application_id: ats_application_id.to_owned(),
         };
-        let write = WriteBack::Comment(text.to_owned());
-        Box::pin(self.calls.clone().scope(async move {
+        let write = WriteBack::Comment {
+            text: text.to_owned(),
+            score,
+        };
+        Box::pin(self.scoped(async move {
             self.adapter
                 .write_back(&self.tenant, &application, &write)
                 .await

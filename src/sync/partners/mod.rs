@@ -11,17 +11,22 @@ pub use suite::{SuiteAdapter, partner_error};
 
 use super::JobError;
 use super::flows::{Partners, TenantPartners};
+use crate::ats::shared::AtsShared;
 use crate::suite::SuiteClients;
 use crate::tenant::Tenant;
 
 /// Partners built from the process's suite clients and the ATS adapter registry.
 pub struct LivePartners {
     suite_clients: SuiteClients,
+    ats_shared: AtsShared,
 }
 
 impl LivePartners {
-    pub fn new(suite_clients: SuiteClients) -> Self {
-        Self { suite_clients }
+    pub fn new(suite_clients: SuiteClients, ats_shared: AtsShared) -> Self {
+        Self {
+            suite_clients,
+            ats_shared,
+        }
     }
 }
 
@@ -38,7 +43,8 @@ impl Partners for LivePartners {
                     crate::ats::adapter_for(tenant.config.ats.kind),
                     tenant.clone(),
                 )
-                .recording(self.suite_clients.calls().clone()),
+                .recording(self.suite_clients.calls().clone())
+                .sharing(self.ats_shared.clone()),
             ),
         })
     }

@@ -72,6 +72,10 @@ async fn a_stage_change_invites_once_and_the_result_comes_back_as_a_note_and_tag
         result.contains(PASS) && result.contains("85/100"),
         "{result}"
     );
+    // The result note carries the score on Lever's scale (85/100: 4, strong yes); the
+    // invitation note has none.
+    assert_eq!(notes[1]["score"], 4, "{notes:?}");
+    assert_eq!(notes[0]["score"], Value::Null, "{notes:?}");
     // The flow read the opportunity from Lever rather than trusting the delivery. How often
     // depends on timing: a stage change queued behind another of the same opportunity is
     // covered by it and read once for both.

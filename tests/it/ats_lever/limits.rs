@@ -1,10 +1,12 @@
 //! Lever's rate limit seen from both sides: Liaison keeps under the token bucket (the simulator
-//! counts requests per second and answers 429 beyond it), and a 429's `Retry-After` holds the
-//! tenant's calls back.
+//! counts requests per second and answers 429 beyond it), also with two processes sharing the
+//! budget through the database, and a 429's `Retry-After` holds the tenant's calls back.
 
 use std::time::Duration;
 
-use liaison::ats::{AdapterError, ApplicationRef, WriteBack, adapter_for};
+use liaison::ats::lever::LeverAdapter;
+use liaison::ats::shared::AtsShared;
+use liaison::ats::{AdapterError, ApplicationRef, AtsAdapter, WriteBack, adapter_for};
 use liaison::store::entities::job;
 use liaison::tenant::AtsKind;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -24,7 +26,10 @@ async fn a_burst_of_write_backs_stays_within_lever_s_token_bucket() {
         ats_application_id: opportunity.clone(),
     };
     let notes: Vec<WriteBack> = (0..45)
-        .map(|n| WriteBack::Comment(format!("note {n}")))
+        .map(|n| WriteBack::Comment {
+            text: format!("note {n}"),
+            score: None,
+        })
         .collect();
 
     let results = futures::future::join_all(
@@ -44,6 +49,60 @@ async fn a_burst_of_write_backs_stays_within_lever_s_token_bucket() {
         .as_array()
         .map(Vec::len);
     assert_eq!(notes, Some(45));
+}
+
+#[tokio::test]
+async fn two_processes_of_a_tenant_share_lever_s_budget_through_the_database() {
+    let world = LeverWorld::new(false).await;
+    let opportunity = world.applicant("shared@example.com").await;
+    let application = ApplicationRef {
+        ats_job_id: String::new(),
+        ats_application_id: opportunity.clone(),
+    };
+    // Two processes: each its own adapter (its own limits) and state, one database.
+    let processes: Vec<(LeverAdapter, AtsShared)> = (0..2)
+        .map(|_| {
+            (
+                LeverAdapter::new(reqwest::Client::new()),
+                AtsShared::new(
+                    world.app.db().clone(),
+                    Some(world.app.master_key.clone()),
+                    world.app.state.ats_shared.refresh_lease(),
+                ),
+            )
+        })
+        .collect();
+    let notes: Vec<WriteBack> = (0..30)
+        .map(|n| WriteBack::Comment {
+            text: format!("note {n}"),
+            score: None,
+        })
+        .collect();
+    let started = std::time::Instant::now();
+
+    let calls = processes.iter().flat_map(|(adapter, shared)| {
+        notes.iter().map(|note| {
+            shared
+                .clone()
+                .scope(adapter.write_back(&world.tenant, &application, note))
+        })
+    });
+    let results = futures::future::join_all(calls).await;
+
+    let elapsed = started.elapsed();
+    let failures: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(world.lever.state.rate_limited(), 0, "Lever refused none");
+    let busiest = world.lever.state.max_calls_in_a_second();
+    assert!(busiest <= 30, "{busiest} calls within one second");
+    // 60 calls through one budget (18 at once, then 10 a second) take over 4 seconds; two
+    // budgets would have sent them in 2.
+    assert!(elapsed >= Duration::from_millis(4_000), "{elapsed:?}");
+    eprintln!("60 calls from two processes in {elapsed:?}, busiest second {busiest}");
+    let notes = world.opportunity(&opportunity)["notes"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(notes, Some(60));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 mod chaos;
 mod flows;
 mod limits;
+mod oauth;
 mod poll;
 mod sim_command;
 mod webhooks;
@@ -86,7 +87,8 @@ impl LeverWorld {
         Self::with(webhooks, LeverSimConfig::default(), "").await
     }
 
-    /// `new`, with the simulator's settings and the tenant's `[ats.lever]` lines given.
+    /// `new`, with the simulator's settings and the tenant's `[ats.lever]` lines given
+    /// (`{lever_sim}` in them stands for the simulator's URL).
     pub async fn with(webhooks: bool, sim: LeverSimConfig, lever_settings: &str) -> LeverWorld {
         let suite = suite::spawn(
             "127.0.0.1:0".parse().expect("addr"),
@@ -108,7 +110,7 @@ impl LeverWorld {
             &lever.api_url(),
             &suite.base_url(),
             "",
-            lever_settings,
+            &lever_settings.replace("{lever_sim}", &lever.url()),
         );
         let config = TenantConfig::from_toml(&toml).expect("tenant file");
         tenant::apply(app.db(), &app.master_key, &config)
