@@ -70,12 +70,8 @@ fn body(n: u64) -> String {
 }
 
 fn catch_benchmark(duration: Duration, owner: Option<&str>) {
-    let program = Program {
-        file_name: "bench.js".to_owned(),
-        source: SCRIPT.to_owned(),
-        owner: owner.map(str::to_owned),
-    };
-    let settings = json!({});
+    let program = Program::new("bench.js", SCRIPT, owner.map(str::to_owned));
+    let settings = json!({}).to_string();
     let started = Instant::now();
     let mut calls = 0u64;
     while started.elapsed() < duration {
@@ -83,7 +79,8 @@ fn catch_benchmark(duration: Duration, owner: Option<&str>) {
         let parsed: serde_json::Value = serde_json::from_str(&raw).unwrap_or_default();
         let request = json!({"method": "POST", "headers": {"x-liaison-delivery": format!("d-{calls}")},
             "query": {}, "raw_body": raw, "body": parsed});
-        let (result, _) = script::run_catch(&program, &request, &settings, true, "d", None);
+        let (result, _) =
+            script::run_catch(&program, &request.to_string(), &settings, true, "d", None);
         assert!(result.is_ok(), "{result:?}");
         calls += 1;
     }

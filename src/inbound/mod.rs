@@ -20,6 +20,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::inbox::Inbox;
+use crate::script::prepared::PreparedScripts;
 use crate::telemetry::Metrics;
 use crate::tenant::Directory;
 
@@ -33,6 +34,8 @@ pub struct InboundState {
     /// The process's tenant directory. None without a master key: every webhook then answers 503.
     pub tenants: Option<Directory>,
     pub metrics: Arc<Metrics>,
+    /// Script tenants' programs and settings, prepared once per tenant version.
+    pub scripts: PreparedScripts,
 }
 
 impl InboundState {
@@ -48,6 +51,7 @@ impl InboundState {
             inbox: Inbox::spawn(db, max_attempts, wake),
             tenants,
             metrics,
+            scripts: PreparedScripts::default(),
         }
     }
 }

@@ -234,10 +234,11 @@ pub async fn try_catch(
 ) -> Result<(Vec<InboundEvent>, script::Logs), String> {
     let program = script::program_of(tenant).map_err(|e| e.to_string())?;
     let request = script::request::sample_request(sample);
-    let settings = script::settings_of(tenant, None);
-    let language = tenant.config.ats.language.clone();
     let delivery_id =
         crate::crypto::sha256_hex(request["raw_body"].as_str().unwrap_or_default().as_bytes());
+    let request = request.to_string();
+    let settings = script::settings_of(tenant, None).to_string();
+    let language = tenant.config.ats.language.clone();
     let (result, logs) = script::off_thread(move || {
         script::run_catch_unverified(
             &program,
@@ -252,6 +253,6 @@ pub async fn try_catch(
     match result {
         Ok(caught) => Ok((caught.events, logs)),
         Err(CatchError::Unverified(reason)) => Err(reason.to_owned()),
-        Err(CatchError::Script(error)) => Err(error.to_string()),
+        Err(CatchError::Script(error) | CatchError::VerifyFailed(error)) => Err(error.to_string()),
     }
 }
