@@ -9,7 +9,8 @@
 //!    each in turn and prints accepted events per second, p50 / p99 and the server's CPU per
 //!    1,000 events, then what the script costs on the webhook path.
 //!
-//! `LIAISON_BENCH_SECONDS` (default 10) and `LIAISON_BENCH_CONCURRENCY` (default 32) tune it.
+//! `LIAISON_BENCH_SECONDS` (default 10) and `LIAISON_BENCH_CONCURRENCY` (default 32) tune it;
+//! `LIAISON_BENCH_SERVER` names another `liaison` binary to serve (an earlier build).
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -124,7 +125,11 @@ verifier = \"hmac-sha256\"\nwebhook_secret = \"{SECRET}\"\n{suite}"
         .local_addr()?
         .port();
     let server = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_liaison"))
+        // `LIAISON_BENCH_SERVER`: another build's binary, to compare before and after a change.
+        Command::new(
+            std::env::var("LIAISON_BENCH_SERVER")
+                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_liaison").to_owned()),
+        )
             .args(["serve", "--no-workers"])
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -18,6 +18,7 @@ mod m20261202_120000_create_spent_tokens;
 mod m20261202_130000_create_sso_handoffs;
 mod m20261202_150000_index_attempts_started;
 mod m20261202_160000_create_orders;
+mod m20261202_170000_create_script_runs;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_120000_create_spent_tokens::Migration),
             Box::new(m20261202_150000_index_attempts_started::Migration),
             Box::new(m20261202_160000_create_orders::Migration),
+            Box::new(m20261202_170000_create_script_runs::Migration),
         ]
     }
 }

@@ -36,10 +36,12 @@ pub struct InboundState {
     pub metrics: Arc<Metrics>,
     /// Script tenants' programs and settings, prepared once per tenant version.
     pub scripts: PreparedScripts,
+    /// Keeps the script runs' flusher going while this state lives.
+    _runs_flusher: Arc<()>,
 }
 
 impl InboundState {
-    /// Starts the inbox writer (needs a Tokio runtime).
+    /// Starts the inbox writer and the script runs' flusher (needs a Tokio runtime).
     pub fn start(
         db: DatabaseConnection,
         tenants: Option<Directory>,
@@ -47,11 +49,14 @@ impl InboundState {
         wake: Arc<Notify>,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let runs_flusher = Arc::new(());
+        crate::script::runs::spawn_flusher(db.clone(), Arc::downgrade(&runs_flusher));
         Self {
             inbox: Inbox::spawn(db, max_attempts, wake),
             tenants,
             metrics,
             scripts: PreparedScripts::default(),
+            _runs_flusher: runs_flusher,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! verifier of `ats.verifier`, the console's "try it" preview, and `pull` under the poller lease.
 
 mod poll;
+pub mod replay;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

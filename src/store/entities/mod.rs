@@ -14,6 +14,7 @@ pub mod order;
 pub mod partner_health;
 pub mod partner_key;
 pub mod partner_report;
+pub mod script_run;
 pub mod spent_token;
 pub mod sso_handoff;
 pub mod sso_login;
