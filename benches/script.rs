@@ -130,16 +130,16 @@ verifier = \"hmac-sha256\"\nwebhook_secret = \"{SECRET}\"\n{suite}"
             std::env::var("LIAISON_BENCH_SERVER")
                 .unwrap_or_else(|_| env!("CARGO_BIN_EXE_liaison").to_owned()),
         )
-            .args(["serve", "--no-workers"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("LIAISON_DATABASE_URL", url.expose())
-            .env("LIAISON_MASTER_KEY", &key_text)
-            .env("LIAISON_BIND", format!("127.0.0.1:{port}"))
-            .env("LIAISON_LOG", "warn")
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .spawn()?,
+        .args(["serve", "--no-workers"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LIAISON_DATABASE_URL", url.expose())
+        .env("LIAISON_MASTER_KEY", &key_text)
+        .env("LIAISON_BIND", format!("127.0.0.1:{port}"))
+        .env("LIAISON_LOG", "warn")
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .spawn()?,
     );
     let address: SocketAddr = format!("127.0.0.1:{port}").parse()?;
     let ready = Instant::now();

@@ -69,19 +69,17 @@ pub async fn run(settings: &Settings, command: EventsCommand) -> Result<(), CliE
                 .require_master_key()
                 .ok()
                 .map(|key| crate::tenant::Directory::new(db.clone(), key));
-            let outcome = replay::replay_event(
-                &db,
-                tenants.as_ref(),
-                settings.queue.max_attempts,
-                event,
-            )
-            .await?;
+            let outcome =
+                replay::replay_event(&db, tenants.as_ref(), settings.queue.max_attempts, event)
+                    .await?;
             match outcome {
                 replay::ReplayOutcome::Recaught { events, new } => {
                     println!("{event}: catch ran again: {events} event(s), {new} new")
                 }
                 replay::ReplayOutcome::RecatchFailed(reason) => {
-                    return Err(CliError::usage(format!("{event}: catch failed again: {reason}")));
+                    return Err(CliError::usage(format!(
+                        "{event}: catch failed again: {reason}"
+                    )));
                 }
                 replay::ReplayOutcome::Requeued(jobs) => {
                     println!("{event}: {jobs} job(s) back in the queue")

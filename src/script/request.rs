@@ -35,12 +35,16 @@ pub fn request_json(headers: &HeaderMap, query: Option<&str>, raw: &[u8], body: 
     )
 }
 
-/// Headers never kept with a stored request (a dead letter): credentials, not data.
-const CREDENTIAL_HEADERS: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
+/// What names a header never kept with a stored request (a dead letter): credentials, not
+/// data (the script's own `verify` may read any header, so this goes by name).
+const CREDENTIAL_NAMES: [&str; 7] = [
+    "auth",
     "cookie",
-    crate::signature::shared_token::TOKEN_HEADER,
+    "key",
+    "token",
+    "secret",
+    "signature",
+    "password",
 ];
 
 /// A delivery's `request` as kept in its dead letter, to run `catch` on it again at replay:
@@ -49,9 +53,7 @@ pub fn request_to_keep(request_json: &str, tenant: &crate::tenant::Tenant) -> Va
     let text = super::runs::blank_secrets(tenant, request_json);
     let mut request: Value = serde_json::from_str(&text).unwrap_or_default();
     if let Some(headers) = request.get_mut("headers").and_then(Value::as_object_mut) {
-        for name in CREDENTIAL_HEADERS {
-            headers.remove(&name.to_ascii_lowercase());
-        }
+        headers.retain(|name, _| !CREDENTIAL_NAMES.iter().any(|c| name.contains(c)));
     }
     request
 }

@@ -161,10 +161,7 @@ async fn prune(db: &impl ConnectionTrait, tenant: TenantId) -> Result<(), DbErr>
 
 /// The tenant's last runs: the stored ones (every process's) and this process's not stored
 /// yet, newest first.
-pub async fn last_runs(
-    db: &DatabaseConnection,
-    tenant: TenantId,
-) -> Result<Vec<ShownRun>, DbErr> {
+pub async fn last_runs(db: &DatabaseConnection, tenant: TenantId) -> Result<Vec<ShownRun>, DbErr> {
     let stored = script_run::Entity::find()
         .filter(script_run::Column::TenantId.eq(tenant.0))
         .order_by_desc(script_run::Column::At)

@@ -19,7 +19,10 @@ pub enum ReplayOutcome {
     AlreadyQueued,
     NotFound,
     /// A failed `catch` ran again and answered `events` events (`new` not seen before).
-    Recaught { events: usize, new: usize },
+    Recaught {
+        events: usize,
+        new: usize,
+    },
     /// A failed `catch` failed again (or could not run): why.
     RecatchFailed(String),
 }

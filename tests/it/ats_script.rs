@@ -30,7 +30,13 @@ pub(super) fn fixtures() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/script"))
 }
 
-pub(super) fn script_toml(slug: &str, script: &str, base_url: &str, suite: &str, settings: &str) -> String {
+pub(super) fn script_toml(
+    slug: &str,
+    script: &str,
+    base_url: &str,
+    suite: &str,
+    settings: &str,
+) -> String {
     format!(
         r#"
 slug = "{slug}"
@@ -241,7 +247,8 @@ async fn verify_invalid_events_and_failing_scripts_are_refused_cleanly() {
         "{message}"
     );
 
-    // A looping script is stopped at 50 ms, and other requests go on meanwhile.
+    // A looping script is stopped at 50 ms; the tenant's next delivery is served after it
+    // (other tenants' scripts run on their own threads: `script::lanes`).
     let (looping, other) = (json!({"loop": true}), hrflow_job());
     let looping = post(&app, "acme", ACME_KEY, &looping);
     let other = post(&app, "acme", ACME_KEY, &other);
