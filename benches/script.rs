@@ -106,8 +106,6 @@ async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Re
     ));
     let key_text = generate_master_key();
     let key = MasterKey::from_base64(&key_text)?;
-    let db = store::connect(&url).await?;
-    store::migrate(&db).await?;
     let suite =
         "[suite]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"l\"\nclient_secret = \"s\"\n";
     let builtin = TenantConfig::from_toml(&format!(
@@ -119,8 +117,6 @@ verifier = \"hmac-sha256\"\nwebhook_secret = \"{SECRET}\"\n{suite}"
     ))?;
     std::fs::write(dir.path().join("bench.js"), SCRIPT)?;
     liaison::script::load::attach_script(&mut scripted, dir.path()).map_err(anyhow::Error::msg)?;
-    tenant::apply(&db, &key, &builtin).await?;
-    tenant::apply(&db, &key, &scripted).await?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -150,6 +146,11 @@ verifier = \"hmac-sha256\"\nwebhook_secret = \"{SECRET}\"\n{suite}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The server migrates the database (its own migrations: `LIAISON_BENCH_SERVER` may be an
+    // earlier build), then the tenants are applied.
+    let db = store::connect(&url).await?;
+    tenant::apply(&db, &key, &builtin).await?;
+    tenant::apply(&db, &key, &scripted).await?;
     let sequence = Arc::new(AtomicU64::new(0));
     let mut cpu_per_event = Vec::new();
     for slug in ["builtin", "scripted"] {
