@@ -201,13 +201,13 @@ pub async fn replay_event(
     .await?;
     let said = match outcome {
         ReplayOutcome::NotFound => return Err(AdminError::NotFound(format!("no event `{id}`"))),
-        ReplayOutcome::Requeued(_) | ReplayOutcome::Recaught { .. } => {
+        ReplayOutcome::Requeued(_) => {
             state.wake.notify_one();
-            if matches!(outcome, ReplayOutcome::Recaught { .. }) {
-                "recaught"
-            } else {
-                "requeued"
-            }
+            "requeued"
+        }
+        ReplayOutcome::Recaught { .. } => {
+            state.wake.notify_one();
+            "recaught"
         }
         ReplayOutcome::AlreadyQueued => "already_queued",
         ReplayOutcome::RecatchFailed(reason) => {

@@ -1,5 +1,6 @@
 //! `POST /webhooks/{tenant}/ats` for a script tenant: the built-in verifier of `ats.verifier`,
-//! then the script's `verify` and `catch` in the sandbox (on a blocking thread), then every
+//! then the script's `verify` and `catch` in the sandbox (on the tenant's lane, with its
+//! program and settings prepared once per tenant version), then every
 //! event it answered stored in one transaction. Its `{status, body, headers}` answer, when it
 //! gives one, is the HTTP answer. A failing script is answered 422 with its message and line,
 //! and leaves a dead letter in the event log.

@@ -197,8 +197,8 @@ fn catch_with(
     (result.and_then(|r| r), logs)
 }
 
-/// `catch` may return its events, or `{events, response: {status, body, headers}}` (as JSON
-/// text, read straight into events).
+/// `catch` may return its events, or `{events, response: {status, body, headers}}` (the JSON
+/// text the sandbox printed).
 fn read_caught(
     returned: &str,
     delivery_id: &str,

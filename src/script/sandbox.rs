@@ -1,8 +1,9 @@
-//! One sandboxed run of a script: a fresh QuickJS runtime with a memory limit, a deadline
+//! One sandboxed run of a script: a QuickJS runtime (fresh, or its owner's warm one) with a
+//! memory limit, a deadline
 //! enforced by the engine's interrupt handler, `console.log` captured, and no file, network or
 //! module access (QuickJS without its `std`/`os` modules has none; the only way out is the
-//! optional `http` bridge). Blocking: callers run it on a blocking thread
-//! (`tokio::task::spawn_blocking`), so a looping script never holds an async worker.
+//! optional `http` bridge). Blocking: callers run it off the async workers (the tenant's lane,
+//! `super::lanes`, or `tokio::task::spawn_blocking`), so a looping script never holds one.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
