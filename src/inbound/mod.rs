@@ -3,15 +3,16 @@
 //!
 //! - `routes`: the two routes, thin.
 //! - `body`: size limit, content types, form and multipart bodies as JSON.
-//! - `script`: a script tenant's deliveries, through its `catch` (`crate::script`).
 //! - `suite_events`: Standard Webhooks and the suite's event types (ATS kinds are in `ats/`).
+//!
+//! An ATS kind that reads its deliveries itself (`ats::OwnReception`: several events, its own
+//! answer; script tenants) gets the request once the tenant is known.
 //!
 //! Events are stored through the inbox (`crate::inbox`), which the pollers share.
 
 pub mod body;
 mod error;
 mod routes;
-mod script;
 pub mod suite_events;
 
 use std::sync::Arc;

@@ -1,9 +1,11 @@
 //! `script`: an ATS no adapter was written for, connected by the tenant's own JavaScript
-//! (`crate::script`). Webhooks go through the script's `catch` (`inbound::script`), which may
-//! answer several events; this adapter holds what the registry asks of every kind: the built-in
-//! verifier of `ats.verifier`, the console's "try it" preview, and `pull` under the poller lease.
+//! (`crate::script`). Webhooks go through the script's `catch` (`reception`, the kind's
+//! `OwnReception`), which may answer several events and its own HTTP answer; this adapter also
+//! holds the built-in verifier of `ats.verifier`, the console's "try it" preview, `pull` under
+//! the poller lease (`poll`), `writeBack`, and the replay of a failed `catch` (`replay`).
 
 mod poll;
+mod reception;
 pub mod replay;
 
 use std::collections::HashMap;
@@ -13,7 +15,9 @@ use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::capabilities::{Delivery, PreviewError, PreviewFuture, SamplePreview};
+use super::capabilities::{
+    Delivery, OwnReception, PreviewError, PreviewFuture, ReceptionFuture, SamplePreview,
+};
 use super::error::{AdapterError, ParseError};
 use super::{
     AdapterFuture, ApplicationRef, AtsAdapter, PollContext, PollReport, WriteBack, unsupported,
@@ -28,7 +32,7 @@ use crate::tenant::{AtsKind, ScriptVerifier, Tenant};
 
 pub use poll::{STATE_SOURCE, failure_event, failure_payload};
 
-/// Whether the tenant's ATS is a script (its deliveries then go through `inbound::script`).
+/// Whether the tenant's ATS is a script.
 pub fn is_script(config: &crate::tenant::TenantConfig) -> bool {
     config.ats.kind == AtsKind::Script
 }
@@ -55,6 +59,11 @@ impl AtsAdapter for ScriptAdapter {
 
     fn delivery(&self) -> Delivery {
         Delivery::ConfiguredAtTheAts
+    }
+
+    /// Deliveries are read by the script's `catch` (`reception`), not by `parse`.
+    fn own_reception(&self) -> Option<&dyn OwnReception> {
+        Some(self)
     }
 
     /// The built-in check of `ats.verifier`; without one, every delivery passes here and the
@@ -106,7 +115,7 @@ impl AtsAdapter for ScriptAdapter {
         }
     }
 
-    /// Deliveries of script tenants are read by their `catch` (`inbound::script`), not here.
+    /// Deliveries of script tenants are read by their `catch` (`reception`), not here.
     fn parse(&self, _: &Tenant, _: &Verified, _: &Value) -> Result<InboundEvent, ParseError> {
         Err(ParseError::new(
             "a script tenant's deliveries are read by its catch",
@@ -175,6 +184,17 @@ impl AtsAdapter for ScriptAdapter {
 
     fn poll<'a>(&'a self, context: &'a PollContext<'a>) -> AdapterFuture<'a, PollReport> {
         Box::pin(poll::pull(&self.http, context))
+    }
+}
+
+impl OwnReception for ScriptAdapter {
+    fn receive<'a>(
+        &'a self,
+        inbound: &'a crate::inbound::InboundState,
+        tenant: std::sync::Arc<Tenant>,
+        request: axum::extract::Request,
+    ) -> ReceptionFuture<'a> {
+        Box::pin(reception::receive(inbound, tenant, request))
     }
 }
 

@@ -1,4 +1,6 @@
-//! `POST /webhooks/{tenant}/ats` for a script tenant: the built-in verifier of `ats.verifier`,
+//! `POST /webhooks/{tenant}/ats` for a script tenant (the kind's `OwnReception`: a delivery
+//! may become several events, and the script may choose the answer): the built-in verifier of
+//! `ats.verifier`,
 //! then the script's `verify` and `catch` in the sandbox (on the tenant's lane, with its
 //! program and settings prepared once per tenant version), then every
 //! event it answered stored in one transaction. Its `{status, body, headers}` answer, when it
@@ -12,12 +14,11 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::InboundState;
-use super::body::{BodyFormat, read_limited, to_json_text};
-use super::error::InboundError;
 use crate::ats::adapter_for;
 use crate::error::error_response;
 use crate::events::{EventBody, InboundEvent, Source};
+use crate::inbound::body::{BodyFormat, read_limited, to_json_text};
+use crate::inbound::{InboundError, InboundState};
 use crate::inbox::{EventStatus, NewEvent, Stored};
 use crate::script::prepared::PrepareError;
 use crate::script::runs::{RunRecord, run_log};
