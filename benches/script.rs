@@ -9,7 +9,8 @@
 //!    each in turn and prints accepted events per second, p50 / p99 and the server's CPU per
 //!    1,000 events, then what the script costs on the webhook path.
 //!
-//! `LIAISON_BENCH_SECONDS` (default 10) and `LIAISON_BENCH_CONCURRENCY` (default 32) tune it.
+//! `LIAISON_BENCH_SECONDS` (default 10) and `LIAISON_BENCH_CONCURRENCY` (default 32) tune it;
+//! `LIAISON_BENCH_SERVER` names another `liaison` binary to serve (an earlier build).
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -70,12 +71,8 @@ fn body(n: u64) -> String {
 }
 
 fn catch_benchmark(duration: Duration, owner: Option<&str>) {
-    let program = Program {
-        file_name: "bench.js".to_owned(),
-        source: SCRIPT.to_owned(),
-        owner: owner.map(str::to_owned),
-    };
-    let settings = json!({});
+    let program = Program::new("bench.js", SCRIPT, owner.map(str::to_owned));
+    let settings = json!({}).to_string();
     let started = Instant::now();
     let mut calls = 0u64;
     while started.elapsed() < duration {
@@ -83,7 +80,8 @@ fn catch_benchmark(duration: Duration, owner: Option<&str>) {
         let parsed: serde_json::Value = serde_json::from_str(&raw).unwrap_or_default();
         let request = json!({"method": "POST", "headers": {"x-liaison-delivery": format!("d-{calls}")},
             "query": {}, "raw_body": raw, "body": parsed});
-        let (result, _) = script::run_catch(&program, &request, &settings, true, "d", None);
+        let (result, _) =
+            script::run_catch(&program, &request.to_string(), &settings, true, "d", None);
         assert!(result.is_ok(), "{result:?}");
         calls += 1;
     }
@@ -108,8 +106,6 @@ async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Re
     ));
     let key_text = generate_master_key();
     let key = MasterKey::from_base64(&key_text)?;
-    let db = store::connect(&url).await?;
-    store::migrate(&db).await?;
     let suite =
         "[suite]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"l\"\nclient_secret = \"s\"\n";
     let builtin = TenantConfig::from_toml(&format!(
@@ -121,23 +117,25 @@ verifier = \"hmac-sha256\"\nwebhook_secret = \"{SECRET}\"\n{suite}"
     ))?;
     std::fs::write(dir.path().join("bench.js"), SCRIPT)?;
     liaison::script::load::attach_script(&mut scripted, dir.path()).map_err(anyhow::Error::msg)?;
-    tenant::apply(&db, &key, &builtin).await?;
-    tenant::apply(&db, &key, &scripted).await?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let server = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_liaison"))
-            .args(["serve", "--no-workers"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("LIAISON_DATABASE_URL", url.expose())
-            .env("LIAISON_MASTER_KEY", &key_text)
-            .env("LIAISON_BIND", format!("127.0.0.1:{port}"))
-            .env("LIAISON_LOG", "warn")
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .spawn()?,
+        // `LIAISON_BENCH_SERVER`: another build's binary, to compare before and after a change.
+        Command::new(
+            std::env::var("LIAISON_BENCH_SERVER")
+                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_liaison").to_owned()),
+        )
+        .args(["serve", "--no-workers"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LIAISON_DATABASE_URL", url.expose())
+        .env("LIAISON_MASTER_KEY", &key_text)
+        .env("LIAISON_BIND", format!("127.0.0.1:{port}"))
+        .env("LIAISON_LOG", "warn")
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .spawn()?,
     );
     let address: SocketAddr = format!("127.0.0.1:{port}").parse()?;
     let ready = Instant::now();
@@ -148,6 +146,11 @@ verifier = \"hmac-sha256\"\nwebhook_secret = \"{SECRET}\"\n{suite}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The server migrates the database (its own migrations: `LIAISON_BENCH_SERVER` may be an
+    // earlier build), then the tenants are applied.
+    let db = store::connect(&url).await?;
+    tenant::apply(&db, &key, &builtin).await?;
+    tenant::apply(&db, &key, &scripted).await?;
     let sequence = Arc::new(AtomicU64::new(0));
     let mut cpu_per_event = Vec::new();
     for slug in ["builtin", "scripted"] {

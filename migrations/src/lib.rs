@@ -20,6 +20,7 @@ mod m20261202_150000_index_attempts_started;
 mod m20261202_160000_create_orders;
 mod m20261202_170000_add_grant_party;
 mod m20261202_171000_create_rate_budgets;
+mod m20261202_172000_create_script_runs;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_160000_create_orders::Migration),
             Box::new(m20261202_170000_add_grant_party::Migration),
             Box::new(m20261202_171000_create_rate_budgets::Migration),
+            Box::new(m20261202_172000_create_script_runs::Migration),
         ]
     }
 }

@@ -192,13 +192,28 @@ pub async fn replay_event(
 ) -> Result<Response, AdminError> {
     admin.check_csrf(&form.csrf)?;
     let event = parse_event_id(&id)?;
-    let said = match replay::replay_event(&state.db, event).await? {
+    let outcome = replay::replay_event(
+        &state.db,
+        state.tenants.as_ref(),
+        state.settings.queue.max_attempts,
+        event,
+    )
+    .await?;
+    let said = match outcome {
         ReplayOutcome::NotFound => return Err(AdminError::NotFound(format!("no event `{id}`"))),
         ReplayOutcome::Requeued(_) => {
             state.wake.notify_one();
             "requeued"
         }
+        ReplayOutcome::Recaught { .. } => {
+            state.wake.notify_one();
+            "recaught"
+        }
         ReplayOutcome::AlreadyQueued => "already_queued",
+        ReplayOutcome::RecatchFailed(reason) => {
+            tracing::warn!(reason, "a failed catch failed again on replay");
+            "recatch_failed"
+        }
     };
     tracing::info!(who = %admin.who, outcome = said, "admin replayed an event");
     Ok(Redirect::to(&format!("/admin/events/{event}?replay={said}")).into_response())

@@ -15,6 +15,7 @@ use super::data::preview::{Preview, preview};
 use super::page::{AdminError, Chrome, html};
 use super::tenants::open_tenant;
 use crate::app::AppState;
+use crate::script::runs::ShownRun;
 use crate::tenant::{Tenant, WritebackSettings};
 
 #[derive(Template)]
@@ -46,23 +47,30 @@ struct ScriptView {
 
 struct RunView {
     at: String,
-    function: &'static str,
-    took_ms: u128,
+    function: String,
+    took_ms: i64,
     ok: bool,
     outcome: String,
     logs: Vec<String>,
 }
 
-fn script_view(tenant: &Tenant) -> Option<ScriptView> {
+/// A script tenant's last runs, every process's (none for other kinds).
+async fn last_runs(state: &AppState, tenant: &Tenant) -> Result<Vec<ShownRun>, AdminError> {
+    if tenant.config.ats.script_source.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(crate::script::runs::last_runs(&state.db, tenant.id).await?)
+}
+
+fn script_view(tenant: &Tenant, runs: Vec<ShownRun>) -> Option<ScriptView> {
     let ats = &tenant.config.ats;
     let source = ats.script_source.clone()?;
-    let runs = crate::script::runs::run_log()
-        .recent(tenant.id)
+    let runs = runs
         .into_iter()
         .map(|run| RunView {
             at: crate::time::to_rfc3339(run.at),
             function: run.function,
-            took_ms: run.took.as_millis(),
+            took_ms: run.took_ms,
             ok: run.outcome.is_ok(),
             outcome: match &run.outcome {
                 Ok(events) => format!("{events} event(s)"),
@@ -84,7 +92,7 @@ fn script_view(tenant: &Tenant) -> Option<ScriptView> {
     })
 }
 
-fn page(admin: &Admin, tenant: &Tenant, sample: String) -> MappingsPage {
+fn page(admin: &Admin, tenant: &Tenant, sample: String, runs: Vec<ShownRun>) -> MappingsPage {
     let config = &tenant.config;
     MappingsPage {
         chrome: Some(admin.chrome("tenants")),
@@ -109,7 +117,7 @@ fn page(admin: &Admin, tenant: &Tenant, sample: String) -> MappingsPage {
         result: None,
         problems: Vec::new(),
         error: None,
-        script: script_view(tenant),
+        script: script_view(tenant, runs),
     }
 }
 
@@ -120,7 +128,8 @@ pub async fn show_mappings_page(
     Path(slug): Path<String>,
 ) -> Result<Response, AdminError> {
     let tenant = open_tenant(&state, &slug).await?;
-    Ok(html(&page(&admin, &tenant, String::new())))
+    let runs = last_runs(&state, &tenant).await?;
+    Ok(html(&page(&admin, &tenant, String::new(), runs)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,7 +150,8 @@ pub async fn preview_sample(
 ) -> Result<Response, AdminError> {
     admin.check_csrf(&form.csrf)?;
     let tenant = open_tenant(&state, &slug).await?;
-    let mut view = page(&admin, &tenant, form.sample.clone());
+    let runs = last_runs(&state, &tenant).await?;
+    let mut view = page(&admin, &tenant, form.sample.clone(), runs);
     match preview(&tenant, &form.sample).await {
         Ok(Preview { events, problems }) => {
             view.result = Some(serde_json::to_string_pretty(&events).unwrap_or_default());

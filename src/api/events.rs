@@ -51,7 +51,14 @@ async fn replay_event(
     let event: EventId = id
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no event `{id}`")))?;
-    let answer = match replay::replay_event(&state.db, event).await? {
+    let outcome = replay::replay_event(
+        &state.db,
+        state.tenants.as_ref(),
+        state.settings.queue.max_attempts,
+        event,
+    )
+    .await?;
+    let answer = match outcome {
         replay::ReplayOutcome::NotFound => {
             return Err(ApiError::NotFound(format!("no event `{id}`")));
         }
@@ -62,6 +69,17 @@ async fn replay_event(
                 json!({"status": "requeued", "event_id": event.to_string(), "jobs": jobs}),
             )
         }
+        replay::ReplayOutcome::Recaught { events, new } => {
+            state.wake.notify_one();
+            (
+                StatusCode::ACCEPTED,
+                json!({"status": "recaught", "event_id": event.to_string(), "events": events, "new": new}),
+            )
+        }
+        replay::ReplayOutcome::RecatchFailed(reason) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": {"code": "recatch_failed", "message": reason}}),
+        ),
         replay::ReplayOutcome::AlreadyQueued => (
             StatusCode::OK,
             json!({"status": "already_queued", "event_id": event.to_string(), "jobs": 0}),

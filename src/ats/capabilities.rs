@@ -35,6 +35,22 @@ impl Delivery {
     }
 }
 
+/// A kind that reads its webhook deliveries itself: a delivery may become several events, and
+/// the kind may choose its own HTTP answer (script tenants: their `catch`). Once the tenant is
+/// known, `POST /webhooks/{tenant}/ats` hands it the request: it verifies, stores every event
+/// through the inbox in one transaction, counts the delivery in the metrics and answers. Kinds
+/// without it are read by the route (`verify`, then one event from `parse`).
+pub trait OwnReception: Send + Sync {
+    fn receive<'a>(
+        &'a self,
+        inbound: &'a crate::inbound::InboundState,
+        tenant: std::sync::Arc<crate::tenant::Tenant>,
+        request: axum::extract::Request,
+    ) -> ReceptionFuture<'a>;
+}
+
+pub type ReceptionFuture<'a> = Pin<Box<dyn Future<Output = axum::response::Response> + Send + 'a>>;
+
 /// Where a push kind delivers a tenant's webhooks.
 pub fn webhook_url(public_url: &str, slug: &str) -> String {
     format!("{}/webhooks/{slug}/ats", public_url.trim_end_matches('/'))

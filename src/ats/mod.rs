@@ -27,8 +27,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 pub use capabilities::{
-    AtsSubscription, Delivery, OrderReport, PreviewError, PreviewFuture, SamplePreview,
-    SubscriptionReport, Subscriptions, webhook_url,
+    AtsSubscription, Delivery, OrderReport, OwnReception, PreviewError, PreviewFuture,
+    ReceptionFuture, SamplePreview, SubscriptionReport, Subscriptions, webhook_url,
 };
 pub use error::{AdapterError, ParseError};
 pub use poll::{PollReport, Pollers, check_subscriptions, poll_once};
@@ -82,6 +82,12 @@ pub trait AtsAdapter: Send + Sync {
 
     /// How this kind's changes reach Liaison.
     fn delivery(&self) -> Delivery;
+
+    /// Whether this kind reads its webhook deliveries itself ([`OwnReception`]: several events,
+    /// its own answer); `None`: the route reads them (`verify`, then one event from `parse`).
+    fn own_reception(&self) -> Option<&dyn OwnReception> {
+        None
+    }
 
     /// Whether results can be written back on applications ([`AtsAdapter::write_back`]).
     fn writes_back(&self) -> bool {

@@ -64,7 +64,23 @@ pub async fn run(settings: &Settings, command: EventsCommand) -> Result<(), CliE
             let event: EventId = id
                 .parse()
                 .map_err(|_| CliError::usage(format!("`{id}` is not an event id")))?;
-            match replay::replay_event(&db, event).await? {
+            // A failed `catch` of a script tenant runs again: that needs the tenant opened.
+            let tenants = settings
+                .require_master_key()
+                .ok()
+                .map(|key| crate::tenant::Directory::new(db.clone(), key));
+            let outcome =
+                replay::replay_event(&db, tenants.as_ref(), settings.queue.max_attempts, event)
+                    .await?;
+            match outcome {
+                replay::ReplayOutcome::Recaught { events, new } => {
+                    println!("{event}: catch ran again: {events} event(s), {new} new")
+                }
+                replay::ReplayOutcome::RecatchFailed(reason) => {
+                    return Err(CliError::usage(format!(
+                        "{event}: catch failed again: {reason}"
+                    )));
+                }
                 replay::ReplayOutcome::Requeued(jobs) => {
                     println!("{event}: {jobs} job(s) back in the queue")
                 }

@@ -32,14 +32,13 @@ pub fn run(command: ScriptCommand) -> Result<(), CliError> {
     let read = |path: &PathBuf| {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
     };
-    let program = Program {
-        file_name: file
-            .file_name()
+    let program = Program::new(
+        file.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "script.js".to_owned()),
-        source: read(&file)?,
-        owner: None,
-    };
+        read(&file)?,
+        None,
+    );
     let json = |path: &PathBuf| -> Result<serde_json::Value, CliError> {
         serde_json::from_str(&read(path)?)
             .map_err(|e| CliError::usage(format!("{} is not JSON: {e}", path.display())))
@@ -52,8 +51,13 @@ pub fn run(command: ScriptCommand) -> Result<(), CliError> {
     let request = script::request::sample_request(&sample);
     let delivery_id =
         crate::crypto::sha256_hex(request["raw_body"].as_str().unwrap_or_default().as_bytes());
-    let (result, logs) =
-        script::run_catch_unverified(&program, &request, &settings, &delivery_id, None);
+    let (result, logs) = script::run_catch_unverified(
+        &program,
+        &request.to_string(),
+        &settings.to_string(),
+        &delivery_id,
+        None,
+    );
     for line in logs {
         eprintln!("console: {line}");
     }
@@ -64,7 +68,7 @@ pub fn run(command: ScriptCommand) -> Result<(), CliError> {
             Ok(())
         }
         Err(CatchError::Unverified(reason)) => Err(CliError::usage(reason)),
-        Err(CatchError::Script(error)) => Err(CliError {
+        Err(CatchError::Script(error) | CatchError::VerifyFailed(error)) => Err(CliError {
             status: 1,
             message: error.to_string(),
         }),

@@ -99,6 +99,22 @@ pub async fn to_json(format: &BodyFormat, body: &Bytes) -> Result<Value, Inbound
     }
 }
 
+/// The body as JSON text: a JSON body as received (checked, not rebuilt), a form or multipart
+/// body as its JSON object. For script tenants, whose sandbox parses it.
+pub async fn to_json_text(format: &BodyFormat, body: &Bytes) -> Result<String, InboundError> {
+    match format {
+        BodyFormat::Json => {
+            let malformed =
+                |e: String| InboundError::Malformed(format!("the body is not valid JSON: {e}"));
+            let text = std::str::from_utf8(body).map_err(|e| malformed(e.to_string()))?;
+            serde_json::from_str::<serde::de::IgnoredAny>(text)
+                .map_err(|e| malformed(e.to_string()))?;
+            Ok(text.to_owned())
+        }
+        _ => Ok(to_json(format, body).await?.to_string()),
+    }
+}
+
 async fn multipart_to_json(body: Bytes, boundary: &str) -> Result<Value, InboundError> {
     let malformed = |e: multer::Error| InboundError::Malformed(format!("multipart body: {e}"));
     let stream = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });

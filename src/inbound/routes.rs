@@ -70,9 +70,13 @@ async fn receive(state: &InboundState, slug: &str, sender: Sender, request: Requ
     span.record("tenant", slug);
     span.record("source", sender.as_str());
     let outcome = match find_tenant(state, slug).await {
-        // A script tenant's deliveries go through its script (several events, its own answer).
-        Ok(tenant) if sender == Sender::Ats && crate::ats::script::is_script(&tenant.config) => {
-            return super::script::receive(state, tenant, request).await;
+        // A kind that reads its deliveries itself (several events, its own answer).
+        Ok(tenant) if sender == Sender::Ats => {
+            let adapter = adapter_for(tenant.config.ats.kind);
+            if let Some(reception) = adapter.own_reception() {
+                return reception.receive(state, tenant, request).await;
+            }
+            accept(state, tenant, sender, request).await
         }
         Ok(tenant) => accept(state, tenant, sender, request).await,
         Err(error) => Err(error),

@@ -19,11 +19,11 @@ pub fn attach_script(config: &mut TenantConfig, dir: &Path) -> Result<(), String
             .map_err(|e| format!("`ats.script`: cannot read {}: {e}", path.display()))?;
         ats.script_source = Some(source);
     }
-    let program = Program {
-        file_name: ats.script.clone().unwrap_or_else(|| "script.js".to_owned()),
-        source: ats.script_source.clone().unwrap_or_default(),
-        owner: None,
-    };
+    let program = Program::new(
+        ats.script.clone().unwrap_or_else(|| "script.js".to_owned()),
+        ats.script_source.clone().unwrap_or_default(),
+        None,
+    );
     let exports = check(&program)?;
     if !exports.contains(&Entry::Catch) && !exports.contains(&Entry::Pull) {
         return Err("`ats.script` exports neither `catch` nor `pull`".to_owned());

@@ -3,7 +3,10 @@
 //! (a webhook), `pull(settings, http)` (a timer, under the poller lease) and
 //! `writeBack(result, settings, http)`. See `docs/script-adapters.md`.
 //!
-//! - `sandbox`: one QuickJS runtime per run, with memory and time limits; `console.log` kept.
+//! - `sandbox`: a QuickJS runtime per run (or the tenant's warm one), with memory and time
+//!   limits; `console.log` kept.
+//! - `lanes`: each tenant's own thread for its webhook scripts.
+//! - `prepared`: a script tenant's program and settings, prepared once per tenant version.
 //! - `http`: the `http` object, which reaches only the tenant's ATS origin.
 //! - `events`: what scripts return, validated against Liaison's event schema.
 //! - `request`: a delivery as the script sees it.
@@ -12,7 +15,9 @@
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod lanes;
 pub mod load;
+pub mod prepared;
 pub mod request;
 pub mod runs;
 pub mod sandbox;
@@ -58,6 +63,10 @@ pub enum CatchError {
     /// The script's `verify` said no, or nothing verified the delivery at all.
     #[error("{0}")]
     Unverified(&'static str),
+    /// The script's `verify` failed (threw, timed out...): the delivery was not verified.
+    #[error("{0}")]
+    VerifyFailed(ScriptError),
+    /// `catch` failed, after the delivery was verified.
     #[error(transparent)]
     Script(#[from] ScriptError),
 }
@@ -75,12 +84,12 @@ pub fn program_of(tenant: &Tenant) -> Result<Program, ScriptError> {
     let source = ats.script_source.clone().ok_or(ScriptError::Missing(
         "source (run `liaison tenant apply` again)",
     ))?;
-    Ok(Program {
-        file_name: ats.script.clone().unwrap_or_else(|| "script.js".to_owned()),
+    Ok(Program::new(
+        ats.script.clone().unwrap_or_else(|| "script.js".to_owned()),
         source,
-        // Pooled per tenant: module state never meets another tenant's requests.
-        owner: Some(tenant.id.to_string()),
-    })
+        // Kept warm per tenant: module state never meets another tenant's requests.
+        Some(tenant.id.to_string()),
+    ))
 }
 
 /// The SHA-256 of a script's source: which version ran, shown in the console.
@@ -108,12 +117,13 @@ pub fn settings_of(tenant: &Tenant, persisted: Option<&Map<String, Value>>) -> V
     Value::Object(settings)
 }
 
-/// Runs `verify` (when exported) then `catch` on one delivery. `checked` says whether a
-/// built-in verifier accepted it: without one, the script's `verify` must. Blocking.
+/// Runs `verify` (when exported) then `catch` on one delivery. `request` and `settings` are
+/// JSON texts, each parsed once into the runtime and handed to both functions. `checked` says
+/// whether a built-in verifier accepted it: without one, the script's `verify` must. Blocking.
 pub fn run_catch(
     program: &Program,
-    request: &Value,
-    settings: &Value,
+    request: &str,
+    settings: &str,
     checked: bool,
     delivery_id: &str,
     language: Option<&str>,
@@ -128,11 +138,12 @@ pub fn run_catch(
     )
 }
 
-/// `catch` alone, `verify` skipped: the console's "try it" and `liaison script test`.
+/// `catch` alone, `verify` skipped: the console's "try it", `liaison script test` and the
+/// replay of a delivery that was verified when it came.
 pub fn run_catch_unverified(
     program: &Program,
-    request: &Value,
-    settings: &Value,
+    request: &str,
+    settings: &str,
     delivery_id: &str,
     language: Option<&str>,
 ) -> (Result<Caught, CatchError>, Logs) {
@@ -141,17 +152,22 @@ pub fn run_catch_unverified(
 
 fn catch_with(
     program: &Program,
-    request: &Value,
-    settings: &Value,
+    request: &str,
+    settings: &str,
     checked: Option<bool>,
     delivery_id: &str,
     language: Option<&str>,
 ) -> (Result<Caught, CatchError>, Logs) {
-    let args = [request.clone(), settings.clone()];
+    // Which function a failure comes from: a delivery whose `verify` failed was not verified.
+    let verified = std::cell::Cell::new(checked.is_none());
     let (result, logs) = sandbox::run(program, CATCH_LIMITS, None, |session| {
+        let request = session.parse(request)?;
+        let settings = session.parse(settings)?;
         if let Some(checked) = checked {
-            match session.call(Entry::Verify, &args)? {
-                Some(Value::Bool(true)) => {}
+            let verdict =
+                session.call_values(Entry::Verify, vec![request.clone(), settings.clone()])?;
+            match verdict.as_deref() {
+                Some("true") => {}
                 Some(_) => {
                     return Ok(Err(CatchError::Unverified(
                         "the script's verify refused the delivery",
@@ -165,17 +181,26 @@ fn catch_with(
                 None => {}
             }
         }
-        let Some(returned) = session.call(Entry::Catch, &args)? else {
+        verified.set(true);
+        let Some(returned) = session.call_values(Entry::Catch, vec![request, settings])? else {
             return Err(ScriptError::Missing("catch"));
         };
         Ok(read_caught(&returned, delivery_id, language).map_err(CatchError::from))
     });
-    (result.map_err(CatchError::from).and_then(|r| r), logs)
+    let result = result.map_err(|error| {
+        if verified.get() {
+            CatchError::Script(error)
+        } else {
+            CatchError::VerifyFailed(error)
+        }
+    });
+    (result.and_then(|r| r), logs)
 }
 
-/// `catch` may return its events, or `{events, response: {status, body, headers}}`.
+/// `catch` may return its events, or `{events, response: {status, body, headers}}` (the JSON
+/// text the sandbox printed).
 fn read_caught(
-    returned: &Value,
+    returned: &str,
     delivery_id: &str,
     language: Option<&str>,
 ) -> Result<Caught, ScriptError> {
@@ -183,19 +208,20 @@ fn read_caught(
         entry: "catch",
         reason,
     };
+    let returned: Value = serde_json::from_str(returned).map_err(|e| bad(e.to_string()))?;
     let (events, answer) = match returned {
-        Value::Array(_) => (returned.clone(), None),
-        Value::Object(fields) => {
+        events @ Value::Array(_) => (events, None),
+        Value::Object(mut fields) => {
             if let Some(key) = fields
                 .keys()
                 .find(|k| !matches!(k.as_str(), "events" | "response"))
             {
                 return Err(bad(format!("unknown field `{key}` (events, response)")));
             }
-            let answer = match fields.get("response") {
+            let answer = match fields.remove("response") {
                 None | Some(Value::Null) => None,
                 Some(response) => Some(
-                    serde_json::from_value::<Answer>(response.clone())
+                    serde_json::from_value::<Answer>(response)
                         .map_err(|e| bad(format!("response: {e}")))?,
                 ),
             };
@@ -207,10 +233,7 @@ fn read_caught(
                 ));
             }
             (
-                fields
-                    .get("events")
-                    .cloned()
-                    .unwrap_or(Value::Array(Vec::new())),
+                fields.remove("events").unwrap_or(Value::Array(Vec::new())),
                 answer,
             )
         }
@@ -286,7 +309,8 @@ pub fn run_write_back(
 }
 
 /// Runs a blocking script function on Tokio's blocking pool, so that a slow script holds no
-/// async worker and other tenants' requests go on.
+/// async worker and other tenants' requests go on (the webhook path uses the tenant's lane,
+/// `lanes::on_lane`, instead).
 pub async fn off_thread<R: Send + 'static>(
     run: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, ScriptError> {

@@ -4,8 +4,9 @@
 use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 
-/// The `request` argument of `verify` and `catch`.
-pub fn request_value(headers: &HeaderMap, query: Option<&str>, raw: &[u8], body: &Value) -> Value {
+/// The `request` argument of `verify` and `catch`, as JSON text: `body` is the parsed body's
+/// JSON text (a JSON body as received), spliced in without another round of parsing.
+pub fn request_json(headers: &HeaderMap, query: Option<&str>, raw: &[u8], body: &str) -> String {
     let mut names = Map::new();
     for (name, value) in headers {
         if let Ok(value) = value.to_str() {
@@ -26,13 +27,35 @@ pub fn request_value(headers: &HeaderMap, query: Option<&str>, raw: &[u8], body:
                 .collect()
         })
         .unwrap_or_default();
-    json!({
-        "method": "POST",
-        "headers": names,
-        "query": query,
-        "raw_body": String::from_utf8_lossy(raw),
-        "body": body,
-    })
+    let raw = Value::String(String::from_utf8_lossy(raw).into_owned());
+    format!(
+        r#"{{"method":"POST","headers":{},"query":{},"raw_body":{raw},"body":{body}}}"#,
+        Value::Object(names),
+        Value::Object(query),
+    )
+}
+
+/// What names a header never kept with a stored request (a dead letter): credentials, not
+/// data (the script's own `verify` may read any header, so this goes by name).
+const CREDENTIAL_NAMES: [&str; 7] = [
+    "auth",
+    "cookie",
+    "key",
+    "token",
+    "secret",
+    "signature",
+    "password",
+];
+
+/// A delivery's `request` as kept in its dead letter, to run `catch` on it again at replay:
+/// without credential headers, the tenant's secrets blanked wherever they appear.
+pub fn request_to_keep(request_json: &str, tenant: &crate::tenant::Tenant) -> Value {
+    let text = super::runs::blank_secrets(tenant, request_json);
+    let mut request: Value = serde_json::from_str(&text).unwrap_or_default();
+    if let Some(headers) = request.get_mut("headers").and_then(Value::as_object_mut) {
+        headers.retain(|name, _| !CREDENTIAL_NAMES.iter().any(|c| name.contains(c)));
+    }
+    request
 }
 
 /// A request pasted in the console or given to `liaison script test`: either a whole
@@ -67,4 +90,23 @@ pub fn sample_request(sample: &Value) -> Value {
         "raw_body": sample.to_string(),
         "body": sample,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_carries_headers_query_and_both_bodies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("X-Acme", axum::http::HeaderValue::from_static("1"));
+        headers.append("x-acme", axum::http::HeaderValue::from_static("2"));
+        let text = request_json(&headers, Some("a=b"), br#"{"n": 1}"#, r#"{"n": 1}"#);
+        let request: Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(
+            request,
+            json!({"method": "POST", "headers": {"x-acme": "1, 2"}, "query": {"a": "b"},
+                   "raw_body": "{\"n\": 1}", "body": {"n": 1}})
+        );
+    }
 }

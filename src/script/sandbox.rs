@@ -1,11 +1,13 @@
-//! One sandboxed run of a script: a fresh QuickJS runtime with a memory limit, a deadline
+//! One sandboxed run of a script: a QuickJS runtime (fresh, or its owner's warm one) with a
+//! memory limit, a deadline
 //! enforced by the engine's interrupt handler, `console.log` captured, and no file, network or
 //! module access (QuickJS without its `std`/`os` modules has none; the only way out is the
-//! optional `http` bridge). Blocking: callers run it on a blocking thread
-//! (`tokio::task::spawn_blocking`), so a looping script never holds an async worker.
+//! optional `http` bridge). Blocking: callers run it off the async workers (the tenant's lane,
+//! `super::lanes`, or `tokio::task::spawn_blocking`), so a looping script never holds one.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rquickjs::function::Rest;
@@ -57,14 +59,32 @@ impl Entry {
     }
 }
 
-/// A script's source and the file name its errors are reported under.
+/// A script's source and the file name its errors are reported under. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Program {
     pub file_name: String,
-    pub source: String,
+    pub source: Arc<str>,
+    /// The source's SHA-256, computed once (it keys the warm runtime).
+    pub hash: Arc<str>,
     /// Whose script it is (a tenant), when its runtime may be kept warm for the next run of
     /// the same owner on the same thread; `None`: a fresh runtime every run.
     pub owner: Option<String>,
+}
+
+impl Program {
+    pub fn new(
+        file_name: impl Into<String>,
+        source: impl Into<Arc<str>>,
+        owner: Option<String>,
+    ) -> Self {
+        let source = source.into();
+        Self {
+            file_name: file_name.into(),
+            hash: super::source_hash(&source).into(),
+            source,
+            owner,
+        }
+    }
 }
 
 /// What a run printed, whatever its outcome.
@@ -99,27 +119,45 @@ impl<'js> Session<'js> {
         if !self.exports(entry) {
             return Ok(None);
         }
-        let function: Function = self
-            .exports
-            .get(entry.js_name())
-            .map_err(|e| self.error(e))?;
-        let mut values = Vec::with_capacity(args.len() + 1);
-        for arg in args {
-            let value = self
-                .ctx
-                .json_parse(arg.to_string())
-                .map_err(|e| self.error(e))?;
-            values.push(value);
-        }
+        let values = args
+            .iter()
+            .map(|arg| self.parse(&arg.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(text) = self.call_values(entry, values)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| ScriptError::BadReturn {
+                entry: entry.js_name(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// `json` as a value of this runtime, parsed once and passed to as many calls as need it.
+    pub fn parse(&self, json: &str) -> Result<Value<'js>, ScriptError> {
+        self.ctx.json_parse(json).map_err(|e| self.error(e))
+    }
+
+    /// Calls `entry` with values of this runtime (plus `http`); answers `None` when the script
+    /// does not export it, else the JSON text of what it returned (`null` for nothing).
+    pub fn call_values(
+        &self,
+        entry: Entry,
+        mut args: Vec<Value<'js>>,
+    ) -> Result<Option<String>, ScriptError> {
+        let Ok(function) = self.exports.get::<_, Function>(entry.js_name()) else {
+            return Ok(None);
+        };
         if let Some(http) = &self.http {
-            values.push(http.clone());
+            args.push(http.clone());
         }
-        let mut returned: Value = function.call((Rest(values),)).map_err(|e| self.error(e))?;
+        let mut returned: Value = function.call((Rest(args),)).map_err(|e| self.error(e))?;
         if let Some(promise) = returned.as_promise() {
             returned = promise.finish::<Value>().map_err(|e| self.error(e))?;
         }
         if returned.is_undefined() {
-            return Ok(Some(serde_json::Value::Null));
+            return Ok(Some("null".to_owned()));
         }
         let text = self
             .ctx
@@ -129,12 +167,7 @@ impl<'js> Session<'js> {
             .transpose()
             .map_err(|e| self.error(e))?
             .unwrap_or_else(|| "null".to_owned());
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| ScriptError::BadReturn {
-                entry: entry.js_name(),
-                reason: e.to_string(),
-            })
+        Ok(Some(text))
     }
 
     fn error(&self, error: rquickjs::Error) -> ScriptError {
@@ -167,11 +200,7 @@ pub fn run<R>(
     body: impl FnOnce(&Session<'_>) -> Result<R, ScriptError>,
 ) -> (Result<R, ScriptError>, Logs) {
     let key = match (&program.owner, &http) {
-        (Some(owner), None) => Some(format!(
-            "{owner}:{:?}:{}",
-            limits,
-            super::source_hash(&program.source)
-        )),
+        (Some(owner), None) => Some(format!("{owner}:{limits:?}:{}", program.hash)),
         _ => None,
     };
     let warm = key.as_ref().and_then(|key| {
@@ -254,12 +283,8 @@ impl Loaded {
                 ),
                 None => None,
             };
-            let module = Module::declare(
-                ctx.clone(),
-                program.file_name.as_str(),
-                program.source.as_str(),
-            )
-            .map_err(describe_here)?;
+            let module = Module::declare(ctx.clone(), program.file_name.as_str(), &*program.source)
+                .map_err(describe_here)?;
             let (module, promise) = module.eval().map_err(describe_here)?;
             promise.finish::<()>().map_err(describe_here)?;
             let exports = module.namespace().map_err(describe_here)?;
@@ -424,11 +449,7 @@ mod tests {
     use serde_json::json;
 
     fn program(source: &str) -> Program {
-        Program {
-            file_name: "acme.js".to_owned(),
-            source: source.to_owned(),
-            owner: None,
-        }
+        Program::new("acme.js", source, None)
     }
 
     fn catch(

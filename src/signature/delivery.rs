@@ -53,6 +53,11 @@ impl Verified {
         header(&self.headers, name)
     }
 
+    /// Every header (a script tenant's `request.headers`).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
     pub fn body(&self) -> &[u8] {
         &self.body
     }

@@ -24,13 +24,19 @@ use serde_json::{Value, json};
 use super::helpers::{TestApp, expect_status, spawn_app, spawn_app_with, test_settings};
 use super::sync::world::object_values;
 
-const ACME_KEY: &str = "acme-key-S3CRET";
+pub(super) const ACME_KEY: &str = "acme-key-S3CRET";
 
-fn fixtures() -> &'static Path {
+pub(super) fn fixtures() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/script"))
 }
 
-fn script_toml(slug: &str, script: &str, base_url: &str, suite: &str, settings: &str) -> String {
+pub(super) fn script_toml(
+    slug: &str,
+    script: &str,
+    base_url: &str,
+    suite: &str,
+    settings: &str,
+) -> String {
     format!(
         r#"
 slug = "{slug}"
@@ -55,7 +61,7 @@ client_secret = "liaison-secret"
 }
 
 /// Applies a script tenant as `liaison tenant apply` does: its script read from the fixtures.
-async fn apply_script_tenant(app: &TestApp, toml: &str) -> TenantId {
+pub(super) async fn apply_script_tenant(app: &TestApp, toml: &str) -> TenantId {
     let mut config = TenantConfig::from_toml(toml).expect("valid tenant file");
     liaison::script::load::attach_script(&mut config, fixtures()).expect("the script loads");
     tenant::apply(app.db(), &app.master_key, &config)
@@ -64,7 +70,7 @@ async fn apply_script_tenant(app: &TestApp, toml: &str) -> TenantId {
         .0
 }
 
-async fn post(app: &TestApp, slug: &str, key: &str, body: &Value) -> reqwest::Response {
+pub(super) async fn post(app: &TestApp, slug: &str, key: &str, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/webhooks/{slug}/ats")))
         .header("X-Acme-Key", key)
@@ -90,7 +96,7 @@ fn hrflow_job() -> Value {
     })
 }
 
-fn application(step: &str, at: &str) -> Value {
+pub(super) fn application(step: &str, at: &str) -> Value {
     json!({
         "application_reference": "app-1",
         "job_reference": "af42dd",
@@ -104,7 +110,7 @@ fn application(step: &str, at: &str) -> Value {
     })
 }
 
-async fn events_of(app: &TestApp, tenant: TenantId) -> Vec<inbox_event::Model> {
+pub(super) async fn events_of(app: &TestApp, tenant: TenantId) -> Vec<inbox_event::Model> {
     inbox_event::Entity::find()
         .filter(inbox_event::Column::TenantId.eq(tenant.0))
         .order_by_asc(inbox_event::Column::Id)
@@ -241,7 +247,8 @@ async fn verify_invalid_events_and_failing_scripts_are_refused_cleanly() {
         "{message}"
     );
 
-    // A looping script is stopped at 50 ms, and other requests go on meanwhile.
+    // A looping script is stopped at 50 ms; the tenant's next delivery is served after it
+    // (other tenants' scripts run on their own threads: `script::lanes`).
     let (looping, other) = (json!({"loop": true}), hrflow_job());
     let looping = post(&app, "acme", ACME_KEY, &looping);
     let other = post(&app, "acme", ACME_KEY, &other);
@@ -271,7 +278,7 @@ async fn verify_invalid_events_and_failing_scripts_are_refused_cleanly() {
 }
 
 /// Acme's job listing: 5 jobs, paged after an id; records each `after` asked for.
-async fn spawn_listing() -> (String, Arc<Mutex<Vec<u64>>>) {
+pub(super) async fn spawn_listing() -> (String, Arc<Mutex<Vec<u64>>>) {
     #[derive(serde::Deserialize)]
     struct Page {
         after: u64,

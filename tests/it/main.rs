@@ -26,6 +26,7 @@ mod observability;
 mod queue;
 mod scale_out;
 mod scheduler;
+mod script_runs;
 mod security;
 mod sim_gupy;
 mod sim_suite;

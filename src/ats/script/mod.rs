@@ -1,9 +1,12 @@
 //! `script`: an ATS no adapter was written for, connected by the tenant's own JavaScript
-//! (`crate::script`). Webhooks go through the script's `catch` (`inbound::script`), which may
-//! answer several events; this adapter holds what the registry asks of every kind: the built-in
-//! verifier of `ats.verifier`, the console's "try it" preview, and `pull` under the poller lease.
+//! (`crate::script`). Webhooks go through the script's `catch` (`reception`, the kind's
+//! `OwnReception`), which may answer several events and its own HTTP answer; this adapter also
+//! holds the built-in verifier of `ats.verifier`, the console's "try it" preview, `pull` under
+//! the poller lease (`poll`), `writeBack`, and the replay of a failed `catch` (`replay`).
 
 mod poll;
+mod reception;
+pub mod replay;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,7 +15,9 @@ use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::capabilities::{Delivery, PreviewError, PreviewFuture, SamplePreview};
+use super::capabilities::{
+    Delivery, OwnReception, PreviewError, PreviewFuture, ReceptionFuture, SamplePreview,
+};
 use super::error::{AdapterError, ParseError};
 use super::{
     AdapterFuture, ApplicationRef, AtsAdapter, PollContext, PollReport, WriteBack, unsupported,
@@ -27,7 +32,7 @@ use crate::tenant::{AtsKind, ScriptVerifier, Tenant};
 
 pub use poll::{STATE_SOURCE, failure_event, failure_payload};
 
-/// Whether the tenant's ATS is a script (its deliveries then go through `inbound::script`).
+/// Whether the tenant's ATS is a script.
 pub fn is_script(config: &crate::tenant::TenantConfig) -> bool {
     config.ats.kind == AtsKind::Script
 }
@@ -54,6 +59,11 @@ impl AtsAdapter for ScriptAdapter {
 
     fn delivery(&self) -> Delivery {
         Delivery::ConfiguredAtTheAts
+    }
+
+    /// Deliveries are read by the script's `catch` (`reception`), not by `parse`.
+    fn own_reception(&self) -> Option<&dyn OwnReception> {
+        Some(self)
     }
 
     /// The built-in check of `ats.verifier`; without one, every delivery passes here and the
@@ -105,7 +115,7 @@ impl AtsAdapter for ScriptAdapter {
         }
     }
 
-    /// Deliveries of script tenants are read by their `catch` (`inbound::script`), not here.
+    /// Deliveries of script tenants are read by their `catch` (`reception`), not here.
     fn parse(&self, _: &Tenant, _: &Verified, _: &Value) -> Result<InboundEvent, ParseError> {
         Err(ParseError::new(
             "a script tenant's deliveries are read by its catch",
@@ -177,6 +187,17 @@ impl AtsAdapter for ScriptAdapter {
     }
 }
 
+impl OwnReception for ScriptAdapter {
+    fn receive<'a>(
+        &'a self,
+        inbound: &'a crate::inbound::InboundState,
+        tenant: std::sync::Arc<Tenant>,
+        request: axum::extract::Request,
+    ) -> ReceptionFuture<'a> {
+        Box::pin(reception::receive(inbound, tenant, request))
+    }
+}
+
 async fn write_back(
     client: &reqwest::Client,
     tenant: &Tenant,
@@ -234,10 +255,11 @@ pub async fn try_catch(
 ) -> Result<(Vec<InboundEvent>, script::Logs), String> {
     let program = script::program_of(tenant).map_err(|e| e.to_string())?;
     let request = script::request::sample_request(sample);
-    let settings = script::settings_of(tenant, None);
-    let language = tenant.config.ats.language.clone();
     let delivery_id =
         crate::crypto::sha256_hex(request["raw_body"].as_str().unwrap_or_default().as_bytes());
+    let request = request.to_string();
+    let settings = script::settings_of(tenant, None).to_string();
+    let language = tenant.config.ats.language.clone();
     let (result, logs) = script::off_thread(move || {
         script::run_catch_unverified(
             &program,
@@ -252,6 +274,6 @@ pub async fn try_catch(
     match result {
         Ok(caught) => Ok((caught.events, logs)),
         Err(CatchError::Unverified(reason)) => Err(reason.to_owned()),
-        Err(CatchError::Script(error)) => Err(error.to_string()),
+        Err(CatchError::Script(error) | CatchError::VerifyFailed(error)) => Err(error.to_string()),
     }
 }

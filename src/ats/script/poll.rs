@@ -58,6 +58,8 @@ pub(super) async fn pull(
             logs: logs.clone(),
         },
     );
+    // Pulls run in workers: stored now, every process's console shows them.
+    run_log().flush(context.db).await;
     let pulled = match result {
         Ok(pulled) => pulled,
         Err(error) => {

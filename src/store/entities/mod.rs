@@ -15,6 +15,7 @@ pub mod partner_health;
 pub mod partner_key;
 pub mod partner_report;
 pub mod rate_budget;
+pub mod script_run;
 pub mod spent_token;
 pub mod sso_handoff;
 pub mod sso_login;

@@ -1,5 +1,8 @@
-//! `POST /webhooks/{tenant}/ats` for a script tenant: the built-in verifier of `ats.verifier`,
-//! then the script's `verify` and `catch` in the sandbox (on a blocking thread), then every
+//! `POST /webhooks/{tenant}/ats` for a script tenant (the kind's `OwnReception`: a delivery
+//! may become several events, and the script may choose the answer): the built-in verifier of
+//! `ats.verifier`,
+//! then the script's `verify` and `catch` in the sandbox (on the tenant's lane, with its
+//! program and settings prepared once per tenant version), then every
 //! event it answered stored in one transaction. Its `{status, body, headers}` answer, when it
 //! gives one, is the HTTP answer. A failing script is answered 422 with its message and line,
 //! and leaves a dead letter in the event log.
@@ -11,14 +14,13 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::InboundState;
-use super::body::{BodyFormat, read_limited, to_json};
-use super::error::InboundError;
-use crate::ats::script::STATE_SOURCE;
-use crate::ats::{adapter_for, poll::read_cursor};
+use crate::ats::adapter_for;
 use crate::error::error_response;
 use crate::events::{EventBody, InboundEvent, Source};
+use crate::inbound::body::{BodyFormat, read_limited, to_json_text};
+use crate::inbound::{InboundError, InboundState};
 use crate::inbox::{EventStatus, NewEvent, Stored};
+use crate::script::prepared::PrepareError;
 use crate::script::runs::{RunRecord, run_log};
 use crate::script::{self, Answer, CatchError, ScriptError};
 use crate::signature::{Unverified, VerifyError};
@@ -88,44 +90,49 @@ async fn accept(
     let format = BodyFormat::from_headers(&parts.headers, false)?;
     let bytes = read_limited(&parts.headers, body).await?;
     let now = chrono::Utc::now();
-    let headers = parts.headers.clone();
     let checked = tenant.config.ats.verifier.is_some();
-    Unverified::new(parts.headers, bytes.clone())
+    let verified = Unverified::new(parts.headers, bytes.clone())
         .verify(|d| adapter.verify(tenant, d, now))
         .map_err(InboundError::from)?;
-    let payload = to_json(&format, &bytes).await?;
-    let raw = match String::from_utf8(bytes.to_vec()) {
+    let body_json = to_json_text(&format, &bytes).await?;
+    let raw = match std::str::from_utf8(&bytes) {
         Ok(text) if text.contains('\0') => {
             return Err(
                 InboundError::Malformed("the body contains a NUL character".to_owned()).into(),
             );
         }
-        Ok(text) => text,
-        Err(_) => payload.to_string(),
+        Ok(text) => text.to_owned(),
+        Err(_) => body_json.clone(),
     };
-    let request = script::request::request_value(&headers, parts.uri.query(), &bytes, &payload);
-    let program = script::program_of(tenant).map_err(Refusal::Script)?;
-    let persisted = read_cursor(state.inbox.db(), tenant.id, STATE_SOURCE)
-        .await
-        .map_err(|error| {
-            tracing::error!(error = %error, "cannot read the script's settings");
-            InboundError::Unavailable
-        })?
-        .and_then(|text| serde_json::from_str(&text).ok());
-    let settings = script::settings_of(tenant, persisted.as_ref());
+    let request =
+        script::request::request_json(verified.headers(), parts.uri.query(), &bytes, &body_json);
+    let prepared =
+        state
+            .scripts
+            .get(state.inbox.db(), tenant)
+            .await
+            .map_err(|error| match error {
+                PrepareError::Script(error) => Refusal::Script(error),
+                PrepareError::Database(error) => {
+                    tracing::error!(error = %error, "cannot read the script's settings");
+                    InboundError::Unavailable.into()
+                }
+            })?;
     let delivery_id = crate::crypto::sha256_hex(&bytes);
     let language = tenant.config.ats.language.clone();
     let base_id = delivery_id.clone();
     let started = std::time::Instant::now();
-    let (result, logs) = script::off_thread(move || {
-        script::run_catch(
-            &program,
+    let owner = tenant.id.to_string();
+    let ((result, logs), request) = script::lanes::on_lane(&owner, move || {
+        let ran = script::run_catch(
+            &prepared.program,
             &request,
-            &settings,
+            &prepared.settings,
             checked,
             &base_id,
             language.as_deref(),
-        )
+        );
+        (ran, request)
     })
     .await
     .map_err(Refusal::Script)?;
@@ -148,8 +155,13 @@ async fn accept(
             tracing::warn!(reason, "the script refused a delivery");
             return Err(InboundError::Verify(VerifyError::InvalidSignature).into());
         }
+        Err(CatchError::VerifyFailed(error)) => {
+            store_failure(state, tenant, "verify", &error, &logs, &raw, None).await;
+            return Err(Refusal::Script(error));
+        }
         Err(CatchError::Script(error)) => {
-            store_failure(state, tenant, &error, &logs, &raw).await;
+            let kept = script::request::request_to_keep(&request, tenant);
+            store_failure(state, tenant, "catch", &error, &logs, &raw, Some(kept)).await;
             return Err(Refusal::Script(error));
         }
     };
@@ -176,20 +188,27 @@ async fn accept(
     Ok((stored, caught.answer))
 }
 
-/// A failed run as a dead letter: the error, its line, the logs and the delivery.
+/// A failed run as a dead letter: the error, its line, the logs and the delivery. A failed
+/// `catch` also keeps the script's `request` (a verified delivery), which a replay runs
+/// `catch` on again (`ats::script::replay`).
 async fn store_failure(
     state: &InboundState,
     tenant: &Tenant,
+    function: &str,
     error: &ScriptError,
     logs: &[String],
     raw: &str,
+    request: Option<Value>,
 ) {
     let mut payload: Value = serde_json::from_str(&crate::ats::script::failure_payload(
-        tenant, "catch", error, logs,
+        tenant, function, error, logs,
     ))
     .unwrap_or_default();
     payload["request"] = Value::String(raw.to_owned());
-    let mut event = crate::ats::script::failure_event("catch");
+    if let Some(request) = request {
+        payload["script_request"] = request;
+    }
+    let mut event = crate::ats::script::failure_event(function);
     event.source = Source::Ats;
     let record = NewEvent {
         status: EventStatus::Dead,
