@@ -209,6 +209,7 @@ impl Batch for StoreEvents {
         };
         // Jobs were enqueued: this process's workers can start at once.
         self.wake.notify_one();
+        crate::store::checkpoint::committed();
         Ok(stored)
     }
 

@@ -103,6 +103,9 @@ impl LeverWorld {
         let app = spawn_app_with(|settings| {
             settings.queue.base_backoff_ms = 10;
             settings.queue.max_backoff_seconds = 1;
+            // As the chaos run's worker processes: a job stores the attempts of the process
+            // that enqueued it, and under 20% faults an attempt of several calls fails often.
+            settings.queue.max_attempts = 40;
         })
         .await;
         let toml = lever_toml_with(
