@@ -4,6 +4,7 @@
 //!
 //! Adding an ATS = one folder under `src/ats/` implementing the trait + one line in `adapter_for`.
 
+pub mod authorization;
 pub mod capabilities;
 pub mod error;
 pub mod greenhouse_assessment;

@@ -22,9 +22,9 @@ pub enum TenantCommand {
     },
     /// Print the URL a suite admin opens to authorise Liaison (suite.auth = "authorization_code").
     AuthorizeSuite { tenant: String },
-    /// Print the URL a Lever admin opens to authorise Liaison (ats.lever.auth =
-    /// "authorization_code").
-    AuthorizeLever { tenant: String },
+    /// Print the URL an admin of the tenant's ATS opens to authorise Liaison (for kinds that
+    /// authorise by code, e.g. lever with ats.lever.auth = "authorization_code").
+    AuthorizeAts { tenant: String },
     /// Register Liaison's webhook subscriptions at the tenant's ATS and suite (idempotent).
     Connect { slug: String },
     /// List Liaison's webhook subscriptions at the tenant's ATS.
@@ -43,7 +43,7 @@ pub enum TenantCommand {
 pub async fn run(settings: &Settings, command: TenantCommand) -> Result<(), CliError> {
     match command {
         TenantCommand::AuthorizeSuite { tenant } => authorize_suite(settings, &tenant).await,
-        TenantCommand::AuthorizeLever { tenant } => authorize_lever(settings, &tenant).await,
+        TenantCommand::AuthorizeAts { tenant } => authorize_ats(settings, &tenant).await,
         TenantCommand::Connect { slug } => super::tenant_connect::connect(settings, &slug).await,
         TenantCommand::Subscriptions { slug, json } => {
             super::tenant_connect::list(settings, &slug, json).await
@@ -128,25 +128,19 @@ async fn authorize_suite(settings: &Settings, slug: &str) -> Result<(), CliError
     Ok(())
 }
 
-async fn authorize_lever(settings: &Settings, slug: &str) -> Result<(), CliError> {
+async fn authorize_ats(settings: &Settings, slug: &str) -> Result<(), CliError> {
     let key = settings.require_master_key()?;
     let db = open_database(settings).await?;
     let tenant = tenant::find(&db, &key, slug)
         .await?
         .ok_or_else(|| CliError::not_found(format!("unknown tenant `{slug}`")))?;
     let http = crate::ats::http_client::shared_client();
-    let url = crate::ats::lever::oauth::start_authorization(
-        &db,
-        &key,
-        &tenant,
-        &settings.public_url,
-        http,
-    )
-    .await
-    .map_err(|error| match error {
-        AuthorizationError::NotAuthorizationCode(_) => CliError::usage(error.to_string()),
-        other => CliError::from(anyhow::Error::new(other)),
-    })?;
+    let url = crate::ats::authorization::start(&db, &key, &tenant, &settings.public_url, http)
+        .await
+        .map_err(|error| match error {
+            AuthorizationError::NotAuthorizationCode(_) => CliError::usage(error.to_string()),
+            other => CliError::from(anyhow::Error::new(other)),
+        })?;
     println!("{url}");
     Ok(())
 }

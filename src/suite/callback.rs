@@ -1,4 +1,4 @@
-//! `GET /oauth/suite/{tenant}/callback` and `GET /oauth/lever/{tenant}/callback`: where the
+//! `GET /oauth/suite/{tenant}/callback` and `GET /oauth/ats/{tenant}/callback`: where the
 //! suite (or Lever) sends the admin back after consent. Thin: resolve the tenant, hand `state`
 //! and `code` to the party's `complete_authorization`, answer a small page, or an error in the
 //! contract's JSON shape.
@@ -42,8 +42,8 @@ where
             get(complete_suite_authorization),
         )
         .route(
-            "/oauth/lever/{tenant}/callback",
-            get(complete_lever_authorization),
+            "/oauth/ats/{tenant}/callback",
+            get(complete_ats_authorization),
         )
 }
 
@@ -62,12 +62,12 @@ async fn complete_suite_authorization(
     complete(state, GrantParty::Suite, slug, query).await
 }
 
-async fn complete_lever_authorization(
+async fn complete_ats_authorization(
     State(state): State<CallbackState>,
     Path(slug): Path<String>,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    complete(state, GrantParty::Lever, slug, query).await
+    complete(state, GrantParty::Ats, slug, query).await
 }
 
 async fn complete(
@@ -125,8 +125,8 @@ async fn complete(
             )
             .await
         }
-        GrantParty::Lever => {
-            crate::ats::lever::oauth::complete_authorization(
+        GrantParty::Ats => {
+            crate::ats::authorization::complete(
                 &state.db,
                 key,
                 &tenant,

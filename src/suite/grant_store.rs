@@ -32,14 +32,15 @@ use crate::time::now_ms;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GrantParty {
     Suite,
-    Lever,
+    /// The tenant's ATS, for the kinds that authorise by code (`ats::authorization`).
+    Ats,
 }
 
 impl GrantParty {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Suite => "suite",
-            Self::Lever => "lever",
+            Self::Ats => "ats",
         }
     }
 
@@ -47,7 +48,7 @@ impl GrantParty {
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "suite" => Some(Self::Suite),
-            "lever" => Some(Self::Lever),
+            "ats" => Some(Self::Ats),
             _ => None,
         }
     }
@@ -61,7 +62,7 @@ impl GrantParty {
     fn authorize_command(self) -> &'static str {
         match self {
             Self::Suite => "liaison tenant authorize-suite",
-            Self::Lever => "liaison tenant authorize-lever",
+            Self::Ats => "liaison tenant authorize-ats",
         }
     }
 }

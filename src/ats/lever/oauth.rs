@@ -22,14 +22,6 @@ use crate::suite::error::SuiteError;
 use crate::suite::grant_store::GrantParty;
 use crate::tenant::{AtsKind, LeverAuth, Tenant};
 
-/// `{public_url}/oauth/lever/{tenant}/callback`: where Lever sends the admin back.
-pub fn redirect_uri(public_url: &str, slug: &str) -> String {
-    format!(
-        "{}/oauth/lever/{slug}/callback",
-        public_url.trim_end_matches('/')
-    )
-}
-
 fn uses_authorization_code(tenant: &Tenant) -> bool {
     tenant.config.ats.kind == AtsKind::Lever
         && tenant.config.ats.lever.auth == LeverAuth::AuthorizationCode
@@ -94,8 +86,8 @@ pub async fn start_authorization(
         ));
     }
     let oauth = oauth_client(http, tenant, TOKEN_REQUEST_TIMEOUT)?;
-    let redirect = redirect_uri(public_url, tenant.slug());
-    begin_grant_authorization(db, key, tenant, GrantParty::Lever, &oauth, redirect).await
+    let redirect = crate::ats::authorization::redirect_uri(public_url, tenant.slug());
+    begin_grant_authorization(db, key, tenant, GrantParty::Ats, &oauth, redirect).await
 }
 
 /// Completes an authorisation from the callback's `state` and `code`.
@@ -117,7 +109,7 @@ pub async fn complete_authorization(
         db,
         key,
         tenant,
-        GrantParty::Lever,
+        GrantParty::Ats,
         &oauth,
         (state, code),
         lease,
@@ -140,7 +132,7 @@ pub fn token_manager(
     // does, or another process could take the lease and spend the same refresh token.
     let timeout = (shared.refresh_lease() / 2).min(TOKEN_REQUEST_TIMEOUT);
     shared
-        .tokens(tenant, GrantParty::Lever, fingerprint(tenant), || {
+        .tokens(tenant, GrantParty::Ats, fingerprint(tenant), || {
             oauth_client(http.clone(), tenant, timeout)
         })
         .map_err(grant_error)

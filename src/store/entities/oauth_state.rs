@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// An authorisation started by `liaison tenant authorize-suite` (or `authorize-lever`) and not
+/// An authorisation started by `liaison tenant authorize-suite` (or `authorize-ats`) and not
 /// yet called back: the
 /// `state` sent to the suite and the PKCE verifier (sealed), valid until `expires_at`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

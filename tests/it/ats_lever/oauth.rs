@@ -68,7 +68,7 @@ async fn approve(world: &LeverWorld) -> String {
     assert!(param("scope").is_some_and(|s| s.contains("offline_access")));
     assert_eq!(
         param("redirect_uri"),
-        Some(world.app.url("/oauth/lever/acme/callback"))
+        Some(world.app.url("/oauth/ats/acme/callback"))
     );
     let consent = no_redirects().get(url).send().await.expect("consent");
     assert!(consent.status().is_redirection(), "{}", consent.status());
@@ -139,7 +139,7 @@ async fn a_lever_admin_authorises_liaison_once_and_calls_carry_its_bearer_token(
 
     let before = read(shared, &world.tenant, &opportunity).await;
     assert!(
-        matches!(&before, Err(AdapterError::Auth(m)) if m.contains("authorize-lever")),
+        matches!(&before, Err(AdapterError::Auth(m)) if m.contains("authorize-ats")),
         "{before:?}"
     );
 
@@ -160,7 +160,7 @@ async fn a_lever_admin_authorises_liaison_once_and_calls_carry_its_bearer_token(
     let body: Value = replay.json().await.expect("json");
     assert_eq!(body["error"]["code"], "invalid_state", "{body}");
     // A Lever state does not complete the suite's authorisation either.
-    let suite_callback = callback.replace("/oauth/lever/", "/oauth/suite/");
+    let suite_callback = callback.replace("/oauth/ats/", "/oauth/suite/");
     let crossed = no_redirects()
         .get(&suite_callback)
         .send()
@@ -266,10 +266,10 @@ async fn a_master_key_rotation_keeps_the_lever_grant_working() {
 }
 
 #[tokio::test]
-async fn authorize_lever_prints_the_consent_url_and_refuses_an_api_key_tenant() {
+async fn authorize_ats_prints_the_consent_url_and_refuses_an_api_key_tenant() {
     let world = oauth_world().await;
 
-    let output = world.app.cli(&["tenant", "authorize-lever", "acme"]);
+    let output = world.app.cli(&["tenant", "authorize-ats", "acme"]);
 
     assert!(output.status.success(), "{output:?}");
     let url = String::from_utf8_lossy(&output.stdout).trim().to_owned();
@@ -279,9 +279,7 @@ async fn authorize_lever_prints_the_consent_url_and_refuses_an_api_key_tenant() 
     );
     assert!(url.contains("client_id=liaison-lever-client") && url.contains("audience="));
     let api_key_tenant = LeverWorld::new(false).await;
-    let refused = api_key_tenant
-        .app
-        .cli(&["tenant", "authorize-lever", "acme"]);
+    let refused = api_key_tenant.app.cli(&["tenant", "authorize-ats", "acme"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("authorization_code"));
 }
