@@ -136,7 +136,24 @@ try {
       const name = path.replace(/^\/admin\/?/, '').replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-|-$/g, '') || 'tenants';
       await shot(page, name);
       result.pages.push({ path, status: response.status(), ...(await looksAt(page)) });
-      if (/\/mappings$/.test(path)) {
+      // A script tenant's console: its last runs are shown, and "Preview" runs its `catch`.
+      const scriptTenant = process.env.LIAISON_SCRIPT_TENANT || '';
+      if (scriptTenant && path === `/admin/tenants/${scriptTenant}/mappings`) {
+        const runs = await page.locator('h3:has-text("Last runs") + table tbody tr').count();
+        await page.fill('#sample', process.env.LIAISON_SCRIPT_SAMPLE || '');
+        await Promise.all([
+          page.waitForNavigation({ waitUntil: 'load' }),
+          page.getByRole('button', { name: 'Preview' }).click(),
+        ]);
+        await shot(page, 'script-try-it');
+        const wouldBecome = page.locator('pre.json').last();
+        result.scriptPreview = {
+          ...(await looksAt(page)),
+          runs,
+          heading: await page.locator('h2:has-text("Try the script")').count(),
+          events: (await wouldBecome.count()) > 0 ? await wouldBecome.innerText() : '',
+        };
+      } else if (/\/mappings$/.test(path)) {
         await page.fill('#sample', process.env.LIAISON_SAMPLE || '');
         await Promise.all([
           page.waitForNavigation({ waitUntil: 'load' }),

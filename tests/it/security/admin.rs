@@ -170,6 +170,12 @@ fn js_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
 }
 
+/// A script tenant whose console page the browser tries: its slug and the request to paste.
+struct ScriptTry<'a> {
+    tenant: &'a str,
+    sample: &'a str,
+}
+
 /// Runs `admin-console-check.mjs`; when it says `STEP replay-started`, plays the worker (every
 /// due job succeeds) and lets it go on.
 async fn run_console_in_browser(
@@ -178,10 +184,13 @@ async fn run_console_in_browser(
     paths: &[String],
     sample: &str,
     replay_event: &str,
+    script: &ScriptTry<'_>,
 ) -> Value {
     let mut command = tokio::process::Command::new("node");
     command
         .env("LIAISON_SAMPLE", sample)
+        .env("LIAISON_SCRIPT_TENANT", script.tenant)
+        .env("LIAISON_SCRIPT_SAMPLE", script.sample)
         .env("LIAISON_REPLAY_EVENT", replay_event)
         .arg(js_dir().join("admin-console-check.mjs"))
         .arg(ADMIN_TOKEN)
@@ -237,6 +246,20 @@ async fn chromium_signs_in_with_the_token_opens_every_console_page_and_cannot_go
     }
     dead_letter_all(&app).await;
     let event = newest_event(&app, "acme").await;
+    // A script tenant with one run to show, whose script the browser then tries.
+    let script_toml = crate::ats_script::script_toml(
+        "scripted",
+        "acme.js",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        "",
+    );
+    crate::ats_script::apply_script_tenant(&app, &script_toml).await;
+    let moved = crate::ats_script::application("Video interview", "2026-11-20T14:00:00Z");
+    let delivered = crate::ats_script::post(&app, "scripted", crate::ats_script::ACME_KEY, &moved)
+        .await
+        .status();
+    assert_eq!(delivered, StatusCode::OK);
     let port = app.address.port();
     // `public_url` is http://127.0.0.1:<port>; the same server is also reached as localhost.
     let bases = [
@@ -252,12 +275,23 @@ async fn chromium_signs_in_with_the_token_opens_every_console_page_and_cannot_go
         "/admin/equivalences?tenant=acme".to_owned(),
         "/admin/tenants/acme/orders".to_owned(),
         "/admin/tenants/acme/mappings".to_owned(),
+        "/admin/tenants/scripted/mappings".to_owned(),
     ]
     .into();
 
     let sample = gupy_delivery("dlv-preview", "application.moved").to_string();
 
-    let result = run_console_in_browser(&app, &bases, &paths, &sample, &event.to_string()).await;
+    let script_sample = serde_json::json!({
+        "headers": {"x-acme-key": crate::ats_script::ACME_KEY},
+        "body": crate::ats_script::application("Video interview", "2026-11-21T09:00:00Z"),
+    })
+    .to_string();
+    let script = ScriptTry {
+        tenant: "scripted",
+        sample: &script_sample,
+    };
+    let result =
+        run_console_in_browser(&app, &bases, &paths, &sample, &event.to_string(), &script).await;
 
     assert_eq!(result["error"], Value::Null, "{result}");
     for (sign_in, base) in result["signIns"]
@@ -280,6 +314,17 @@ async fn chromium_signs_in_with_the_token_opens_every_console_page_and_cannot_go
     }
     assert_eq!(result["preview"]["console"], true, "{result}");
     assert_eq!(result["preview"]["wouldBecome"], true, "{result}");
+    // The script console: the delivery's run is listed, and "Preview" ran `catch` on the pasted
+    // request in the browser.
+    let tried = &result["scriptPreview"];
+    assert_eq!(tried["console"], true, "{result}");
+    assert_eq!(tried["heading"], 1, "{result}");
+    assert!(tried["runs"].as_u64().unwrap_or(0) >= 1, "{result}");
+    let events = tried["events"].as_str().unwrap_or_default();
+    assert!(
+        events.contains("application_changed") && events.contains("app-1"),
+        "{result}"
+    );
     // "Replay this event": its dead job is back in the queue, and the page says so.
     let replay = &result["replay"];
     assert_eq!(
