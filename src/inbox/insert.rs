@@ -7,16 +7,17 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    Statement, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, QueryTrait, Statement, Value,
 };
 
 use super::{EventStatus, NewEvent, Stored};
 use crate::events::InboundEvent;
 use crate::ids::{EventId, TenantId};
-use crate::queue::{NewJob, insert_jobs};
+use crate::queue::{NewJob, jobs_statement};
 use crate::store::bulk_insert_sql;
 use crate::store::entities::inbox_event;
+use crate::store::sqlite_writer::Session;
 use crate::time::now_ms;
 
 /// Rows per INSERT statement (well under both back ends' bound-parameter limits).
@@ -59,6 +60,69 @@ pub async fn insert_events(
     events: &[NewEvent],
     max_attempts: u32,
 ) -> Result<Vec<Stored>, DbErr> {
+    insert_into(db, events, max_attempts).await
+}
+
+/// [`insert_events`] in a transaction of the inbox's SQLite writer (`store::sqlite_writer`).
+pub(super) fn insert_events_in(
+    session: &Session<'_>,
+    events: &[NewEvent],
+    max_attempts: u32,
+) -> Result<Vec<Stored>, DbErr> {
+    // The session runs each statement before it answers: this future is ready when first polled.
+    futures::executor::block_on(insert_into(session, events, max_attempts))
+}
+
+/// What the insert path's statements run on: a sea-orm connection or transaction, or a
+/// transaction of the inbox's SQLite writer. The statements are the same for both.
+trait InsertTarget {
+    fn backend(&self) -> DbBackend;
+    /// The stored events' keys that `statement` (an insert's `RETURNING`, a select) answers.
+    async fn event_keys(&self, statement: Statement) -> Result<Vec<InsertedEvent>, DbErr>;
+    async fn execute(&self, statement: Statement) -> Result<(), DbErr>;
+}
+
+impl<C: ConnectionTrait> InsertTarget for C {
+    fn backend(&self) -> DbBackend {
+        self.get_database_backend()
+    }
+
+    async fn event_keys(&self, statement: Statement) -> Result<Vec<InsertedEvent>, DbErr> {
+        InsertedEvent::find_by_statement(statement).all(self).await
+    }
+
+    async fn execute(&self, statement: Statement) -> Result<(), DbErr> {
+        self.execute_raw(statement).await.map(drop)
+    }
+}
+
+impl InsertTarget for Session<'_> {
+    fn backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    async fn event_keys(&self, statement: Statement) -> Result<Vec<InsertedEvent>, DbErr> {
+        // The columns in `InsertedEvent`'s order, as both statements name them.
+        self.query(&statement, |row| {
+            Ok(InsertedEvent {
+                id: row.get(0)?,
+                tenant_id: row.get(1)?,
+                source: row.get(2)?,
+                delivery_id: row.get(3)?,
+            })
+        })
+    }
+
+    async fn execute(&self, statement: Statement) -> Result<(), DbErr> {
+        Session::execute(self, &statement).map(drop)
+    }
+}
+
+async fn insert_into(
+    db: &impl InsertTarget,
+    events: &[NewEvent],
+    max_attempts: u32,
+) -> Result<Vec<Stored>, DbErr> {
     let mut outcomes = Vec::with_capacity(events.len());
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
         outcomes.extend(insert_chunk(db, chunk, max_attempts).await?);
@@ -79,7 +143,8 @@ impl NewEvent {
     }
 }
 
-/// The key of a stored event, as the insert answers it.
+/// The key of a stored event, as the insert (and the look-up of those stored before) answers
+/// it, in this order.
 #[derive(FromQueryResult)]
 struct InsertedEvent {
     id: i64,
@@ -108,12 +173,12 @@ const INBOX_TAIL: &str = "ON CONFLICT (tenant_id, source, delivery_id) DO NOTHIN
                           RETURNING id, tenant_id, source, delivery_id";
 
 async fn insert_chunk(
-    db: &impl ConnectionTrait,
+    db: &impl InsertTarget,
     events: &[NewEvent],
     max_attempts: u32,
 ) -> Result<Vec<Stored>, DbErr> {
     let now = now_ms();
-    let backend = db.get_database_backend();
+    let backend = db.backend();
     let mut values = Vec::with_capacity(events.len() * INBOX_COLUMNS.len());
     for event in events {
         values.extend(inbox_values(event, now)?);
@@ -125,13 +190,12 @@ async fn insert_chunk(
         events.len(),
         INBOX_TAIL,
     );
-    let mut fresh: HashMap<DeliveryKey, i64> =
-        InsertedEvent::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| ((row.tenant_id, row.source, row.delivery_id), row.id))
-            .collect();
+    let mut fresh: HashMap<DeliveryKey, i64> = db
+        .event_keys(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .into_iter()
+        .map(|row| ((row.tenant_id, row.source, row.delivery_id), row.id))
+        .collect();
 
     // First occurrence of a fresh key is new; later ones, and keys stored before, are duplicates.
     let mut taken: HashMap<DeliveryKey, i64> = HashMap::new();
@@ -173,7 +237,9 @@ async fn insert_chunk(
             Stored::Duplicate(_) => None,
         })
         .collect();
-    insert_jobs(db, jobs, now).await?;
+    if !jobs.is_empty() {
+        db.execute(jobs_statement(backend, jobs, now)).await?;
+    }
     Ok(outcomes)
 }
 
@@ -194,7 +260,7 @@ fn inbox_values(event: &NewEvent, now: i64) -> Result<[Value; INBOX_COLUMNS.len(
 }
 
 async fn find_existing<'a>(
-    db: &impl ConnectionTrait,
+    db: &impl InsertTarget,
     events: impl Iterator<Item = &'a NewEvent>,
 ) -> Result<HashMap<DeliveryKey, i64>, DbErr> {
     let mut any = Condition::any();
@@ -206,18 +272,18 @@ async fn find_existing<'a>(
                 .add(inbox_event::Column::DeliveryId.eq(event.event.delivery_id.as_str())),
         );
     }
-    let rows: Vec<(i64, i64, String, String)> = inbox_event::Entity::find()
+    let select = inbox_event::Entity::find()
         .select_only()
         .column(inbox_event::Column::Id)
         .column(inbox_event::Column::TenantId)
         .column(inbox_event::Column::Source)
         .column(inbox_event::Column::DeliveryId)
         .filter(any)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
+        .build(db.backend());
+    Ok(db
+        .event_keys(select)
+        .await?
         .into_iter()
-        .map(|(id, tenant, source, delivery)| ((tenant, source, delivery), id))
+        .map(|row| ((row.tenant_id, row.source, row.delivery_id), row.id))
         .collect())
 }

@@ -23,7 +23,9 @@ use tokio::sync::Notify;
 use crate::events::InboundEvent;
 use crate::ids::{EventId, TenantId};
 use crate::store::group_commit::{Batch, GroupCommit, GroupCommitError};
+use crate::store::{HotWriter, SQLITE_WRITE_TURN};
 
+use insert::insert_events_in;
 pub use insert::{APPLY_EVENT, insert_events, job_for_event};
 pub use queries::{
     blank_events_mentioning, set_event_status, set_events_status, status_counts_of_tenant,
@@ -133,16 +135,24 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    /// Starts the writer task (needs a Tokio runtime); it ends when every `Inbox` clone is
-    /// dropped. `wake` is told after each commit: jobs were enqueued.
+    /// Starts the writer (needs a Tokio runtime): on SQLite a thread of its own, on PostgreSQL a
+    /// task. It ends when every `Inbox` clone is dropped. `wake` is told after each commit: jobs
+    /// were enqueued.
     pub fn spawn(db: DatabaseConnection, max_attempts: u32, wake: Arc<Notify>) -> Self {
+        let writer = crate::store::hot_writer(&db);
+        let on_own_thread = matches!(writer, HotWriter::Sqlite(_));
         let batch = StoreEvents {
-            db: crate::store::dedicated_writer(&db),
+            writer,
             max_attempts,
             wake: wake.clone(),
         };
+        let writer = if on_own_thread {
+            GroupCommit::spawn_on_own_thread("inbox-writer", batch, MAX_BATCH, QUEUE_CAPACITY)
+        } else {
+            GroupCommit::spawn(batch, MAX_BATCH, QUEUE_CAPACITY)
+        };
         Self {
-            writer: GroupCommit::spawn(batch, MAX_BATCH, QUEUE_CAPACITY),
+            writer,
             db,
             wake,
             max_attempts,
@@ -190,7 +200,7 @@ impl Inbox {
 
 /// One transaction of the webhook path: the events, and the jobs of the new ones.
 struct StoreEvents {
-    db: DatabaseConnection,
+    writer: HotWriter,
     max_attempts: u32,
     wake: Arc<Notify>,
 }
@@ -200,17 +210,28 @@ impl Batch for StoreEvents {
     type Outcome = Stored;
 
     async fn commit(&self, events: &[NewEvent]) -> Result<Vec<Stored>, DbErr> {
-        let stored = {
-            let _turn = crate::store::write_turn(&self.db).await;
-            let txn = self.db.begin().await?;
-            let stored = insert_events(&txn, events, self.max_attempts).await?;
-            txn.commit().await?;
-            stored
+        let stored = match &self.writer {
+            HotWriter::Sqlite(writer) => {
+                let _turn = SQLITE_WRITE_TURN.lock().await;
+                writer
+                    .transaction(|session| insert_events_in(session, events, self.max_attempts))?
+            }
+            HotWriter::Pool(db) => {
+                let txn = db.begin().await?;
+                let stored = insert_events(&txn, events, self.max_attempts).await?;
+                txn.commit().await?;
+                stored
+            }
         };
         // Jobs were enqueued: this process's workers can start at once.
         self.wake.notify_one();
-        crate::store::checkpoint::committed();
         Ok(stored)
+    }
+
+    fn after_answer(&self) {
+        if let HotWriter::Sqlite(writer) = &self.writer {
+            writer.checkpoint_if_due();
+        }
     }
 
     fn failed_alone(&self, event: &NewEvent, error: &DbErr) {

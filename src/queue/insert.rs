@@ -66,18 +66,14 @@ fn statement(
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// Inserts `jobs` in one statement, skipping idempotency keys already queued (the inbox's bulk
-/// insert: nothing comes back, which spares a row per job).
-pub async fn insert_jobs(
-    db: &impl ConnectionTrait,
+/// The one statement that inserts `jobs`, skipping idempotency keys already queued (the inbox's
+/// bulk insert: nothing comes back, which spares a row per job).
+pub fn jobs_statement(
+    backend: DbBackend,
     jobs: Vec<(NewJob, Option<String>)>,
     now: i64,
-) -> Result<(), DbErr> {
-    if !jobs.is_empty() {
-        db.execute_raw(statement(db.get_database_backend(), jobs, now, ON_CONFLICT))
-            .await?;
-    }
-    Ok(())
+) -> Statement {
+    statement(backend, jobs, now, ON_CONFLICT)
 }
 
 #[derive(FromQueryResult)]

@@ -22,7 +22,7 @@ pub use backoff::retry_delay;
 pub use claim::claim;
 pub use complete::{COVERED, Completed, JOBS_PER_STATEMENT, Succeeded, complete_batch};
 use insert::insert_job;
-pub use insert::insert_jobs;
+pub use insert::jobs_statement;
 pub use outcome::AttemptOutcome;
 pub use reads::{
     attempts_of_jobs, attempts_per_minute, attempts_per_minute_statement, jobs_of_event,

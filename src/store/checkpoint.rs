@@ -2,40 +2,45 @@
 //!
 //! SQLite's automatic checkpoint runs inside the commit that crosses its threshold: that commit
 //! copies the WAL back into the database file and syncs it, and every webhook waiting on it waits
-//! too. A long-running process checkpoints from a task of its own instead, `PASSIVE` (it never
-//! blocks the writer or readers), soon after each of the inbox's commits: many small checkpoints
-//! rather than a few large ones, because a large one holds a core long enough to show in the
-//! webhooks' p99 (measured in `docs/webhooks.md`, "Durability and speed"). The automatic
-//! checkpoint stays as a safety net at [`SAFETY_NET_PAGES`], for short-lived commands and for
-//! writers that do not signal.
+//! too. Instead, the inbox's writer checkpoints in its own thread right after it answered a batch,
+//! at most every few milliseconds (`store::sqlite_writer`): the WAL stays small, and no other
+//! thread syncs the files while the writer appends to them (measured in `docs/webhooks.md`,
+//! "Durability and speed": a checkpoint from another thread stalled the writer's appends for up
+//! to 30 ms). A task of each long-running process checkpoints what else was written (the
+//! workers'), when no checkpoint ran for a second. The automatic checkpoint stays as a safety net
+//! at [`SAFETY_NET_PAGES`], for short-lived commands.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+
+use crate::time::now_ms;
 
 /// `wal_autocheckpoint` of every SQLite connection: about 40 MB of WAL (SQLite's default is 1,000
 /// pages, 4 MB). Reached only when nothing else checkpoints.
 pub const SAFETY_NET_PAGES: u32 = 10_000;
 
-/// The shortest time between two checkpoints: under load the WAL then holds a few milliseconds of
-/// writes when it is checkpointed (measured: 5 ms gave the lowest p99; 250 ms, spikes of 40 ms).
-const SPACING: Duration = Duration::from_millis(5);
-
-/// How often the task checkpoints when no commit signalled (the workers' writes).
+/// How often the task looks, and how long no checkpoint must have run before it makes one.
 const FALLBACK: Duration = Duration::from_secs(1);
 
-/// Signalled by the hot writer after each commit (the process has one SQLite database).
-static COMMITTED: Notify = Notify::const_new();
+/// When this process last checkpointed (ms since the epoch): the task leaves the WAL to the
+/// inbox's writer while that one keeps it small.
+static LAST_CHECKPOINT_MS: AtomicI64 = AtomicI64::new(0);
 
-/// Tells the checkpoint task that the WAL grew. Cheap: no waiter, no work.
-pub fn committed() {
-    COMMITTED.notify_one();
+/// Records a checkpoint made now.
+pub fn checkpointed() {
+    LAST_CHECKPOINT_MS.store(now_ms(), Ordering::Relaxed);
 }
 
-/// Checkpoints `db` after commits, at most every [`SPACING`], until `shutdown` (returns at once
-/// on PostgreSQL).
+/// No checkpoint ran in the last `spacing`.
+pub fn due(spacing: Duration) -> bool {
+    now_ms() - LAST_CHECKPOINT_MS.load(Ordering::Relaxed) >= spacing.as_millis() as i64
+}
+
+/// Checkpoints `db` when no checkpoint ran for [`FALLBACK`], until `shutdown` (returns at once on
+/// PostgreSQL).
 pub async fn run(db: DatabaseConnection, shutdown: CancellationToken) {
     if db.get_database_backend() != DbBackend::Sqlite {
         return;
@@ -44,14 +49,19 @@ pub async fn run(db: DatabaseConnection, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = COMMITTED.notified() => {}
             _ = tokio::time::sleep(FALLBACK) => {}
+        }
+        if !due(FALLBACK) {
+            continue;
         }
         match db
             .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
             .await
         {
-            Ok(_) => failing = false,
+            Ok(_) => {
+                failing = false;
+                checkpointed();
+            }
             // Once per failure streak: the safety net still checkpoints.
             Err(error) if !failing => {
                 failing = true;
@@ -59,7 +69,6 @@ pub async fn run(db: DatabaseConnection, shutdown: CancellationToken) {
             }
             Err(_) => {}
         }
-        tokio::time::sleep(SPACING).await;
     }
 }
 

@@ -26,6 +26,10 @@ pub trait Batch: Send + Sync + 'static {
         items: &[Self::Item],
     ) -> impl Future<Output = Result<Vec<Self::Outcome>, DbErr>> + Send;
 
+    /// Runs after a batch was committed and answered, before the next one: upkeep that the next
+    /// callers may wait for, but not the ones just answered.
+    fn after_answer(&self) {}
+
     /// `item` failed alone (after its batch failed): say so with what identifies it.
     fn failed_alone(&self, item: &Self::Item, error: &DbErr) {
         let _ = (item, error);
@@ -68,6 +72,40 @@ impl<B: Batch> GroupCommit<B> {
         Self { sender }
     }
 
+    /// Like [`spawn`](Self::spawn), for a batch that blocks its thread while it commits (the
+    /// inbox's SQLite writer): the writer gets a thread of its own, off the runtime's workers, and
+    /// its wake-ups do not queue behind the requests' tasks. The thread ends with the writer. If
+    /// no thread can be started, the writer runs as a task after all.
+    pub fn spawn_on_own_thread(name: &str, batch: B, max_batch: usize, capacity: usize) -> Self {
+        let (sender, receiver) = mpsc::channel(capacity);
+        let writer = run_writer(batch, receiver, max_batch);
+        // The writer is handed over once the thread runs, so that it is not lost if none can.
+        let (hand_over, handed) = std::sync::mpsc::sync_channel(1);
+        let started = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .and_then(|runtime| {
+                std::thread::Builder::new()
+                    .name(name.to_owned())
+                    .spawn(move || {
+                        if let Ok(writer) = handed.recv() {
+                            runtime.block_on(writer);
+                        }
+                    })
+            });
+        let unstarted = match started {
+            Ok(_) => hand_over.send(writer).err().map(|returned| returned.0),
+            Err(error) => {
+                tracing::warn!(%error, thread = name, "cannot start a writer thread");
+                Some(writer)
+            }
+        };
+        if let Some(writer) = unstarted {
+            tokio::spawn(writer);
+        }
+        Self { sender }
+    }
+
     /// Commits `item` with whatever else is queued; answers once its transaction committed.
     pub async fn submit(&self, item: B::Item) -> Result<B::Outcome, GroupCommitError> {
         let (reply, answer) = oneshot::channel();
@@ -87,6 +125,7 @@ async fn run_writer<B: Batch>(
     let mut queued = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut queued, max_batch).await > 0 {
         commit_queued(&batch, std::mem::take(&mut queued)).await;
+        batch.after_answer();
     }
 }
 

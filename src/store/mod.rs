@@ -7,12 +7,12 @@
 pub mod checkpoint;
 pub mod entities;
 pub mod group_commit;
+pub mod sqlite_writer;
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 use crate::config::DatabaseUrl;
@@ -23,9 +23,25 @@ pub use sea_orm::DatabaseConnection as Db;
 /// delivery-id index are then found in memory rather than read back from the OS on each insert.
 const SQLITE_CACHE_KIB: u32 = 8 * 1024;
 
+/// Every SQLite connection's settings, the pool's and the inbox writer's ([`sqlite_writer`]):
+/// WAL, `synchronous=NORMAL`, foreign keys, a page cache of [`SQLITE_CACHE_KIB`], and the
+/// automatic checkpoint only as a safety net behind [`checkpoint`]'s.
+fn sqlite_pragmas() -> [(&'static str, String); 5] {
+    [
+        ("journal_mode", "WAL".to_owned()),
+        ("synchronous", "NORMAL".to_owned()),
+        ("foreign_keys", "ON".to_owned()),
+        ("cache_size", format!("-{SQLITE_CACHE_KIB}")),
+        (
+            "wal_autocheckpoint",
+            checkpoint::SAFETY_NET_PAGES.to_string(),
+        ),
+    ]
+}
+
 /// Opens a pool. SQLite runs in WAL mode with `synchronous=NORMAL`: a committed transaction
 /// survives a crash of the process (SIGKILL), which is the durability the webhook answer promises.
-/// Long-running processes checkpoint the WAL from a task ([`checkpoint`]), not inside commits.
+/// Long-running processes checkpoint the WAL off the commit path ([`checkpoint`]).
 pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.expose().to_owned());
     options
@@ -33,15 +49,10 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
-                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
-                .pragma(
-                    "wal_autocheckpoint",
-                    checkpoint::SAFETY_NET_PAGES.to_string(),
-                )
+            let opts = opts.busy_timeout(Duration::from_secs(30));
+            sqlite_pragmas()
+                .into_iter()
+                .fold(opts, |opts, (name, value)| opts.pragma(name, value))
         });
     if url.is_postgres() {
         options.max_connections(16).min_connections(1);
@@ -54,29 +65,32 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
         .with_context(|| format!("cannot open the database at {url}"))
 }
 
-/// A pool of one connection to the same SQLite database, for the process's hot writer (the
-/// inbox); on PostgreSQL, `db` itself. SQLite empties a connection's page cache whenever another
-/// connection wrote since it last ran, and a shared pool hands its connections out in turn: a
-/// writer on it found a cold cache at each commit and read its index pages back from the OS. The
-/// connection opens on first use, with the same settings as `db`'s.
-pub fn dedicated_writer(db: &DatabaseConnection) -> DatabaseConnection {
+/// Where the process's hot writer (the inbox) writes. Its own SQLite connection also keeps its
+/// page cache warm: SQLite empties a connection's cache whenever another connection wrote since
+/// it last ran, and a pool hands its connections out in turn.
+pub enum HotWriter {
+    /// SQLite: a connection of its own, run in the writer's thread ([`sqlite_writer`]).
+    Sqlite(sqlite_writer::SqliteWriter),
+    /// PostgreSQL: the pool.
+    Pool(DatabaseConnection),
+}
+
+/// The hot writer for `db`'s database (a SQLite connection opens on first use).
+pub fn hot_writer(db: &DatabaseConnection) -> HotWriter {
     if db.get_database_backend() != DbBackend::Sqlite {
-        return db.clone();
+        return HotWriter::Pool(db.clone());
     }
     let options = db.get_sqlite_connection_pool().connect_options();
-    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(0)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_lazy_with((*options).clone());
-    sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+    HotWriter::Sqlite(sqlite_writer::SqliteWriter::new(
+        options.get_filename().to_owned(),
+    ))
 }
 
 /// SQLite lets one connection write at a time; another that tries gets `SQLITE_BUSY` and its
 /// busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, long after the lock was freed. Under
 /// load those sleeps added up to seconds per thousand writes. The hot writers of this process
 /// take turns here instead, waking as soon as the one before them commits.
-static SQLITE_WRITE_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static SQLITE_WRITE_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Waits for this process's turn to write to `db` (SQLite only; PostgreSQL locks rows, not the
 /// database). Taken before a transaction begins, never inside one (hence a connection, not any
@@ -124,8 +138,8 @@ pub fn param_list(first: usize, count: usize) -> String {
 }
 
 /// A multi-row `INSERT INTO {table} ({columns}) VALUES (...), (...)` of `rows` rows, its
-/// parameters numbered for `backend`, then `tail` (`ON CONFLICT ...`, `RETURNING ...`). The hot
-/// bulk inserts use it with values taken, not cloned: sea-orm's `insert_many` builds an active
+/// parameters in order (numbered on PostgreSQL), then `tail` (`ON CONFLICT ...`,
+/// `RETURNING ...`). The hot bulk inserts use it with values taken, not cloned: sea-orm's `insert_many` builds an active
 /// model per row and clones every value again to render the statement.
 pub fn bulk_insert_sql(
     backend: DbBackend,
@@ -142,13 +156,18 @@ pub fn bulk_insert_sql(
         for column in 0..width {
             let separator = if column == 0 { "" } else { ", " };
             // Writing to a String cannot fail.
-            let _ = write!(sql, "{separator}${}", row * width + column + 1);
+            let _ = match backend {
+                DbBackend::Postgres => write!(sql, "{separator}${}", row * width + column + 1),
+                // Anonymous: binding looks each numbered `?N` up by name, in a list as long as
+                // the statement's parameters (thousands in a batch), which cost the writer ~10%.
+                _ => write!(sql, "{separator}?"),
+            };
         }
         sql.push(')');
     }
     sql.push(' ');
     sql.push_str(tail);
-    numbered_params(backend, &sql)
+    sql
 }
 
 /// True when the error is a unique-constraint violation (portable across both back ends).
