@@ -15,6 +15,7 @@ use super::data::preview::{Preview, preview};
 use super::page::{AdminError, Chrome, html};
 use super::tenants::open_tenant;
 use crate::app::AppState;
+use crate::ats::PreviewGuide;
 use crate::script::runs::ShownRun;
 use crate::tenant::{Tenant, WritebackSettings};
 
@@ -24,6 +25,7 @@ struct MappingsPage {
     chrome: Option<Chrome>,
     slug: String,
     ats_kind: String,
+    preview_guide: PreviewGuide,
     interview_step: String,
     language: String,
     writeback: WritebackSettings,
@@ -98,6 +100,7 @@ fn page(admin: &Admin, tenant: &Tenant, sample: String, runs: Vec<ShownRun>) -> 
         chrome: Some(admin.chrome("tenants")),
         slug: tenant.slug().to_owned(),
         ats_kind: config.ats.kind.as_str().to_owned(),
+        preview_guide: crate::ats::adapter_for(config.ats.kind).preview_guide(),
         interview_step: config.ats.interview_step.clone(),
         language: config.ats.language.clone().unwrap_or_default(),
         writeback_mode: format!("{:?}", config.writeback.mode).to_lowercase(),

@@ -14,6 +14,23 @@ use super::AdapterFuture;
 use crate::events::InboundEvent;
 use crate::signature::Verified;
 
+/// How the console's preview of a sample is offered for a kind: its heading and what to paste.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreviewGuide {
+    pub heading: &'static str,
+    pub help: &'static str,
+}
+
+impl Default for PreviewGuide {
+    fn default() -> Self {
+        Self {
+            heading: "Preview a sample",
+            help: "Paste a payload as the ATS would send it (JSON). It is parsed by this \
+                   tenant's adapter; nothing is stored or sent.",
+        }
+    }
+}
+
 /// How a kind's changes reach Liaison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {

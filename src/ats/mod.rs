@@ -29,7 +29,7 @@ use sea_orm::DatabaseConnection;
 
 pub use capabilities::{
     AtsSubscription, Delivery, OrderReport, OwnReception, PreviewError, PreviewFuture,
-    ReceptionFuture, SamplePreview, SubscriptionReport, Subscriptions, webhook_url,
+    PreviewGuide, ReceptionFuture, SamplePreview, SubscriptionReport, Subscriptions, webhook_url,
 };
 pub use error::{AdapterError, ParseError};
 pub use poll::{PollReport, Pollers, check_subscriptions, poll_once};
@@ -124,6 +124,11 @@ pub trait AtsAdapter: Send + Sync {
             kind: self.kind().as_str(),
             operation: "manage webhook subscriptions",
         })
+    }
+
+    /// How the console offers [`AtsAdapter::preview`]: its heading and what to paste.
+    fn preview_guide(&self) -> PreviewGuide {
+        PreviewGuide::default()
     }
 
     /// What a sample payload would become, read exactly as the kind reads its input (a

@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 use crate::events::InboundEvent;
 use crate::ids::{EventId, TenantId};
 use crate::store::group_commit::{Batch, GroupCommit, GroupCommitError};
-use crate::store::{HotWriter, SQLITE_WRITE_TURN};
+use crate::store::{HotWriter, sqlite_write_turn};
 
 use insert::insert_events_in;
 pub use insert::{APPLY_EVENT, insert_events, job_for_event};
@@ -212,7 +212,7 @@ impl Batch for StoreEvents {
     async fn commit(&self, events: &[NewEvent]) -> Result<Vec<Stored>, DbErr> {
         let stored = match &self.writer {
             HotWriter::Sqlite(writer) => {
-                let _turn = SQLITE_WRITE_TURN.lock().await;
+                let _turn = sqlite_write_turn().await;
                 writer
                     .transaction(|session| insert_events_in(session, events, self.max_attempts))?
             }

@@ -10,7 +10,7 @@
 //! workers'), when no checkpoint ran for a second. The automatic checkpoint stays as a safety net
 //! at [`SAFETY_NET_PAGES`], for short-lived commands.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
@@ -34,6 +34,29 @@ pub fn checkpointed() {
     LAST_CHECKPOINT_MS.store(now_ms(), Ordering::Relaxed);
 }
 
+/// What became of checkpoints: a failure is logged once per streak (the safety net still
+/// checkpoints), a success recorded for [`due`].
+#[derive(Debug, Default)]
+pub struct Outcomes {
+    failing: AtomicBool,
+}
+
+impl Outcomes {
+    pub fn record<E: std::fmt::Display>(&self, outcome: Result<(), E>) {
+        match outcome {
+            Ok(()) => {
+                self.failing.store(false, Ordering::Relaxed);
+                checkpointed();
+            }
+            Err(error) => {
+                if !self.failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %error, "cannot checkpoint the SQLite WAL");
+                }
+            }
+        }
+    }
+}
+
 /// No checkpoint ran in the last `spacing`.
 pub fn due(spacing: Duration) -> bool {
     now_ms() - LAST_CHECKPOINT_MS.load(Ordering::Relaxed) >= spacing.as_millis() as i64
@@ -45,29 +68,17 @@ pub async fn run(db: DatabaseConnection, shutdown: CancellationToken) {
     if db.get_database_backend() != DbBackend::Sqlite {
         return;
     }
-    let mut failing = false;
+    let outcomes = Outcomes::default();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(FALLBACK) => {}
         }
-        if !due(FALLBACK) {
-            continue;
-        }
-        match db
-            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-            .await
-        {
-            Ok(_) => {
-                failing = false;
-                checkpointed();
-            }
-            // Once per failure streak: the safety net still checkpoints.
-            Err(error) if !failing => {
-                failing = true;
-                tracing::warn!(error = %error, "cannot checkpoint the SQLite WAL");
-            }
-            Err(_) => {}
+        if due(FALLBACK) {
+            let outcome = db
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await;
+            outcomes.record(outcome.map(drop));
         }
     }
 }

@@ -90,7 +90,7 @@ pub fn hot_writer(db: &DatabaseConnection) -> HotWriter {
 /// busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, long after the lock was freed. Under
 /// load those sleeps added up to seconds per thousand writes. The hot writers of this process
 /// take turns here instead, waking as soon as the one before them commits.
-pub(crate) static SQLITE_WRITE_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static SQLITE_WRITE_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Waits for this process's turn to write to `db` (SQLite only; PostgreSQL locks rows, not the
 /// database). Taken before a transaction begins, never inside one (hence a connection, not any
@@ -98,9 +98,14 @@ pub(crate) static SQLITE_WRITE_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex
 /// and the turn is not reentrant.
 pub async fn write_turn(db: &DatabaseConnection) -> Option<tokio::sync::MutexGuard<'static, ()>> {
     match db.get_database_backend() {
-        DbBackend::Sqlite => Some(SQLITE_WRITE_TURN.lock().await),
+        DbBackend::Sqlite => Some(sqlite_write_turn().await),
         _ => None,
     }
+}
+
+/// [`write_turn`] for a writer known to be SQLite's (the inbox's own connection).
+pub async fn sqlite_write_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    SQLITE_WRITE_TURN.lock().await
 }
 
 /// Applies pending migrations (idempotent).

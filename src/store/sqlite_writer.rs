@@ -9,7 +9,6 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rusqlite::{CachedStatement, Connection, OpenFlags, TransactionBehavior};
@@ -32,8 +31,7 @@ pub struct SqliteWriter {
     path: PathBuf,
     /// Only the writer's thread uses it; the lock makes the writer `Sync`.
     connection: Mutex<Option<Connection>>,
-    /// The last checkpoint failed (said once per streak).
-    checkpoint_failing: AtomicBool,
+    checkpoints: checkpoint::Outcomes,
 }
 
 /// A transaction of the writer: what its statements run on.
@@ -44,7 +42,7 @@ impl SqliteWriter {
         Self {
             path,
             connection: Mutex::new(None),
-            checkpoint_failing: AtomicBool::new(false),
+            checkpoints: checkpoint::Outcomes::default(),
         }
     }
 
@@ -62,17 +60,8 @@ impl SqliteWriter {
         let Some(connection) = slot.as_ref() else {
             return;
         };
-        match connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            Ok(()) => {
-                self.checkpoint_failing.store(false, Ordering::Relaxed);
-                checkpoint::checkpointed();
-            }
-            Err(error) => {
-                if !self.checkpoint_failing.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(error = %error, "cannot checkpoint the SQLite WAL");
-                }
-            }
-        }
+        let outcome = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        self.checkpoints.record(outcome);
     }
 
     /// Runs `work` in one `BEGIN IMMEDIATE` ... `COMMIT`; nothing stays written when it or the

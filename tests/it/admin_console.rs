@@ -120,6 +120,11 @@ async fn every_page_renders_with_data_from_real_flows() {
         }
         assert!(!html.contains("gupy-token"), "{path} shows a secret");
     }
+    let (_, mappings) = console.get("/admin/tenants/acme/mappings").await;
+    assert!(
+        mappings.contains("<h2>Preview a sample</h2>") && mappings.contains("(JSON)"),
+        "the adapter's preview guide: {mappings}"
+    );
 
     // Connection health: the suite answered the sync's calls, so its row has a time.
     app.state.health.flush(app.db()).await.expect("flush");

@@ -70,6 +70,19 @@ pub(super) async fn apply_script_tenant(app: &TestApp, toml: &str) -> TenantId {
         .0
 }
 
+/// The `acme.js` tenant with no partner or suite to reach (`127.0.0.1:9`): what tests of
+/// reception alone need.
+pub(super) async fn apply_offline_acme(app: &TestApp) -> TenantId {
+    let toml = script_toml(
+        "acme",
+        "acme.js",
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        "",
+    );
+    apply_script_tenant(app, &toml).await
+}
+
 pub(super) async fn post(app: &TestApp, slug: &str, key: &str, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/webhooks/{slug}/ats")))
@@ -212,14 +225,7 @@ async fn a_script_maps_hrflow_jobs_and_applications_to_the_suite_once() {
 #[tokio::test]
 async fn verify_invalid_events_and_failing_scripts_are_refused_cleanly() {
     let app = spawn_app().await;
-    let toml = script_toml(
-        "acme",
-        "acme.js",
-        "http://127.0.0.1:9",
-        "http://127.0.0.1:9",
-        "",
-    );
-    let tenant = apply_script_tenant(&app, &toml).await;
+    let tenant = apply_offline_acme(&app).await;
 
     let wrong_key = post(&app, "acme", "guess", &hrflow_job()).await;
     assert_eq!(
@@ -437,14 +443,7 @@ async fn script_test_prints_the_events_of_a_sample_request() {
 #[tokio::test]
 async fn the_console_shows_the_script_its_last_runs_masked_and_tries_it_without_storing() {
     let app = spawn_app().await;
-    let toml = script_toml(
-        "acme",
-        "acme.js",
-        "http://127.0.0.1:9",
-        "http://127.0.0.1:9",
-        "",
-    );
-    let tenant = apply_script_tenant(&app, &toml).await;
+    let tenant = apply_offline_acme(&app).await;
     let moved = application("Video interview", "2026-11-20T14:00:00Z");
     expect_status(post(&app, "acme", ACME_KEY, &moved).await, 200).await;
     let console = super::admin_support::sign_in(&app).await;
@@ -458,6 +457,10 @@ async fn the_console_shows_the_script_its_last_runs_masked_and_tries_it_without_
         "the hash"
     );
     assert!(html.contains("acme.js") && html.contains("export { handle as catch }"));
+    assert!(
+        html.contains("<h2>Try the script</h2>") && !html.contains("Preview a sample"),
+        "the script adapter's preview guide"
+    );
     assert!(html.contains("1 event(s)"), "the last run: {html}");
     assert!(
         html.contains("acme sent application_reference"),

@@ -11,8 +11,8 @@ use tokio::process::Command;
 
 use super::admin_support::sign_in;
 use super::ats_script::{
-    ACME_KEY, application, apply_script_tenant, events_of, fixtures, post, script_toml,
-    spawn_listing,
+    ACME_KEY, application, apply_offline_acme, apply_script_tenant, events_of, fixtures, post,
+    script_toml, spawn_listing,
 };
 use super::helpers::{expect_status, spawn_app};
 use super::support::wait_until;
@@ -75,14 +75,7 @@ async fn a_pull_run_by_a_worker_process_shows_on_the_servers_console() {
 #[tokio::test]
 async fn the_stored_runs_of_a_tenant_are_bounded() {
     let app = spawn_app().await;
-    let toml = script_toml(
-        "acme",
-        "acme.js",
-        "http://127.0.0.1:9",
-        "http://127.0.0.1:9",
-        "",
-    );
-    let tenant = apply_script_tenant(&app, &toml).await;
+    let tenant = apply_offline_acme(&app).await;
 
     for minute in 0..25 {
         let moved = application("Video interview", &format!("2026-11-20T14:{minute:02}:00Z"));

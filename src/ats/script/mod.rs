@@ -16,7 +16,8 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::capabilities::{
-    Delivery, OwnReception, PreviewError, PreviewFuture, ReceptionFuture, SamplePreview,
+    Delivery, OwnReception, PreviewError, PreviewFuture, PreviewGuide, ReceptionFuture,
+    SamplePreview,
 };
 use super::error::{AdapterError, ParseError};
 use super::{
@@ -120,6 +121,15 @@ impl AtsAdapter for ScriptAdapter {
         Err(ParseError::new(
             "a script tenant's deliveries are read by its catch",
         ))
+    }
+
+    fn preview_guide(&self) -> PreviewGuide {
+        PreviewGuide {
+            heading: "Try the script",
+            help: "Paste a request ({\"headers\": {...}, \"query\": {...}, \"body\": {...}}) or \
+                   just a body. The script's catch runs on it in the sandbox (its verify is \
+                   skipped); its events and logs are shown; nothing is stored or sent.",
+        }
     }
 
     /// The console's "try it": `catch` on a pasted request (or body), nothing stored. The

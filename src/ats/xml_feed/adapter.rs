@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::poll::poll_feed;
 use super::preview::preview_feed;
-use crate::ats::capabilities::{Delivery, PreviewFuture};
+use crate::ats::capabilities::{Delivery, PreviewFuture, PreviewGuide};
 use crate::ats::error::ParseError;
 use crate::ats::{
     AdapterFuture, ApplicationRef, AtsAdapter, PollContext, PollReport, WriteBack, unsupported,
@@ -42,6 +42,14 @@ impl AtsAdapter for XmlFeedAdapter {
 
     fn snapshot_table(&self) -> Option<&'static str> {
         Some("xml_feed_snapshots")
+    }
+
+    fn preview_guide(&self) -> PreviewGuide {
+        PreviewGuide {
+            help: "Paste a feed as the ATS publishes it (XML). It is read by this tenant's \
+                   adapter; nothing is stored or sent.",
+            ..PreviewGuide::default()
+        }
     }
 
     /// The sample read as a feed, each job as the poll would store it.
@@ -81,5 +89,17 @@ impl AtsAdapter for XmlFeedAdapter {
 
     fn poll<'a>(&'a self, context: &'a PollContext<'a>) -> AdapterFuture<'a, PollReport> {
         Box::pin(poll_feed(context, &self.http))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_asks_a_feed_tenant_for_xml() {
+        let guide = crate::ats::adapter_for(AtsKind::XmlFeed).preview_guide();
+        assert_eq!(guide.heading, PreviewGuide::default().heading);
+        assert!(guide.help.contains("(XML)"), "{}", guide.help);
     }
 }
