@@ -14,10 +14,11 @@
 //!    uvicorn + SQLite baseline (`inbound/fastapi_receiver.py`) under the same load, and the ratio.
 //!
 //! `LIAISON_BENCH_SECONDS` (default 10), `LIAISON_BENCH_CONCURRENCY` (default 32),
-//! `LIAISON_BENCH_WRK_THREADS` (default 1), `LIAISON_BENCH_BASELINE` (`0`: no FastAPI run) and
-//! `LIAISON_BENCH_FEED_MB` (default 1024; `0` skips the feed) tune it. 32 senders saturate two cores (about 11k
-//! events/s) while keeping the p99 under 10 ms; 64 add ~10% throughput at a p99 of ~13 ms, as
-//! requests queue behind the busy cores.
+//! `LIAISON_BENCH_WRK_THREADS` (default 1), `LIAISON_BENCH_BASELINE` (`0`: no FastAPI run),
+//! `LIAISON_BENCH_DELIVERY_IDS` (`hashed`, the default: random ids, as most ATSs send; `ordered`:
+//! ids that grow with time, for both servers) and `LIAISON_BENCH_FEED_MB` (default 1024; `0`
+//! skips the feed) tune it. With hashed ids the server is bound by the random pages of its
+//! delivery-id index (`docs/webhooks.md`, "Where the limit is now").
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -247,13 +248,16 @@ async fn webhook_benchmark(duration: Duration, concurrency: usize) -> anyhow::Re
     };
     // More pre-signed requests than either server can take in `duration`, numbered apart from
     // the built-in generator's: every request is a new delivery.
+    let ids = wrk::DeliveryIds::from_env()?;
     let requests = dir.path().join("wrk-requests.tsv");
     wrk::write_requests(
         &requests,
         SECRET,
         1 << 40,
-        25_000 * duration.as_secs().max(1),
+        35_000 * duration.as_secs().max(1),
+        ids,
     )?;
+    println!("wrk requests: {} delivery ids", ids.as_str());
     let liaison = under_wrk(server_pid, &base, &requests, load, || inbox_count(&db)).await?;
     print_wrk("liaison serve --no-workers", load, &liaison);
     if std::env::var("LIAISON_BENCH_BASELINE").as_deref() == Ok("0") {

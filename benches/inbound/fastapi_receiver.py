@@ -2,7 +2,8 @@
 
 FastAPI + uvicorn + SQLite: checks `X-Liaison-Signature: sha256=<hex HMAC-SHA256 of the raw
 body>`, parses the JSON, and stores the event with one commit per request before answering 202
-(a redelivery of the same body is answered 200). SQLite runs as Liaison's does: WAL with
+(a redelivery is answered 200). The delivery id is the body's `id` when it has one, else the
+SHA-256 of the body, as in Liaison's signed-json reception. SQLite runs as Liaison's does: WAL with
 synchronous=NORMAL, so a committed event survives the process being killed.
 
 Environment: BASELINE_SECRET (the HMAC key), BASELINE_DB (the SQLite file).
@@ -42,11 +43,15 @@ async def receive(tenant: str, request: Request):
         event = json.loads(body)
     except ValueError:
         return JSONResponse({"code": "malformed"}, status_code=400)
-    delivery_id = hashlib.sha256(body).hexdigest()
+    given = event.get("id") if isinstance(event, dict) else None
+    if isinstance(given, str) and given.strip():
+        delivery_id = given.strip()
+    else:
+        delivery_id = hashlib.sha256(body).hexdigest()
     cursor = db.execute(
         "INSERT OR IGNORE INTO events (tenant, delivery_id, event_type, payload, received_at)"
         " VALUES (?, ?, ?, ?, strftime('%s', 'now'))",
-        (tenant, delivery_id, event.get("type"), body.decode()),
+        (tenant, delivery_id, event.get("type") if isinstance(event, dict) else None, body.decode()),
     )
     if cursor.rowcount == 0:
         return JSONResponse({"status": "duplicate"}, status_code=200)

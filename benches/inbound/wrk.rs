@@ -46,20 +46,61 @@ pub fn available() -> bool {
         .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains("wrk"))
 }
 
+/// Which delivery ids the requests carry. Liaison's signed-json reception takes the body's `id`
+/// when there is one, else the SHA-256 of the body; the FastAPI baseline does the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryIds {
+    /// No `id`: the ids are hashes, random like the UUIDv4 most ATSs send (the default).
+    Hashed,
+    /// `"id": "evt-<zero-padded n>"`: ids that grow with time, like Standard Webhooks' message
+    /// ids or UUIDv7. New ids then land at the end of the delivery-id index, not anywhere in it.
+    Ordered,
+}
+
+impl DeliveryIds {
+    /// From `LIAISON_BENCH_DELIVERY_IDS` (`hashed`, the default, or `ordered`).
+    pub fn from_env() -> anyhow::Result<Self> {
+        match std::env::var("LIAISON_BENCH_DELIVERY_IDS").as_deref() {
+            Err(_) | Ok("hashed") => Ok(Self::Hashed),
+            Ok("ordered") => Ok(Self::Ordered),
+            Ok(other) => {
+                anyhow::bail!("LIAISON_BENCH_DELIVERY_IDS is `hashed` or `ordered`, not `{other}`")
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hashed => "hashed",
+            Self::Ordered => "ordered",
+        }
+    }
+}
+
 /// A webhook of about 700 bytes, like an ATS's application event with its candidate.
-pub fn body(n: u64) -> String {
+pub fn body(n: u64, ids: DeliveryIds) -> String {
+    let id = match ids {
+        DeliveryIds::Hashed => String::new(),
+        DeliveryIds::Ordered => format!(r#""id":"evt-{n:020}","#),
+    };
     format!(
-        r#"{{"type":"application.moved","application_reference":"app-{n}","job_reference":"job-{job}","step":"Video interview","occurred_at":"2026-12-02T10:00:00Z","candidate":{{"reference":"cand-{n}","first_name":"Maria","last_name":"Silva {n}","email":"maria.silva.{n}@example.com","phone":"+55 11 91234-5678"}},"job":{{"title":"Senior backend engineer {job}","department":"Engineering","location":"São Paulo, SP, Brazil","remote":true}},"source":{{"channel":"careers-page","campaign":"winter-hiring-2026","referrer":"https://careers.example.com/jobs/{job}?utm_source=newsletter"}},"recruiter":{{"name":"Rita Recruiter","email":"rita@example.com"}},"notes":"Moved by the hiring manager after the phone screen."}}"#,
+        r#"{{{id}"type":"application.moved","application_reference":"app-{n}","job_reference":"job-{job}","step":"Video interview","occurred_at":"2026-12-02T10:00:00Z","candidate":{{"reference":"cand-{n}","first_name":"Maria","last_name":"Silva {n}","email":"maria.silva.{n}@example.com","phone":"+55 11 91234-5678"}},"job":{{"title":"Senior backend engineer {job}","department":"Engineering","location":"São Paulo, SP, Brazil","remote":true}},"source":{{"channel":"careers-page","campaign":"winter-hiring-2026","referrer":"https://careers.example.com/jobs/{job}?utm_source=newsletter"}},"recruiter":{{"name":"Rita Recruiter","email":"rita@example.com"}},"notes":"Moved by the hiring manager after the phone screen."}}"#,
         job = n % 500
     )
 }
 
 /// Writes `count` signed requests, numbered from `first`, one per line as the Lua script reads
 /// them (`<signature>\t<body>`).
-pub fn write_requests(path: &Path, secret: &str, first: u64, count: u64) -> std::io::Result<()> {
+pub fn write_requests(
+    path: &Path,
+    secret: &str,
+    first: u64,
+    count: u64,
+    ids: DeliveryIds,
+) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     for n in first..first + count {
-        let body = body(n);
+        let body = body(n, ids);
         let signature = hmac_sha256::sign(secret.as_bytes(), None, body.as_bytes());
         writeln!(out, "{signature}\t{body}")?;
     }

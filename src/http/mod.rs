@@ -33,9 +33,12 @@ pub fn health_router(state: AppState) -> Router {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    // The webhook routes hold only their own state: a router's state is cloned for each request,
+    // and the whole application state is a few dozen reference counts.
+    let webhooks = crate::inbound::router().with_state(state.inbound.clone());
+    let metrics = state.metrics.clone();
+    let application = Router::new()
         .merge(health::router())
-        .merge(crate::inbound::router())
         .merge(crate::partner_api::router())
         .nest("/api/v1", crate::api::router())
         .merge(crate::admin::router())
@@ -43,8 +46,12 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .merge(crate::sso::router())
         .fallback(not_found)
+        .with_state(state);
+    Router::new()
+        .merge(webhooks)
+        .merge(application)
         .layer(axum::middleware::from_fn_with_state(
-            state.metrics.clone(),
+            metrics,
             middleware::record_metrics,
         ))
         .layer(
@@ -59,7 +66,6 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
-        .with_state(state)
 }
 
 async fn not_found() -> Response {
