@@ -24,7 +24,7 @@ use crate::tenant::Tenant;
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    InboundState: FromRef<S>,
+    Arc<InboundState>: FromRef<S>,
 {
     Router::new()
         .route("/webhooks/{tenant}/ats", post(receive_ats_webhook))
@@ -48,7 +48,7 @@ impl Sender {
 }
 
 async fn receive_ats_webhook(
-    State(state): State<InboundState>,
+    State(state): State<Arc<InboundState>>,
     Path(slug): Path<String>,
     request: Request,
 ) -> Response {
@@ -56,7 +56,7 @@ async fn receive_ats_webhook(
 }
 
 async fn receive_suite_webhook(
-    State(state): State<InboundState>,
+    State(state): State<Arc<InboundState>>,
     Path(slug): Path<String>,
     request: Request,
 ) -> Response {

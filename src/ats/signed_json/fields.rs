@@ -21,11 +21,16 @@ impl<'a> Fields<'a> {
     }
 
     fn raw(&self, name: &str) -> Option<&'a Value> {
-        let pointer = match self.overrides.get(name) {
-            Some(pointer) => pointer.clone(),
-            None => default_pointer(name),
+        let found = match self.overrides.get(name) {
+            Some(pointer) => self.body.pointer(pointer),
+            // The default places are plain keys: looked up without building and parsing a
+            // pointer for each field of each webhook.
+            None => match name.strip_prefix("candidate_") {
+                Some(rest) => self.body.get("candidate").and_then(|c| c.get(rest)),
+                None => self.body.get(name),
+            },
         };
-        self.body.pointer(&pointer).filter(|v| !v.is_null())
+        found.filter(|v| !v.is_null())
     }
 
     /// A text field: a string (trimmed; empty means absent) or a number written as text.
@@ -74,14 +79,6 @@ impl<'a> Fields<'a> {
                 "`{name}` must be an ISO 8601 date or date-time"
             ))),
         }
-    }
-}
-
-/// `candidate_email` lives at `/candidate/email` by default; other fields at `/{name}`.
-fn default_pointer(name: &str) -> String {
-    match name.strip_prefix("candidate_") {
-        Some(rest) => format!("/candidate/{rest}"),
-        None => format!("/{name}"),
     }
 }
 
