@@ -51,7 +51,7 @@ pub struct AppState {
     /// Wakes this process's workers when work was just enqueued (they poll otherwise).
     pub wake: Arc<Notify>,
     /// The webhook path: the inbox's group-commit writer and the tenant cache.
-    pub inbound: crate::inbound::InboundState,
+    pub inbound: Arc<crate::inbound::InboundState>,
     /// For identity providers (OIDC discovery, tokens, userinfo).
     pub oidc_http: openidconnect::reqwest::Client,
     /// The SSO endpoints' limits and identity-provider caches.
@@ -101,13 +101,13 @@ impl AppState {
         let tenants = master_key
             .clone()
             .map(|key| Directory::new(db.clone(), key));
-        let inbound = crate::inbound::InboundState::start(
+        let inbound = Arc::new(crate::inbound::InboundState::start(
             db.clone(),
             tenants.clone(),
             settings.queue.max_attempts,
             wake.clone(),
             metrics.clone(),
-        );
+        ));
         Ok(AppState {
             db,
             suite_clients,
@@ -169,12 +169,6 @@ pub fn process_state(
         shutdown,
         ..AppState::build(settings, db)?
     })
-}
-
-impl FromRef<AppState> for crate::inbound::InboundState {
-    fn from_ref(state: &AppState) -> Self {
-        state.inbound.clone()
-    }
 }
 
 impl FromRef<AppState> for CallbackState {

@@ -33,9 +33,9 @@ pub fn health_router(state: AppState) -> Router {
 }
 
 pub fn router(state: AppState) -> Router {
-    // The webhook routes hold only their own state, behind one reference count: a router's state
-    // is cloned for each request, and the whole application state is a few dozen of them.
-    let webhooks = crate::inbound::router().with_state(std::sync::Arc::new(state.inbound.clone()));
+    // The webhook routes hold only their own state, one reference count: a router's state is
+    // cloned for each request, and the whole application state is a few dozen of them.
+    let webhooks = crate::inbound::router().with_state(state.inbound.clone());
     let metrics = state.metrics.clone();
     let application = Router::new()
         .merge(health::router())

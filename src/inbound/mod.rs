@@ -28,7 +28,8 @@ use crate::tenant::Directory;
 pub use error::InboundError;
 pub use routes::router;
 
-/// The webhook routes' state (an axum sub-state of the application's, via `FromRef`).
+/// The webhook routes' state: the router holds it alone, behind an `Arc` (`http::router`), so
+/// that a request clones one reference count, not the application's state.
 #[derive(Clone)]
 pub struct InboundState {
     pub inbox: Inbox,

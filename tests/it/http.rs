@@ -88,3 +88,30 @@ async fn graceful_shutdown_stops_the_server() {
             .is_err()
     );
 }
+
+/// The webhook routes are a router of their own (their own state): they still pass through the
+/// application's layers, request id and metrics, and keep the routing answers.
+#[tokio::test]
+async fn webhook_routes_carry_the_request_id_and_metrics_of_every_route() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/webhooks/nobody/ats"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("post");
+    assert!(response.headers().contains_key("x-request-id"));
+    let body = expect_status(response, 404).await;
+    assert!(body["error"]["code"].is_string(), "{body}");
+    let wrong_method = app.get("/webhooks/nobody/ats").await;
+    assert_eq!(wrong_method.status(), 405);
+    let text = app.get("/metrics").await.text().await.expect("text");
+    assert!(
+        text.contains(
+            r#"liaison_http_requests_total{method="POST",route="/webhooks/{tenant}/ats",status="404"} 1"#
+        ),
+        "{text}"
+    );
+}

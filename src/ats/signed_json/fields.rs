@@ -100,6 +100,16 @@ mod tests {
     }
 
     #[test]
+    fn a_configured_pointer_is_read_as_a_json_pointer_with_its_escapes() -> Result<(), ParseError> {
+        let body = json!({"person": {"e/mail": "a@b.c"}, "candidate": {"email": "default@x.y"}});
+        let overrides =
+            BTreeMap::from([("candidate_email".to_owned(), "/person/e~1mail".to_owned())]);
+        let fields = Fields::new(&body, &overrides);
+        assert_eq!(fields.text("candidate_email")?.as_deref(), Some("a@b.c"));
+        Ok(())
+    }
+
+    #[test]
     fn wrong_types_are_refused() {
         let body = json!({"job_name": {"a": 1}, "job_latitude": "north", "job_start": "soon"});
         let none = BTreeMap::new();
